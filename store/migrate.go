@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/uptrace/bun/migrate"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// migrationLockKey is the PostgreSQL advisory lock that serialises
+// migrations when several processes start at once.
+const migrationLockKey = 0x5e7d_0001
+
+func (s *Store) migrator() (*migrate.Migrator, error) {
+	dir := "migrations/sqlite"
+	if s.driver == Postgres {
+		dir = "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrationFiles, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return migrate.NewMigrator(s.write, ms,
+		migrate.WithTableName("schema_migrations"),
+		migrate.WithLocksTableName("schema_migration_locks"),
+		migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// Migrate applies every pending migration and returns their names. On
+// PostgreSQL it holds an advisory lock, so two processes starting together
+// apply each migration once.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	m, err := s.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if s.driver == Postgres {
+		conn, err := s.write.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+			return nil, fmt.Errorf("store: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey)
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("store: migrate init: %w", err)
+	}
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	var names []string
+	for _, mig := range group.Migrations {
+		names = append(names, mig.Name+"_"+mig.Comment)
+	}
+	return names, nil
+}
+
+// MigrationState is one migration and whether it is applied.
+type MigrationState struct {
+	Name    string `json:"name"`
+	Applied bool   `json:"applied"`
+}
+
+// MigrationStatus lists every known migration, oldest first.
+func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
+	m, err := s.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("store: migrate init: %w", err)
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	out := make([]MigrationState, 0, len(ms))
+	for _, mig := range ms {
+		out = append(out, MigrationState{Name: mig.Name + "_" + mig.Comment, Applied: mig.IsApplied()})
+	}
+	return out, nil
+}

@@ -1,0 +1,267 @@
+// Package store is the database layer: bun models, embedded migrations and
+// queries as plain methods, over SQLite (the embedded default) or
+// PostgreSQL (the scale-out path). It knows nothing of HTTP or mail.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+)
+
+// Errors returned by queries; callers test them with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: already exists")
+	ErrNoScope  = errors.New("store: query without a company scope")
+)
+
+// Driver names accepted by Open.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options says which database to open.
+type Options struct {
+	Driver string // SQLite or Postgres
+	// DSN is the file path for SQLite (":memory:" for a throwaway database)
+	// and the connection URL for PostgreSQL.
+	DSN string
+	// Schema, PostgreSQL only: the search_path to use (created when
+	// missing). Tests use it to get a database of their own.
+	Schema       string
+	MaxOpenConns int
+}
+
+// Store is an open database. Reads go through a pool of connections;
+// writes go through InTx. On SQLite writes share one connection, so
+// concurrent writers queue in Go instead of failing with SQLITE_BUSY.
+type Store struct {
+	write  *bun.DB
+	read   *bun.DB
+	driver string
+}
+
+// Open connects to the database. It does not run migrations.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	var s *Store
+	var err error
+	switch o.Driver {
+	case SQLite:
+		s, err = openSQLite(o)
+	case Postgres:
+		s, err = openPostgres(ctx, o)
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q", o.Driver)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(o Options) (*Store, error) {
+	path := o.DSN
+	if path == "" {
+		return nil, errors.New("store: empty sqlite path")
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	var wdsn, rdsn string
+	if path == ":memory:" {
+		// One shared in-memory database for both pools.
+		name := fmt.Sprintf("mem%d", time.Now().UnixNano())
+		wdsn = "file:" + name + "?mode=memory&cache=shared&" + pragmas + "&_txlock=immediate"
+		rdsn = "file:" + name + "?mode=memory&cache=shared&" + pragmas
+	} else {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: create database folder: %w", err)
+			}
+		}
+		wdsn = "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_txlock=immediate"
+		rdsn = "file:" + path + "?" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=query_only(1)"
+	}
+	wsql, err := sql.Open(sqliteshim.ShimName, wdsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	wsql.SetMaxOpenConns(1)
+	wsql.SetMaxIdleConns(1)
+	wsql.SetConnMaxLifetime(0)
+	wsql.SetConnMaxIdleTime(0)
+	// The writer connection creates the file and switches it to WAL before
+	// any reader opens it.
+	if err := wsql.Ping(); err != nil {
+		wsql.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	rsql, err := sql.Open(sqliteshim.ShimName, rdsn)
+	if err != nil {
+		wsql.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	n := o.MaxOpenConns
+	if n <= 0 {
+		n = 4
+	}
+	rsql.SetMaxOpenConns(n)
+	rsql.SetMaxIdleConns(n)
+	return &Store{
+		write:  bun.NewDB(wsql, sqlitedialect.New()),
+		read:   bun.NewDB(rsql, sqlitedialect.New()),
+		driver: SQLite,
+	}, nil
+}
+
+func openPostgres(ctx context.Context, o Options) (*Store, error) {
+	opts := []pgdriver.Option{pgdriver.WithDSN(o.DSN), pgdriver.WithApplicationName("servicedesk")}
+	if o.Schema != "" {
+		if !validIdent(o.Schema) {
+			return nil, fmt.Errorf("store: invalid schema name %q", o.Schema)
+		}
+		boot := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(o.DSN)))
+		_, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+o.Schema)
+		boot.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: create schema: %w", err)
+		}
+		opts = append(opts, pgdriver.WithConnParams(map[string]any{"search_path": o.Schema}))
+	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
+	n := o.MaxOpenConns
+	if n <= 0 {
+		n = 10
+	}
+	sqldb.SetMaxOpenConns(n)
+	sqldb.SetMaxIdleConns(n)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	return &Store{write: db, read: db, driver: Postgres}, nil
+}
+
+func validIdent(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		ok := r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Driver reports SQLite or Postgres.
+func (s *Store) Driver() string { return s.driver }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if s.read != s.write {
+		if err := s.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("store: ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		if rerr := s.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Q is the set of queries, bound to the read pool or to a transaction.
+type Q struct {
+	db bun.IDB
+	pg bool
+}
+
+// R returns queries on the read side. Do not write through it.
+func (s *Store) R() *Q { return &Q{db: s.read, pg: s.driver == Postgres} }
+
+// InTx runs fn in one write transaction: everything fn does commits
+// together or not at all.
+func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
+	return s.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&Q{db: tx, pg: s.driver == Postgres})
+	})
+}
+
+// Postgres reports whether q runs on PostgreSQL.
+func (q *Q) Postgres() bool { return q.pg }
+
+// Scope limits a query to the companies the caller may see. The zero
+// Scope is refused, so a query cannot forget to ask who is calling.
+type Scope struct {
+	companyID int64
+	all       bool
+}
+
+// AllCompanies is the scope of staff and admins.
+func AllCompanies() Scope { return Scope{all: true} }
+
+// CompanyScope limits queries to one company.
+func CompanyScope(id int64) Scope { return Scope{companyID: id} }
+
+// All reports whether the scope covers every company.
+func (sc Scope) All() bool { return sc.all }
+
+// CompanyID is the company of a single-company scope.
+func (sc Scope) CompanyID() int64 { return sc.companyID }
+
+func (sc Scope) where(q *bun.SelectQuery, column string) (*bun.SelectQuery, error) {
+	switch {
+	case sc.all:
+		return q, nil
+	case sc.companyID > 0:
+		return q.Where("? = ?", bun.Ident(column), sc.companyID), nil
+	default:
+		return nil, ErrNoScope
+	}
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// notFound turns sql.ErrNoRows into ErrNotFound with context.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", ErrNotFound, what)
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+// conflict turns unique-constraint violations into ErrConflict.
+func conflict(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") || strings.Contains(msg, "23505") {
+		return fmt.Errorf("%w: %s", ErrConflict, what)
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
+}

@@ -1,0 +1,288 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Ticket statuses. The rules for moving between them live in ticketing.
+const (
+	StatusNew      = "new"
+	StatusOpen     = "open"
+	StatusPending  = "pending"
+	StatusResolved = "resolved"
+	StatusClosed   = "closed"
+	StatusReopened = "reopened"
+)
+
+// Ticket priorities.
+const (
+	PriorityLow    = "low"
+	PriorityNormal = "normal"
+	PriorityHigh   = "high"
+	PriorityUrgent = "urgent"
+)
+
+// Ticket sources.
+const (
+	SourceWeb   = "web"
+	SourceEmail = "email"
+	SourceCLI   = "cli"
+)
+
+// Ticket is a request and its lifecycle.
+type Ticket struct {
+	bun.BaseModel `bun:"table:tickets,alias:t"`
+
+	ID               int64      `bun:"id,pk,autoincrement" json:"id"`
+	Number           int64      `bun:"number,notnull" json:"number"`
+	CompanyID        int64      `bun:"company_id,notnull" json:"company_id"`
+	RequesterID      int64      `bun:"requester_id,notnull" json:"requester_id"`
+	AssigneeID       *int64     `bun:"assignee_id" json:"assignee_id"`
+	QueueID          *int64     `bun:"queue_id" json:"queue_id"`
+	CategoryID       *int64     `bun:"category_id" json:"category_id"`
+	SubcategoryID    *int64     `bun:"subcategory_id" json:"subcategory_id"`
+	AssetID          *int64     `bun:"asset_id" json:"asset_id"`
+	ContractID       *int64     `bun:"contract_id" json:"contract_id"`
+	SLAPlanID        *int64     `bun:"sla_plan_id" json:"sla_plan_id"`
+	LinkedTicketID   *int64     `bun:"linked_ticket_id" json:"linked_ticket_id"`
+	Priority         string     `bun:"priority,notnull" json:"priority"`
+	Status           string     `bun:"status,notnull" json:"status"`
+	Subject          string     `bun:"subject,notnull" json:"subject"`
+	Description      string     `bun:"description,notnull" json:"description"`
+	Source           string     `bun:"source,notnull" json:"source"`
+	MessageID        string     `bun:"message_id,notnull" json:"-"`
+	CreatedAt        time.Time  `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt        time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+	FirstResponseAt  *time.Time `bun:"first_response_at" json:"first_response_at"`
+	ResolvedAt       *time.Time `bun:"resolved_at" json:"resolved_at"`
+	ClosedAt         *time.Time `bun:"closed_at" json:"closed_at"`
+	FirstResponseDue *time.Time `bun:"first_response_due" json:"first_response_due"`
+	ResolutionDue    *time.Time `bun:"resolution_due" json:"resolution_due"`
+	SLABreachedAt    *time.Time `bun:"sla_breached_at" json:"sla_breached_at"`
+	TechEvaluation   string     `bun:"tech_evaluation,notnull" json:"tech_evaluation"`
+	Rating           *int       `bun:"rating" json:"rating"`
+	RatingComment    string     `bun:"rating_comment,notnull" json:"rating_comment"`
+	RatedAt          *time.Time `bun:"rated_at" json:"rated_at"`
+	ReopenCount      int        `bun:"reopen_count,notnull" json:"reopen_count"`
+
+	Company   *Company  `bun:"rel:belongs-to,join:company_id=id" json:"-"`
+	Requester *User     `bun:"rel:belongs-to,join:requester_id=id" json:"-"`
+	Assignee  *User     `bun:"rel:belongs-to,join:assignee_id=id" json:"-"`
+	Category  *Category `bun:"rel:belongs-to,join:category_id=id" json:"-"`
+}
+
+// Open reports whether the ticket still needs work.
+func (t *Ticket) Open() bool {
+	return t.Status != StatusResolved && t.Status != StatusClosed
+}
+
+// AssignedTo reports whether u is the assignee.
+func (t *Ticket) AssignedTo(u *User) bool {
+	return u != nil && t.AssigneeID != nil && *t.AssigneeID == u.ID
+}
+
+// NextTicketNumber reserves the next human ticket number (#1001, #1002…).
+// Call it inside the transaction that inserts the ticket.
+func (q *Q) NextTicketNumber(ctx context.Context) (int64, error) {
+	var n int64
+	var err error
+	if q.pg {
+		err = q.db.NewRaw("SELECT nextval('ticket_number_seq')").Scan(ctx, &n)
+	} else {
+		// SQLite serialises writers, so MAX+1 inside the write transaction
+		// is race-free.
+		err = q.db.NewRaw("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets").Scan(ctx, &n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: next ticket number: %w", err)
+	}
+	return n, nil
+}
+
+// CreateTicket inserts t. Number must be set (NextTicketNumber).
+func (q *Q) CreateTicket(ctx context.Context, t *Ticket) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now()
+	}
+	t.UpdatedAt = t.CreatedAt
+	if _, err := q.db.NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
+		return conflict(err, "ticket #"+strconv.FormatInt(t.Number, 10))
+	}
+	return nil
+}
+
+// UpdateTicket saves every column of t and bumps updated_at.
+func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
+	t.UpdatedAt = now()
+	res, err := q.db.NewUpdate().Model(t).ExcludeColumn("id", "number", "created_at").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: update ticket #%d: %w", t.Number, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: ticket #%d", ErrNotFound, t.Number)
+	}
+	return nil
+}
+
+func (q *Q) ticketSelect(sc Scope, model any) (*bun.SelectQuery, error) {
+	sel := q.db.NewSelect().Model(model).
+		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name") }).
+		Relation("Requester", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "email", "name", "role", "company_id") }).
+		Relation("Assignee", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "email", "name", "role") }).
+		Relation("Category", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name", "parent_id") })
+	return sc.where(sel, "t.company_id")
+}
+
+// TicketByNumber loads a ticket by its human number within scope. With
+// forUpdate on PostgreSQL the row is locked until the transaction ends.
+func (q *Q) TicketByNumber(ctx context.Context, sc Scope, number int64, forUpdate bool) (*Ticket, error) {
+	t := new(Ticket)
+	sel, err := q.ticketSelect(sc, t)
+	if err != nil {
+		return nil, err
+	}
+	sel = sel.Where("t.number = ?", number)
+	if forUpdate && q.pg {
+		sel = sel.For("UPDATE OF t")
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, notFound(err, "ticket #"+strconv.FormatInt(number, 10))
+	}
+	return t, nil
+}
+
+// Ticket loads a ticket by id within scope.
+func (q *Q) Ticket(ctx context.Context, sc Scope, id int64, forUpdate bool) (*Ticket, error) {
+	t := new(Ticket)
+	sel, err := q.ticketSelect(sc, t)
+	if err != nil {
+		return nil, err
+	}
+	sel = sel.Where("t.id = ?", id)
+	if forUpdate && q.pg {
+		sel = sel.For("UPDATE OF t")
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, notFound(err, "ticket id "+strconv.FormatInt(id, 10))
+	}
+	return t, nil
+}
+
+// TicketFilter narrows Tickets. Zero values do not filter.
+type TicketFilter struct {
+	Statuses    []string
+	CompanyID   int64
+	AssigneeID  int64
+	Unassigned  bool
+	RequesterID int64
+	// ParticipantOrRequester limits to tickets where this user is the
+	// requester or a participant.
+	InvolvingUserID int64
+	Search          string
+	Limit           int
+	Offset          int
+}
+
+// Tickets lists tickets within scope, most recently updated first.
+func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, error) {
+	var ts []*Ticket
+	sel, err := q.ticketSelect(sc, &ts)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Statuses) == 1 {
+		sel = sel.Where("t.status = ?", f.Statuses[0])
+	} else if len(f.Statuses) > 1 {
+		sel = sel.Where("t.status IN (?)", bun.In(f.Statuses))
+	}
+	if f.CompanyID > 0 {
+		sel = sel.Where("t.company_id = ?", f.CompanyID)
+	}
+	if f.AssigneeID > 0 {
+		sel = sel.Where("t.assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		sel = sel.Where("t.assignee_id IS NULL")
+	}
+	if f.RequesterID > 0 {
+		sel = sel.Where("t.requester_id = ?", f.RequesterID)
+	}
+	if f.InvolvingUserID > 0 {
+		sel = sel.Where("(t.requester_id = ? OR EXISTS (SELECT 1 FROM ticket_participants tp WHERE tp.ticket_id = t.id AND tp.user_id = ?))",
+			f.InvolvingUserID, f.InvolvingUserID)
+	}
+	if s := strings.TrimSpace(f.Search); s != "" {
+		like := "%" + strings.ToLower(s) + "%"
+		sel = sel.Where("lower(t.subject) LIKE ?", like)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	sel = sel.OrderExpr("t.updated_at DESC, t.id DESC").Limit(int64(limit)).Offset(int64(f.Offset))
+	if err := sel.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: tickets: %w", err)
+	}
+	return ts, nil
+}
+
+// Participant links a user to a ticket they follow.
+type Participant struct {
+	bun.BaseModel `bun:"table:ticket_participants,alias:tp"`
+	TicketID      int64     `bun:"ticket_id,pk"`
+	UserID        int64     `bun:"user_id,pk"`
+	AddedAt       time.Time `bun:"added_at,notnull"`
+	User          *User     `bun:"rel:belongs-to,join:user_id=id"`
+}
+
+// AddParticipant adds u to the ticket; adding twice is not an error.
+func (q *Q) AddParticipant(ctx context.Context, ticketID, userID int64) (added bool, err error) {
+	p := &Participant{TicketID: ticketID, UserID: userID, AddedAt: now()}
+	res, err := q.db.NewInsert().Model(p).On("CONFLICT (ticket_id, user_id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: add participant: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// RemoveParticipant removes u from the ticket.
+func (q *Q) RemoveParticipant(ctx context.Context, ticketID, userID int64) (bool, error) {
+	res, err := q.db.NewDelete().Model((*Participant)(nil)).Where("ticket_id = ? AND user_id = ?", ticketID, userID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: remove participant: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Participants lists the users following a ticket.
+func (q *Q) Participants(ctx context.Context, ticketID int64) ([]*User, error) {
+	var ps []*Participant
+	err := q.db.NewSelect().Model(&ps).Relation("User").Where("tp.ticket_id = ?", ticketID).Order("tp.added_at").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: participants: %w", err)
+	}
+	us := make([]*User, 0, len(ps))
+	for _, p := range ps {
+		if p.User != nil {
+			us = append(us, p.User)
+		}
+	}
+	return us, nil
+}
+
+// IsParticipant reports whether the user follows the ticket.
+func (q *Q) IsParticipant(ctx context.Context, ticketID, userID int64) (bool, error) {
+	ok, err := q.db.NewSelect().Model((*Participant)(nil)).Where("ticket_id = ? AND user_id = ?", ticketID, userID).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: participant: %w", err)
+	}
+	return ok, nil
+}
