@@ -1,0 +1,321 @@
+package ticketing
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
+
+// The directory: companies, users and categories. Only admins change it
+// (the CLI acts as the seeded admin); every change is audited.
+
+func requireAdmin(actor *store.User) error {
+	if actor == nil || actor.Disabled || actor.Role != store.RoleAdmin {
+		return notAllowedf("only an admin may change companies, users and categories")
+	}
+	return nil
+}
+
+// CompanyInput is a company to create or the new values of one.
+type CompanyInput struct {
+	Name            string
+	Domains         []string
+	AcceptAnyDomain bool
+	AllowedIPs      []string
+	BrandPrimary    string
+}
+
+var hexColor = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$`)
+
+func (in *CompanyInput) validate() error {
+	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	if in.Name == "" {
+		return invalidf("company name is empty")
+	}
+	for i, d := range in.Domains {
+		d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(d, "@")))
+		if !domainRE.MatchString(d) {
+			return invalidf("invalid domain %q", in.Domains[i])
+		}
+		in.Domains[i] = d
+	}
+	for _, ip := range in.AllowedIPs {
+		if net.ParseIP(ip) == nil {
+			if _, _, err := net.ParseCIDR(ip); err != nil {
+				return invalidf("invalid allowed IP or CIDR %q", ip)
+			}
+		}
+	}
+	if in.BrandPrimary != "" && !hexColor.MatchString(in.BrandPrimary) {
+		return invalidf("invalid brand color %q (want #rrggbb)", in.BrandPrimary)
+	}
+	return nil
+}
+
+// CreateCompany adds a company.
+func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in CompanyInput) (*store.Company, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain,
+		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary}
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		if err := q.CreateCompany(ctx, c); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actor, c.ID, "company", c.ID, "create", nil, c)
+	})
+	return c, err
+}
+
+// UpdateCompany applies fn to company ref (id or name) and saves it.
+func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref string, fn func(in *CompanyInput)) (*store.Company, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	var c *store.Company
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		var err error
+		if c, err = q.CompanyByRef(ctx, ref); err != nil {
+			return err
+		}
+		before := *c
+		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain,
+			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary}
+		fn(&in)
+		if err := in.validate(); err != nil {
+			return err
+		}
+		c.Name, c.Domains, c.AcceptAnyDomain, c.AllowedIPs, c.BrandPrimary = in.Name, in.Domains, in.AcceptAnyDomain, in.AllowedIPs, in.BrandPrimary
+		if err := q.UpdateCompany(ctx, c); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actor, c.ID, "company", c.ID, "update", before, c)
+	})
+	return c, err
+}
+
+// RemoveCompany deletes a company that has no users or tickets left.
+func (s *Service) RemoveCompany(ctx context.Context, actor *store.User, ref string) (*store.Company, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	var c *store.Company
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		var err error
+		if c, err = q.CompanyByRef(ctx, ref); err != nil {
+			return err
+		}
+		users, err := q.Users(ctx, store.AllCompanies(), store.UserFilter{CompanyID: c.ID, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return invalidf("company %q still has users; move or remove them first", c.Name)
+		}
+		if err := q.DeleteCompany(ctx, c.ID); err != nil {
+			return invalidf("company %q still has tickets", c.Name)
+		}
+		return q.Audit(ctx, actor, 0, "company", c.ID, "remove", c, nil)
+	})
+	return c, err
+}
+
+// UserInput is a user to create.
+type UserInput struct {
+	Email       string
+	Name        string
+	Role        string
+	CompanyID   *int64
+	Password    string // optional; hashed with argon2id
+	Unconfirmed bool
+	Language    string
+}
+
+// NormalizeAddress checks an email address and returns it lower-cased.
+func NormalizeAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(a.Address, "@") {
+		return "", invalidf("invalid email address %q", s)
+	}
+	local, domain, _ := strings.Cut(a.Address, "@")
+	if local == "" || domain == "" || strings.ContainsAny(s, " <>") {
+		return "", invalidf("invalid email address %q", s)
+	}
+	return store.NormalizeEmail(a.Address), nil
+}
+
+// CreateUser adds a user. Clients must belong to a company.
+func (s *Service) CreateUser(ctx context.Context, actor *store.User, in UserInput) (*store.User, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	var u *store.User
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		var err error
+		u, err = CreateUserTx(ctx, q, actor, in, s.clock)
+		return err
+	})
+	return u, err
+}
+
+// CreateUserTx adds a user inside an existing transaction without a policy
+// check: the caller decided (first-start seeding, mail from a company's
+// domain).
+func CreateUserTx(ctx context.Context, q *store.Q, actor *store.User, in UserInput, clock func() time.Time) (*store.User, error) {
+	email, err := NormalizeAddress(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	role := in.Role
+	if role == "" {
+		role = store.RoleClient
+	}
+	if !store.ValidRole(role) {
+		return nil, invalidf("unknown role %q (want client, tech, supervisor or admin)", role)
+	}
+	if role == store.RoleClient && in.CompanyID == nil {
+		return nil, invalidf("a client must belong to a company (--company)")
+	}
+	u := &store.User{Email: email, Name: strings.TrimSpace(in.Name), Role: role, CompanyID: in.CompanyID, Language: in.Language}
+	if in.Password != "" {
+		if u.PasswordHash, err = HashPassword(in.Password); err != nil {
+			return nil, err
+		}
+	}
+	if !in.Unconfirmed {
+		now := clock().UTC()
+		u.ConfirmedAt = &now
+	}
+	if err := q.CreateUser(ctx, u); err != nil {
+		return nil, mapStoreErr(err)
+	}
+	if err := q.Audit(ctx, actor, u.CompanyIDValue(), "user", u.ID, "create", nil, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateUser applies fn to the user with this email and saves it.
+func (s *Service) UpdateUser(ctx context.Context, actor *store.User, email string, fn func(u *store.User) error) (*store.User, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	var u *store.User
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		var err error
+		if u, err = q.UserByEmail(ctx, store.AllCompanies(), email); err != nil {
+			return err
+		}
+		before := *u
+		if err := fn(u); err != nil {
+			return err
+		}
+		if !store.ValidRole(u.Role) {
+			return invalidf("unknown role %q (want client, tech, supervisor or admin)", u.Role)
+		}
+		if u.Role == store.RoleClient && u.CompanyID == nil {
+			return invalidf("a client must belong to a company (--company)")
+		}
+		if before.Role == store.RoleAdmin && (u.Role != store.RoleAdmin || u.Disabled) {
+			admins, err := q.Users(ctx, store.AllCompanies(), store.UserFilter{Role: store.RoleAdmin})
+			if err != nil {
+				return err
+			}
+			active := 0
+			for _, a := range admins {
+				if !a.Disabled {
+					active++
+				}
+			}
+			if active <= 1 {
+				return invalidf("%s is the last active admin", u.Email)
+			}
+		}
+		if err := q.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actor, u.CompanyIDValue(), "user", u.ID, "update", before, u)
+	})
+	return u, err
+}
+
+// SetPassword replaces a user's password.
+func (s *Service) SetPassword(ctx context.Context, actor *store.User, email, password string) error {
+	if len([]rune(password)) < 8 {
+		return invalidf("password must have at least 8 characters")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.UpdateUser(ctx, actor, email, func(u *store.User) error {
+		u.PasswordHash = hash
+		u.FailedLogins, u.LockedUntil = 0, nil
+		return nil
+	})
+	return err
+}
+
+// HashPassword hashes with argon2id (RFC 9106 recommended parameters).
+func HashPassword(pw string) (string, error) {
+	h, err := argon2id.CreateHash(pw, &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism: 2, SaltLength: 16, KeyLength: 32})
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// CheckPassword reports whether pw matches hash.
+func CheckPassword(pw, hash string) bool {
+	if hash == "" {
+		return false
+	}
+	ok, err := argon2id.ComparePasswordAndHash(pw, hash)
+	return err == nil && ok
+}
+
+// CreateCategory adds a category, or a subcategory under parent.
+func (s *Service) CreateCategory(ctx context.Context, actor *store.User, name, parentRef string) (*store.Category, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" {
+		return nil, invalidf("category name is empty")
+	}
+	if strings.Contains(name, "/") {
+		return nil, invalidf("category name may not contain /")
+	}
+	c := &store.Category{Name: name}
+	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+		if parentRef != "" {
+			p, err := q.CategoryByRef(ctx, parentRef)
+			if err != nil {
+				return err
+			}
+			if p.ParentID != nil {
+				return invalidf("%q is a subcategory; subcategories cannot have children", p.Name)
+			}
+			c.ParentID = &p.ID
+		}
+		if err := q.CreateCategory(ctx, c); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actor, 0, "category", c.ID, "create", nil, c)
+	})
+	return c, err
+}

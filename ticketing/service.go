@@ -1,0 +1,234 @@
+// Package ticketing is the domain: the ticket lifecycle, who may do what,
+// audit, and the events other parts react to. It knows nothing of HTTP or
+// mail formats; the portal, the mail intake and the CLI all call it.
+package ticketing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
+
+// Service runs ticket changes: each one checks the policy, writes the
+// change and its audit row (and whatever the TxHooks add) in one
+// transaction, then tells the listeners.
+type Service struct {
+	st        *store.Store
+	now       func() time.Time
+	hooks     []TxHook
+	listeners []Listener
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithTxHook adds a hook run inside every change's transaction.
+func WithTxHook(h TxHook) Option { return func(s *Service) { s.hooks = append(s.hooks, h) } }
+
+// WithListener adds a listener told after every committed change.
+func WithListener(l Listener) Option {
+	return func(s *Service) { s.listeners = append(s.listeners, l) }
+}
+
+// NewService returns a Service over st.
+func NewService(st *store.Store, opts ...Option) *Service {
+	s := &Service{st: st, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Store returns the underlying store (read side for pages and lists).
+func (s *Service) Store() *store.Store { return s.st }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// tx runs fn in a transaction and then publishes the events it produced.
+func (s *Service) tx(ctx context.Context, fn func(q *store.Q, emit func(Event)) error) error {
+	var events []Event
+	err := s.st.InTx(ctx, func(q *store.Q) error {
+		events = events[:0]
+		var hookErr error
+		emit := func(ev Event) {
+			events = append(events, ev)
+			for _, h := range s.hooks {
+				if hookErr == nil {
+					hookErr = h(ctx, q, ev)
+				}
+			}
+		}
+		if err := fn(q, emit); err != nil {
+			return err
+		}
+		return hookErr
+	})
+	if err != nil {
+		return mapStoreErr(err)
+	}
+	for _, ev := range events {
+		for _, l := range s.listeners {
+			l(ev)
+		}
+	}
+	return nil
+}
+
+// TxWith lets another domain package (the mail intake) run its own writes
+// and ticket changes in one transaction.
+func (s *Service) TxWith(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.tx(ctx, func(q *store.Q, emit func(Event)) error {
+		return fn(&Tx{s: s, q: q, emit: emit})
+	})
+}
+
+// Tx is a transaction in which several ticket changes run together.
+type Tx struct {
+	s    *Service
+	q    *store.Q
+	emit func(Event)
+}
+
+// Q gives the transaction's queries.
+func (tx *Tx) Q() *store.Q { return tx.q }
+
+func mapStoreErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound) && !errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(err.Error(), store.ErrNotFound.Error()+": "))
+	case errors.Is(err, store.ErrConflict) && !errors.Is(err, ErrConflict):
+		return fmt.Errorf("%w: %s", ErrConflict, strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
+	}
+	return err
+}
+
+// CreateInput is a new ticket.
+type CreateInput struct {
+	Requester     *store.User
+	CompanyID     int64 // default: the requester's company
+	Subject       string
+	Body          string
+	BodyHTML      string
+	CategoryID    *int64
+	SubcategoryID *int64
+	Priority      string // default normal
+	Source        string // web, email or cli
+	MessageID     string
+	LinkedTicket  *int64
+}
+
+const maxSubject = 250
+
+// Create opens a ticket. Staff may open one for any requester; a client
+// only for themselves.
+func (s *Service) Create(ctx context.Context, actor *store.User, in CreateInput) (*store.Ticket, error) {
+	var t *store.Ticket
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		var err error
+		t, err = tx.Create(ctx, actor, in)
+		return err
+	})
+	return t, err
+}
+
+// Create opens a ticket inside tx.
+func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*store.Ticket, error) {
+	q := tx.q
+	if actor == nil || actor.Disabled {
+		return nil, notAllowedf("disabled users cannot open tickets")
+	}
+	if in.Requester == nil {
+		return nil, invalidf("a ticket needs a requester")
+	}
+	if !actor.IsStaff() && actor.ID != in.Requester.ID {
+		return nil, notAllowedf("%s may only open tickets for themselves", actor.Email)
+	}
+	subject := cleanSubject(in.Subject)
+	if subject == "" {
+		return nil, invalidf("subject is empty")
+	}
+	prio := in.Priority
+	if prio == "" {
+		prio = store.PriorityNormal
+	}
+	if !ValidPriority(prio) {
+		return nil, invalidf("unknown priority %q (want low, normal, high or urgent)", prio)
+	}
+	source := in.Source
+	if source == "" {
+		source = store.SourceWeb
+	}
+	companyID := in.CompanyID
+	if companyID == 0 {
+		companyID = in.Requester.CompanyIDValue()
+	}
+	if companyID == 0 {
+		return nil, invalidf("requester %s belongs to no company; give the ticket a company", in.Requester.Email)
+	}
+	if !actor.IsStaff() && companyID != actor.CompanyIDValue() {
+		return nil, notAllowedf("%s may not open tickets for another company", actor.Email)
+	}
+	if in.SubcategoryID != nil && in.CategoryID == nil {
+		sub, err := q.Category(ctx, *in.SubcategoryID)
+		if err != nil {
+			return nil, err
+		}
+		in.CategoryID = sub.ParentID
+	}
+	n, err := q.NextTicketNumber(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &store.Ticket{
+		Number: n, CompanyID: companyID, RequesterID: in.Requester.ID,
+		CategoryID: in.CategoryID, SubcategoryID: in.SubcategoryID,
+		Priority: prio, Status: store.StatusNew, Subject: subject, Description: in.Body,
+		Source: source, MessageID: in.MessageID, LinkedTicketID: in.LinkedTicket,
+		CreatedAt: tx.s.clock(),
+	}
+	if err := q.CreateTicket(ctx, t); err != nil {
+		return nil, err
+	}
+	t.Requester = in.Requester
+	if err := q.Audit(ctx, actor, companyID, "ticket", t.ID, "create", nil, auditTicket(t)); err != nil {
+		return nil, err
+	}
+	tx.emit(Event{Kind: EventCreated, Ticket: t, Actor: actor, ToStatus: t.Status})
+	return t, nil
+}
+
+// ValidPriority reports whether p is a known priority.
+func ValidPriority(p string) bool {
+	switch p {
+	case store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent:
+		return true
+	}
+	return false
+}
+
+func cleanSubject(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxSubject {
+		r := []rune(s)
+		s = string(r[:maxSubject])
+	}
+	return s
+}
+
+// auditTicket is the part of a ticket the audit log keeps.
+func auditTicket(t *store.Ticket) map[string]any {
+	return map[string]any{
+		"number": t.Number, "status": t.Status, "priority": t.Priority,
+		"subject": t.Subject, "assignee_id": t.AssigneeID, "company_id": t.CompanyID,
+	}
+}

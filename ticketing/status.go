@@ -1,0 +1,69 @@
+package ticketing
+
+import "github.com/jcservicedesk/servicedesk/store"
+
+// Statuses in lifecycle order.
+var Statuses = []string{
+	store.StatusNew, store.StatusOpen, store.StatusPending,
+	store.StatusResolved, store.StatusClosed, store.StatusReopened,
+}
+
+// ValidStatus reports whether s is a known status.
+func ValidStatus(s string) bool {
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// transitions is the state machine:
+//
+//	new → open → pending ↔ open → resolved → closed
+//	resolved | closed → reopened → open | pending | resolved
+//
+// pending → resolved is allowed too: a ticket waiting on a requester who
+// never answers is resolved from pending.
+var transitions = map[string][]string{
+	store.StatusNew:      {store.StatusOpen, store.StatusPending},
+	store.StatusOpen:     {store.StatusPending, store.StatusResolved},
+	store.StatusPending:  {store.StatusOpen, store.StatusResolved},
+	store.StatusResolved: {store.StatusClosed, store.StatusReopened},
+	store.StatusClosed:   {store.StatusReopened},
+	store.StatusReopened: {store.StatusOpen, store.StatusPending, store.StatusResolved},
+}
+
+// CheckTransition returns nil when a ticket may go from one status to the
+// other, else a *TransitionError that says why not.
+func CheckTransition(from, to string) error {
+	if !ValidStatus(to) {
+		return &TransitionError{From: from, To: to, Why: "unknown status (want new, open, pending, resolved, closed or reopened)"}
+	}
+	if from == to {
+		return &TransitionError{From: from, To: to, Why: "the ticket is already " + to}
+	}
+	for _, ok := range transitions[from] {
+		if ok == to {
+			return nil
+		}
+	}
+	var why string
+	switch {
+	case to == store.StatusNew:
+		why = "a ticket never goes back to new"
+	case to == store.StatusClosed:
+		why = "only a resolved ticket can be closed; resolve it first"
+	case to == store.StatusReopened:
+		why = "only a resolved or closed ticket can be reopened"
+	case from == store.StatusClosed:
+		why = "a closed ticket must be reopened first"
+	case from == store.StatusResolved:
+		why = "a resolved ticket can only be closed or reopened"
+	case to == store.StatusResolved:
+		why = "open the ticket before resolving it"
+	default:
+		why = "not a step of the ticket lifecycle"
+	}
+	return &TransitionError{From: from, To: to, Why: why}
+}
