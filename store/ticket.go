@@ -133,7 +133,9 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 func (q *Q) ticketSelect(sc Scope, model any) (*bun.SelectQuery, error) {
 	sel := q.db.NewSelect().Model(model).
 		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name") }).
-		Relation("Requester", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "email", "name", "role", "company_id") }).
+		Relation("Requester", func(s *bun.SelectQuery) *bun.SelectQuery {
+			return s.Column("id", "email", "name", "role", "company_id")
+		}).
 		Relation("Assignee", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "email", "name", "role") }).
 		Relation("Category", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name", "parent_id") })
 	return sc.where(sel, "t.company_id")

@@ -364,4 +364,3 @@ func readLine(r io.Reader) (string, error) {
 	}
 	return s, nil
 }
-
