@@ -288,3 +288,19 @@ func (q *Q) IsParticipant(ctx context.Context, ticketID, userID int64) (bool, er
 	}
 	return ok, nil
 }
+
+// BulkInsertTickets inserts many tickets at once (imports, benchmarks).
+func (q *Q) BulkInsertTickets(ctx context.Context, ts []Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	if _, err := q.db.NewInsert().Model(&ts).Exec(ctx); err != nil {
+		return fmt.Errorf("store: bulk insert tickets: %w", err)
+	}
+	if q.pg {
+		if _, err := q.db.NewRaw("SELECT setval('ticket_number_seq', GREATEST((SELECT MAX(number) FROM tickets), 1000))").Exec(ctx); err != nil {
+			return fmt.Errorf("store: ticket number sequence: %w", err)
+		}
+	}
+	return nil
+}
