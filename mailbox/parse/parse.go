@@ -1,0 +1,287 @@
+// Package parse turns raw RFC 5322 mail into a Message a helpdesk can show
+// and thread: decoded headers, plain text and sanitized HTML bodies, the new
+// part of a reply, and attachments. It is lenient by design — real mail is
+// malformed in many ways — and records what it had to repair in Warnings.
+// It knows nothing of tickets or storage.
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
+)
+
+var (
+	// ErrNotMail means the input has no header section that looks like mail.
+	ErrNotMail = errors.New("parse: not a mail message")
+	// ErrTooLarge means the input is over Limits.MaxMessageBytes.
+	ErrTooLarge = errors.New("parse: message too large")
+)
+
+// Limits bound what Parse accepts; zero means no limit.
+type Limits struct {
+	MaxMessageBytes    int64
+	MaxAttachmentBytes int64 // larger attachments are listed with Omitted set and no Data
+}
+
+// Attachment is a non-body part. Data is an owned copy of the decoded bytes.
+type Attachment struct {
+	Filename    string
+	ContentType string // lower-case media type without parameters
+	ContentID   string // without angle brackets
+	Inline      bool   // referenced by a cid: URL from the HTML body
+	Size        int64  // decoded size, also when Omitted
+	Data        []byte
+	Omitted     bool // over MaxAttachmentBytes: Data is nil
+}
+
+// Message is the parsed mail. All strings are valid UTF-8.
+type Message struct {
+	MessageID  string // without angle brackets; "" when missing
+	InReplyTo  []string
+	References []string
+	Subject    string
+	From       Address
+	Sender     *Address
+	ReplyTo    []Address
+	To, Cc     []Address
+	Date       time.Time // zero when missing or unparseable
+	Header     textproto.Header
+
+	Text    string // whole body as plain text
+	HTML    string // sanitized HTML body; "" without an HTML part
+	NewText string // Text without quoted history and signature
+	NewHTML string // HTML without quote containers
+	Quoted  bool   // NewText or NewHTML left something out
+
+	HasRemoteImages bool // HTML had remote images, now under data-remote-src
+
+	Attachments []Attachment
+	Warnings    []string
+}
+
+// Parse parses raw as a mail message. It fails only with ErrTooLarge or
+// ErrNotMail; every other defect is repaired and noted in Warnings.
+func Parse(raw []byte, lim Limits) (*Message, error) {
+	if lim.MaxMessageBytes > 0 && int64(len(raw)) > lim.MaxMessageBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), lim.MaxMessageBytes)
+	}
+	if !looksLikeMail(raw) {
+		return nil, ErrNotMail
+	}
+	m := &Message{}
+	w := &walker{warn: func(s string) { m.Warnings = appendWarning(m.Warnings, s) }}
+	m = w.message1(raw, m)
+	if lim.MaxAttachmentBytes > 0 {
+		for i := range m.Attachments {
+			if a := &m.Attachments[i]; a.Size > lim.MaxAttachmentBytes {
+				a.Data, a.Omitted = nil, true
+			}
+		}
+	}
+	return m, nil
+}
+
+// looksLikeMail checks for at least one well-known field in the header
+// section and no NUL bytes in it (binary files are not mail).
+func looksLikeMail(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, "\r\n \t")
+	if len(raw) == 0 {
+		return false
+	}
+	end := len(raw)
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		end = i
+	}
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 && i < end {
+		end = i
+	}
+	head := raw[:end]
+	if bytes.IndexByte(head, 0) >= 0 {
+		return false
+	}
+	fs, _ := readHeader(raw[:end], func(string) {})
+	for _, f := range fs {
+		if knownHeaders[f.key] {
+			return true
+		}
+	}
+	return false
+}
+
+// message1 parses one message (top level or forwarded) into m.
+func (w *walker) message1(raw []byte, m *Message) *Message {
+	if trimmed := bytes.TrimLeft(raw, "\r\n"); len(trimmed) != len(raw) {
+		w.warn("header: blank lines before the header skipped")
+		raw = trimmed
+	}
+	h, body := readHeader(raw, w.warn)
+	m.Header = h.textprotoHeader()
+	m.Subject = strings.TrimSpace(decodeWords(h.str("Subject")))
+	if v, ok := h.get("Message-Id"); ok {
+		m.MessageID = NormalizeMessageID(v)
+	}
+	m.InReplyTo = ParseIDList(strings.Join(h.all("In-Reply-To"), " "))
+	m.References = ParseIDList(strings.Join(h.all("References"), " "))
+	if from := parseAddressList(h.str("From"), w.warn); len(from) > 0 {
+		m.From = from[0]
+	}
+	if s := parseAddressList(h.str("Sender"), w.warn); len(s) > 0 {
+		m.Sender = &s[0]
+	}
+	m.ReplyTo = parseAddressList(h.str("Reply-To"), w.warn)
+	m.To = parseAddressList(strings.Join(h.all("To"), ", "), w.warn)
+	m.Cc = parseAddressList(strings.Join(h.all("Cc"), ", "), w.warn)
+	if d, ok := h.get("Date"); ok {
+		if t, ok := parseDate(d); ok {
+			m.Date = t
+		} else {
+			w.warn("header: unparseable date " + truncate(d, 60))
+		}
+	}
+
+	c := w.entity(h, body, 0, "text/plain", false)
+	w.assemble(m, c)
+	return m
+}
+
+// assemble builds the bodies and attachment list from the walked content.
+func (w *walker) assemble(m *Message, c content) {
+	rawHTML := strings.Join(c.html, "\n")
+	fromHTML := false
+	if len(c.plain) > 0 {
+		m.Text = strings.TrimSpace(strings.Join(c.plain, "\n\n"))
+	} else if rawHTML != "" {
+		m.Text = HTMLToText(rawHTML)
+		fromHTML = true
+	}
+	if strings.TrimSpace(m.Text) == "" && len(c.fwds) > 0 {
+		var blocks []string
+		for _, f := range c.fwds {
+			blocks = append(blocks, forwardedBlock(f))
+		}
+		m.Text = strings.Join(blocks, "\n\n")
+		fromHTML = false
+	}
+	m.Text = strings.ToValidUTF8(m.Text, "\uFFFD")
+
+	m.Attachments = c.atts
+	if rawHTML != "" {
+		m.HTML, m.HasRemoteImages = sanitize(rawHTML, false)
+		newRaw, cut := removeQuoteContainers(rawHTML)
+		if cut {
+			m.NewHTML, _ = sanitize(newRaw, false)
+			m.Quoted = true
+		} else {
+			m.NewHTML = m.HTML
+		}
+		if fromHTML && cut {
+			m.NewText, _ = StripQuotes(HTMLToText(newRaw))
+		}
+		w.linkCIDs(m, rawHTML)
+	}
+	if m.NewText == "" {
+		var q bool
+		m.NewText, q = StripQuotes(m.Text)
+		m.Quoted = m.Quoted || q
+	}
+}
+
+func forwardedBlock(f *Message) string {
+	var sb strings.Builder
+	sb.WriteString("---------- Forwarded message ----------\n")
+	if f.From.Email != "" {
+		sb.WriteString("From: " + formatAddress(f.From) + "\n")
+	}
+	if !f.Date.IsZero() {
+		sb.WriteString("Date: " + f.Date.Format(time.RFC1123Z) + "\n")
+	}
+	if f.Subject != "" {
+		sb.WriteString("Subject: " + f.Subject + "\n")
+	}
+	if len(f.To) > 0 {
+		var l []string
+		for _, a := range f.To {
+			l = append(l, formatAddress(a))
+		}
+		sb.WriteString("To: " + strings.Join(l, ", ") + "\n")
+	}
+	sb.WriteString("\n")
+	sb.WriteString(f.Text)
+	return strings.TrimSpace(sb.String())
+}
+
+func formatAddress(a Address) string {
+	if a.Name == "" {
+		return a.Email
+	}
+	return a.Name + " <" + a.Email + ">"
+}
+
+var cidRef = regexp.MustCompile(`(?i)["'(\s=]cid:([^"'\s>)]+)`)
+
+// linkCIDs marks attachments referenced from the HTML as inline. A part
+// without Content-ID whose filename matches a referenced cid gets that cid,
+// since some clients reference images by name only.
+func (w *walker) linkCIDs(m *Message, rawHTML string) {
+	refs := map[string]bool{}
+	var order []string // as written, for ids assigned by filename
+	for _, sm := range cidRef.FindAllStringSubmatch(rawHTML, -1) {
+		id := strings.ToValidUTF8(string(pctDecode(sm[1])), "")
+		if len(order) >= 500 {
+			break // bounds the matching below on hostile HTML
+		}
+		if !refs[strings.ToLower(id)] {
+			refs[strings.ToLower(id)] = true
+			order = append(order, id)
+		}
+	}
+	matched := map[string]bool{}
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		if a.ContentID != "" && refs[strings.ToLower(a.ContentID)] {
+			a.Inline = true
+			matched[strings.ToLower(a.ContentID)] = true
+		}
+	}
+	for _, id := range order {
+		if matched[strings.ToLower(id)] {
+			continue
+		}
+		local, _, _ := strings.Cut(strings.ToLower(id), "@")
+		found := false
+		for i := range m.Attachments {
+			a := &m.Attachments[i]
+			if a.Inline || !strings.HasPrefix(a.ContentType, "image/") {
+				continue
+			}
+			name := strings.ToLower(a.Filename)
+			if name == strings.ToLower(id) || name == local {
+				a.ContentID, a.Inline, found = id, true, true
+				w.warn("mime: cid:" + truncate(id, 60) + " matched to a part by filename")
+				break
+			}
+		}
+		if !found {
+			w.warn("mime: cid:" + truncate(id, 60) + " referenced but no such part")
+		}
+	}
+}
+
+func appendWarning(ws []string, s string) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for _, w := range ws {
+		if w == s {
+			return ws
+		}
+	}
+	if len(ws) >= 50 {
+		return ws
+	}
+	return append(ws, s)
+}
