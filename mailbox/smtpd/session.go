@@ -1,0 +1,210 @@
+package smtpd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
+)
+
+var (
+	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down, try again later"}
+	errTooMany      = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "too many commands, closing"}
+	errNoSuchUser   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	errTempFail     = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	errTooLarge     = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "message too large"}
+)
+
+// session is one SMTP connection's state. go-smtp calls its methods from the
+// connection's goroutine; inData is also read by Shutdown, under srv.mu.
+type session struct {
+	srv  *Server
+	conn net.Conn // the accepted connection; closing it ends the session
+	c    *smtp.Conn
+
+	commands   int
+	mailFrom   string
+	recipients []string
+
+	inData bool // guarded by srv.mu
+}
+
+// count charges one command to the connection's budget.
+func (s *session) count() error {
+	s.commands++
+	if s.commands > s.srv.cfg.MaxCommands {
+		return errTooMany
+	}
+	return nil
+}
+
+func (s *session) Reset() {
+	s.mailFrom = ""
+	s.recipients = nil
+	// go-smtp resets after answering DATA: the right moment to let a
+	// draining server drop the connection without losing the reply.
+	s.srv.mu.Lock()
+	draining := s.srv.draining
+	s.srv.mu.Unlock()
+	if draining {
+		s.conn.Close()
+	}
+}
+
+func (s *session) Logout() error {
+	s.srv.removeSession(s)
+	return nil
+}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if err := s.count(); err != nil {
+		return err
+	}
+	s.mailFrom = from // "" is the null sender: bounces are welcome
+	s.recipients = nil
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := s.count(); err != nil {
+		return err
+	}
+	if !s.srv.accepts(to) {
+		return errNoSuchUser
+	}
+	s.recipients = append(s.recipients, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	if err := s.count(); err != nil {
+		return err
+	}
+	srv := s.srv
+	srv.mu.Lock()
+	if srv.draining {
+		srv.mu.Unlock()
+		return errShuttingDown
+	}
+	s.inData = true
+	srv.mu.Unlock()
+	defer func() {
+		srv.mu.Lock()
+		s.inData = false
+		srv.mu.Unlock()
+	}()
+
+	raw, err := s.readMessage(r)
+	if err != nil {
+		return err
+	}
+	env := delivery.Envelope{
+		Source:     delivery.SourceSMTP,
+		MailFrom:   s.mailFrom,
+		Recipients: append([]string(nil), s.recipients...),
+		RemoteAddr: s.conn.RemoteAddr().String(),
+		ReceivedAt: time.Now().UTC(),
+	}
+	if err := s.deliver(env, raw); err != nil {
+		return err
+	}
+	// A delivered message is useful work: only commands that lead nowhere
+	// (refused recipients, aborted transactions) should exhaust the budget.
+	s.commands = 0
+	return nil
+}
+
+// readMessage reads the whole message, bounded by MaxMessageBytes, pushing
+// the read deadline forward as data arrives: go-smtp sets it once per
+// command line, which would bound a whole large upload by ReadTimeout.
+func (s *session) readMessage(r io.Reader) ([]byte, error) {
+	max := s.srv.cfg.MaxMessageBytes
+	dr := &deadlineReader{r: io.LimitReader(r, max+1), c: s.c, d: s.srv.cfg.ReadTimeout}
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(dr)
+	switch {
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		return nil, errTooLarge
+	case err != nil:
+		return nil, fmt.Errorf("smtpd: read data: %w", err)
+	case int64(buf.Len()) > max:
+		return nil, errTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+type deadlineReader struct {
+	r io.Reader
+	c *smtp.Conn
+	d time.Duration
+}
+
+func (r *deadlineReader) Read(p []byte) (int, error) {
+	r.c.Conn().SetReadDeadline(time.Now().Add(r.d))
+	return r.r.Read(p)
+}
+
+// deliver calls the deliverer and maps its answer to an SMTP reply.
+func (s *session) deliver(env delivery.Envelope, raw []byte) (err error) {
+	srv := s.srv
+	log := srv.log.With("remote", env.RemoteAddr, "mail_from", env.MailFrom,
+		"recipients", len(env.Recipients), "bytes", len(raw))
+
+	ctx, cancel := context.WithTimeout(srv.baseCtx, srv.cfg.DeliverTimeout)
+	defer cancel()
+	// Nobody reads the socket while Deliver runs; watch it so a sender that
+	// gave up does not leave work running for nothing.
+	stopWatch := watchHangup(s.c.Conn(), cancel)
+	defer func() {
+		stopWatch()
+		s.c.Conn().SetReadDeadline(time.Now().Add(srv.cfg.ReadTimeout))
+	}()
+
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("deliverer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = errTempFail
+		}
+	}()
+
+	start := time.Now()
+	out, derr := srv.d.Deliver(ctx, env, raw)
+	log = log.With("duration", time.Since(start))
+	switch {
+	case derr == nil:
+		log.Info("message accepted", "action", out.Action, "ticket", out.TicketNum)
+		return nil
+	case delivery.IsPermanent(derr):
+		log.Info("message rejected", "err", derr)
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: rejectText(derr)}
+	default:
+		log.Warn("delivery failed, sender will retry", "err", derr)
+		return errTempFail
+	}
+}
+
+// rejectText is the one-line reason sent back with a permanent refusal.
+func rejectText(err error) string {
+	msg := err.Error()
+	var re *delivery.RejectError
+	if errors.As(err, &re) && re.Reason != "" {
+		msg = re.Reason
+	}
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	if msg == "" {
+		msg = "message refused"
+	}
+	return msg
+}

@@ -1,0 +1,247 @@
+// Package smtpd is the helpdesk's own MX-style SMTP receiver. It accepts mail
+// for the addresses the helpdesk owns and hands the raw bytes to one
+// delivery.Deliverer; it answers 250 only after the deliverer committed the
+// message, and 4xx whenever it could not, so the sending MTA retries and
+// accepted mail is never lost.
+package smtpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
+)
+
+// Defaults used when the matching Config field is zero.
+const (
+	DefaultMaxMessageBytes = 25 << 20
+	DefaultMaxRecipients   = 100
+	DefaultReadTimeout     = 5 * time.Minute // RFC 5321 4.5.3.2 command timeout
+	DefaultWriteTimeout    = 5 * time.Minute
+	DefaultMaxConnections  = 200
+	DefaultMaxCommands     = 1000
+	DefaultDeliverTimeout  = 2 * time.Minute
+	// Generous on purpose: some mailers emit unfolded lines far beyond the
+	// RFC's 1000, and rejecting them loses real mail.
+	maxLineLength = 64 << 10
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown.
+var ErrServerClosed = errors.New("smtpd: server closed")
+
+// Config configures the receiver. Zero values take the defaults above.
+type Config struct {
+	Addr            string
+	Hostname        string
+	Addresses       []string // the addresses the helpdesk owns
+	MaxMessageBytes int64
+	MaxRecipients   int
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	TLSConfig       *tls.Config // nil = no STARTTLS
+
+	MaxConnections int           // concurrent connections; more get 421
+	MaxCommands    int           // MAIL/RCPT/DATA between two delivered messages
+	DeliverTimeout time.Duration // bound on one Deliver call
+}
+
+// Server is the SMTP receiver.
+type Server struct {
+	cfg   Config
+	d     delivery.Deliverer
+	log   *slog.Logger
+	smtp  *smtp.Server
+	owned map[string]struct{} // lower-case "local@domain"
+
+	// baseCtx parents every Deliver call; cancelled when Shutdown gives up.
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+
+	mu       sync.Mutex
+	addr     net.Addr
+	draining bool
+	sessions map[*session]struct{}
+}
+
+// New builds a receiver that delivers to d. It does not listen yet.
+func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.MaxRecipients <= 0 {
+		cfg.MaxRecipients = DefaultMaxRecipients
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.MaxCommands <= 0 {
+		cfg.MaxCommands = DefaultMaxCommands
+	}
+	if cfg.DeliverTimeout <= 0 {
+		cfg.DeliverTimeout = DefaultDeliverTimeout
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg:      cfg,
+		d:        d,
+		log:      log.With("component", "smtpd"),
+		owned:    make(map[string]struct{}, len(cfg.Addresses)),
+		sessions: make(map[*session]struct{}),
+	}
+	for _, a := range cfg.Addresses {
+		s.owned[strings.ToLower(strings.TrimSpace(a))] = struct{}{}
+	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Addr = cfg.Addr
+	srv.Domain = cfg.Hostname
+	srv.MaxMessageBytes = cfg.MaxMessageBytes
+	srv.MaxRecipients = cfg.MaxRecipients
+	srv.MaxLineLength = maxLineLength
+	srv.ReadTimeout = cfg.ReadTimeout
+	srv.WriteTimeout = cfg.WriteTimeout
+	srv.TLSConfig = cfg.TLSConfig
+	srv.EnableSMTPUTF8 = true // we pass bytes through untouched
+	srv.ErrorLog = slogPrinter{s.log}
+	s.smtp = srv
+	return s
+}
+
+// Addr returns the address Serve is listening on, or nil before that.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// ListenAndServe listens on Config.Addr (":25" when empty) and serves.
+func (s *Server) ListenAndServe() error {
+	addr := s.cfg.Addr
+	if addr == "" {
+		addr = ":25"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("smtpd: listen: %w", err)
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l until Shutdown. It returns ErrServerClosed
+// after Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.draining {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.addr = l.Addr()
+	s.mu.Unlock()
+	s.log.Info("smtp receiver listening", "addr", l.Addr().String())
+
+	err := s.smtp.Serve(newLimitListener(l, s.cfg.MaxConnections, s.log))
+	s.mu.Lock()
+	draining := s.draining
+	s.mu.Unlock()
+	if err == nil || draining {
+		return ErrServerClosed
+	}
+	return fmt.Errorf("smtpd: serve: %w", err)
+}
+
+// Shutdown stops accepting connections, closes idle ones, and waits for
+// messages being received or delivered to finish. When ctx ends first, the
+// remaining deliveries are cancelled, their connections closed (the sender
+// retries, as nothing was acknowledged) and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	for sess := range s.sessions {
+		if !sess.inData {
+			sess.conn.Close()
+		}
+	}
+	s.mu.Unlock()
+
+	err := s.smtp.Shutdown(ctx)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		err = nil
+	}
+	if ctx.Err() != nil {
+		s.cancelBase()
+		s.smtp.Close()
+		return fmt.Errorf("smtpd: shutdown: %w", ctx.Err())
+	}
+	s.cancelBase()
+	return err
+}
+
+// accepts reports whether rcpt is an owned address or a +tag subaddress of
+// one, ignoring case.
+func (s *Server) accepts(rcpt string) bool {
+	a := strings.ToLower(rcpt)
+	if _, ok := s.owned[a]; ok {
+		return true
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 {
+		return false
+	}
+	local, domain := a[:at], a[at:]
+	plus := strings.IndexByte(local, '+')
+	if plus <= 0 {
+		return false
+	}
+	_, ok := s.owned[local[:plus]+domain]
+	return ok
+}
+
+func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	sess := &session{srv: s, conn: c.Conn(), c: c}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return nil, errShuttingDown
+	}
+	s.sessions[sess] = struct{}{}
+	return sess, nil
+}
+
+func (s *Server) removeSession(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
+// slogPrinter adapts slog to go-smtp's Printf-style error log.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.log.Warn("smtp server", "detail", fmt.Sprintf(format, v...))
+}
+
+func (p slogPrinter) Println(v ...any) {
+	p.log.Warn("smtp server", "detail", strings.TrimSpace(fmt.Sprintln(v...)))
+}
