@@ -53,3 +53,12 @@ func (q *Q) Comments(ctx context.Context, ticketID int64, withInternal bool) ([]
 	}
 	return cs, nil
 }
+
+// UpdateCommentBodies saves a comment's text and HTML (after inline images
+// were pointed at stored attachments).
+func (q *Q) UpdateCommentBodies(ctx context.Context, c *Comment) error {
+	if _, err := q.db.NewUpdate().Model(c).Column("body_text", "body_html").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("store: update comment %d: %w", c.ID, err)
+	}
+	return nil
+}

@@ -55,6 +55,7 @@ type Ticket struct {
 	Status           string     `bun:"status,notnull" json:"status"`
 	Subject          string     `bun:"subject,notnull" json:"subject"`
 	Description      string     `bun:"description,notnull" json:"description"`
+	DescriptionHTML  string     `bun:"description_html,notnull" json:"-"`
 	Source           string     `bun:"source,notnull" json:"source"`
 	MessageID        string     `bun:"message_id,notnull" json:"-"`
 	CreatedAt        time.Time  `bun:"created_at,notnull" json:"created_at"`

@@ -41,5 +41,6 @@ type Event struct {
 // outbox row, a notification) commits with it or not at all.
 type TxHook func(ctx context.Context, q *store.Q, ev Event) error
 
-// Listener is told after a change has committed.
+// Listener is told after a change has committed. Listeners are called
+// from many goroutines at once and must not block.
 type Listener func(ev Event)

@@ -125,6 +125,7 @@ type CreateInput struct {
 	Source        string // web, email or cli
 	MessageID     string
 	LinkedTicket  *int64
+	Automated     bool // from automated mail: tell nobody
 }
 
 const maxSubject = 250
@@ -192,7 +193,7 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 	t := &store.Ticket{
 		Number: n, CompanyID: companyID, RequesterID: in.Requester.ID,
 		CategoryID: in.CategoryID, SubcategoryID: in.SubcategoryID,
-		Priority: prio, Status: store.StatusNew, Subject: subject, Description: in.Body,
+		Priority: prio, Status: store.StatusNew, Subject: subject, Description: in.Body, DescriptionHTML: in.BodyHTML,
 		Source: source, MessageID: in.MessageID, LinkedTicketID: in.LinkedTicket,
 		CreatedAt: tx.s.clock(),
 	}
@@ -203,7 +204,7 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 	if err := q.Audit(ctx, actor, companyID, "ticket", t.ID, "create", nil, auditTicket(t)); err != nil {
 		return nil, err
 	}
-	tx.emit(Event{Kind: EventCreated, Ticket: t, Actor: actor, ToStatus: t.Status})
+	tx.emit(Event{Kind: EventCreated, Ticket: t, Actor: actor, ToStatus: t.Status, Automated: in.Automated})
 	return t, nil
 }
 
@@ -231,4 +232,63 @@ func auditTicket(t *store.Ticket) map[string]any {
 		"number": t.Number, "status": t.Status, "priority": t.Priority,
 		"subject": t.Subject, "assignee_id": t.AssigneeID, "company_id": t.CompanyID,
 	}
+}
+
+// Within runs ticket changes inside a transaction the caller already holds
+// (the mail intake commits many messages together). The caller must call
+// Publish with the returned events once that transaction has committed.
+func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error) ([]Event, error) {
+	var events []Event
+	var hookErr error
+	emit := func(ev Event) {
+		events = append(events, ev)
+		for _, h := range s.hooks {
+			if hookErr == nil {
+				hookErr = h(ctx, q, ev)
+			}
+		}
+	}
+	if err := fn(&Tx{s: s, q: q, emit: emit}); err != nil {
+		return nil, mapStoreErr(err)
+	}
+	if hookErr != nil {
+		return nil, hookErr
+	}
+	return events, nil
+}
+
+// Publish tells the listeners about committed events.
+func (s *Service) Publish(events []Event) {
+	for _, ev := range events {
+		for _, l := range s.listeners {
+			l(ev)
+		}
+	}
+}
+
+// SystemActor acts for the helpdesk itself (recording bounces, automatic
+// changes). It has an admin's rights and no user row.
+func SystemActor() *store.User {
+	return &store.User{Email: "system", Name: "JC Service Desk", Role: store.RoleAdmin}
+}
+
+// Clock is the service's notion of now.
+func (s *Service) Clock() time.Time { return s.clock() }
+
+// Can reports whether actor may do act to t (inside tx).
+func (tx *Tx) Can(ctx context.Context, actor *store.User, t *store.Ticket, act Action) error {
+	return tx.check(ctx, actor, t, act)
+}
+
+// TicketByID loads a ticket for update in tx, regardless of company (the
+// caller checks the policy with Can).
+func (tx *Tx) TicketByID(ctx context.Context, id int64) (*store.Ticket, error) {
+	t, err := tx.q.Ticket(ctx, store.AllCompanies(), id, true)
+	return t, mapStoreErr(err)
+}
+
+// TicketByNumber loads a ticket for update in tx, regardless of company.
+func (tx *Tx) TicketByNumber(ctx context.Context, number int64) (*store.Ticket, error) {
+	t, err := tx.q.TicketByNumber(ctx, store.AllCompanies(), number, true)
+	return t, mapStoreErr(err)
 }

@@ -1,0 +1,133 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// job is one message waiting for the group committer.
+type job struct {
+	m    *inbound
+	done chan result
+}
+
+type result struct {
+	out    delivery.Outcome
+	events []ticketing.Event
+	err    error
+}
+
+// maxGroup bounds how many messages share one commit.
+const maxGroup = 64
+
+// commit places m in the database, durably. On PostgreSQL each message
+// has its own transaction (they run concurrently); on SQLite messages
+// queue for the group committer.
+func (in *Intake) commit(ctx context.Context, m *inbound) (delivery.Outcome, error) {
+	if in.jobs == nil {
+		return in.commitAlone(ctx, m)
+	}
+	j := &job{m: m, done: make(chan result, 1)}
+	select {
+	case in.jobs <- j:
+	case <-ctx.Done():
+		return delivery.Outcome{}, ctx.Err()
+	}
+	select {
+	case r := <-j.done:
+		return r.out, r.err
+	case <-ctx.Done():
+		// The commit may still happen; a retry then finds a duplicate.
+		return delivery.Outcome{}, ctx.Err()
+	}
+}
+
+func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome, error) {
+	for attempt := 0; ; attempt++ {
+		var r result
+		err := in.st.InTxDurable(ctx, func(q *store.Q) error {
+			r = in.process(ctx, q, m)
+			return r.err
+		})
+		// Two copies of one message committing at once: the loser hits
+		// the unique content hash; a second pass sees the duplicate.
+		if errors.Is(err, store.ErrConflict) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return delivery.Outcome{}, err
+		}
+		in.svc.Publish(r.events)
+		return r.out, nil
+	}
+}
+
+// groupCommitter runs on SQLite: it takes every message waiting (up to
+// maxGroup), processes each inside its own savepoint of one transaction,
+// and commits them with a single fsync. A message that fails rolls back
+// only its savepoint.
+func (in *Intake) groupCommitter(ctx context.Context) {
+	for {
+		var batch []*job
+		select {
+		case j := <-in.jobs:
+			batch = append(batch, j)
+		case <-ctx.Done():
+			in.drain(ctx.Err())
+			return
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case j := <-in.jobs:
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		in.runGroup(context.WithoutCancel(ctx), batch)
+	}
+}
+
+func (in *Intake) drain(err error) {
+	for {
+		select {
+		case j := <-in.jobs:
+			j.done <- result{err: err}
+		default:
+			return
+		}
+	}
+}
+
+func (in *Intake) runGroup(ctx context.Context, batch []*job) {
+	results := make([]result, len(batch))
+	err := in.st.InTxDurable(ctx, func(q *store.Q) error {
+		for i, j := range batch {
+			var r result
+			err := q.Savepoint(ctx, fmt.Sprintf("mail_%d", i), func() error {
+				r = in.process(ctx, q, j.m)
+				return r.err
+			})
+			if err != nil {
+				r = result{err: err}
+			}
+			results[i] = r
+		}
+		return nil
+	})
+	for i, j := range batch {
+		r := results[i]
+		if err != nil {
+			r = result{err: err}
+		} else if r.err == nil {
+			in.svc.Publish(r.events)
+		}
+		j.done <- r
+	}
+}

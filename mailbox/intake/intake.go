@@ -1,0 +1,252 @@
+// Package intake turns inbound mail into ticket changes. The SMTP receiver,
+// the IMAP poller and the `mail ingest` pipe all hand their raw bytes to
+// Intake.Deliver; the rules live here and nowhere else.
+package intake
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/classify"
+	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
+	"github.com/jcservicedesk/servicedesk/mailbox/parse"
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// Unknown-sender policies.
+const (
+	UnknownCreate     = "create"
+	UnknownQuarantine = "quarantine"
+	UnknownReject     = "reject"
+)
+
+// ReasonNotMail is the quarantine reason for input that is not a message.
+const ReasonNotMail = "not an RFC 5322 message"
+
+// Config is what the intake needs of the configuration.
+type Config struct {
+	Addresses        []string // the helpdesk's own addresses
+	CommentAddress   string   // mail to it from staff becomes an internal note
+	UnknownSender    string   // create | quarantine | reject
+	DefaultCompany   string   // company of senders created by the create policy
+	DefaultRole      string   // role of users created from mail
+	ReopenDays       int
+	SubjectTagPrefix string
+	RateLimitPerHour int
+	Secret           []byte   // signs reply tokens
+	LoopValues       []string // values of our loop header
+	MaxMessageBytes  int64
+	MaxAttachment    int64
+	AttachmentURL    func(id int64) string // link for inline images; default /attachments/{id}
+}
+
+// Intake commits inbound mail.
+type Intake struct {
+	cfg  Config
+	svc  *ticketing.Service
+	st   *store.Store
+	log  *slog.Logger
+	jobs chan *job // group commit (SQLite); nil on PostgreSQL
+}
+
+// New returns an Intake. On SQLite, commits of concurrent deliveries are
+// grouped into one fsync'd transaction by a single writer goroutine that
+// runs until ctx ends.
+func New(ctx context.Context, cfg Config, svc *ticketing.Service, log *slog.Logger) *Intake {
+	if cfg.AttachmentURL == nil {
+		cfg.AttachmentURL = func(id int64) string { return fmt.Sprintf("/attachments/%d", id) }
+	}
+	if cfg.SubjectTagPrefix == "" {
+		cfg.SubjectTagPrefix = "#"
+	}
+	if cfg.DefaultRole == "" {
+		cfg.DefaultRole = store.RoleClient
+	}
+	in := &Intake{cfg: cfg, svc: svc, st: svc.Store(), log: log}
+	if in.st.Driver() == store.SQLite {
+		in.jobs = make(chan *job, 256)
+		go in.groupCommitter(ctx)
+	}
+	return in
+}
+
+// inbound is one message on its way in.
+type inbound struct {
+	env        delivery.Envelope
+	raw        []byte
+	msg        *parse.Message // nil when it could not be parsed
+	parseErr   error
+	kind       classify.Result
+	hash       string
+	messageID  string // normalized
+	from       string // lower-cased From address
+	recipients []string
+}
+
+// Deliver commits one message: as a new ticket, a comment, a recorded
+// bounce, an ignored duplicate or automated message, or a quarantine entry
+// with its reason. It returns an error only when nothing could be stored;
+// the transport then asks the sender to retry.
+func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte) (delivery.Outcome, error) {
+	if env.ReceivedAt.IsZero() {
+		env.ReceivedAt = time.Now()
+	}
+	m := in.prepare(env, raw)
+	if m.parseErr != nil {
+		if env.Source == delivery.SourceSMTP && errors.Is(m.parseErr, parse.ErrNotMail) {
+			// Refuse garbage at the door rather than keep it.
+			return delivery.Outcome{}, &delivery.RejectError{Reason: "message is not RFC 5322 mail"}
+		}
+		reason := ReasonNotMail
+		if errors.Is(m.parseErr, parse.ErrTooLarge) {
+			reason = "over the size limit: " + m.parseErr.Error()
+		}
+		return in.quarantine(ctx, m, reason)
+	}
+	out, err := in.commit(ctx, m)
+	var rej *delivery.RejectError
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.As(err, &rej):
+		if env.Source == delivery.SourceSMTP {
+			return delivery.Outcome{}, err
+		}
+		// Already accepted by a mailbox or MTA: keep it.
+		return in.quarantine(ctx, m, rej.Reason)
+	case ctx.Err() != nil:
+		return delivery.Outcome{}, fmt.Errorf("intake: %w", ctx.Err())
+	}
+	in.log.Warn("mail could not be placed; quarantining", "message_id", m.messageID, "from", m.from, "err", err)
+	return in.quarantine(ctx, m, "processing failed: "+oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 500 {
+		s = s[:500]
+	}
+	return s
+}
+
+// prepare parses and classifies outside any transaction.
+func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
+	m := &inbound{env: env, raw: raw}
+	m.msg, m.parseErr = parse.Parse(raw, parse.Limits{MaxMessageBytes: in.cfg.MaxMessageBytes, MaxAttachmentBytes: in.cfg.MaxAttachment})
+	m.hash = contentHash(raw)
+	if m.parseErr != nil {
+		return m
+	}
+	m.messageID = thread.NormalizeID(m.msg.MessageID)
+	m.from = store.NormalizeEmail(m.msg.From.Email)
+	nullSender := env.Source == delivery.SourceSMTP && env.MailFrom == ""
+	m.kind = classify.ClassifyWithLoop(m.msg.Header, env.MailFrom, nullSender, in.cfg.LoopValues)
+	seen := map[string]bool{}
+	add := func(a string) {
+		a = store.NormalizeEmail(a)
+		if a != "" && !seen[a] {
+			seen[a] = true
+			m.recipients = append(m.recipients, a)
+		}
+	}
+	for _, r := range env.Recipients {
+		add(r)
+	}
+	for _, a := range m.msg.To {
+		add(a.Email)
+	}
+	for _, a := range m.msg.Cc {
+		add(a.Email)
+	}
+	for _, h := range []string{"Delivered-To", "X-Original-To"} {
+		for _, v := range m.msg.Header.Values(h) {
+			add(strings.Trim(strings.TrimSpace(v), "<>"))
+		}
+	}
+	return m
+}
+
+// contentHash identifies a message independently of the path it took: the
+// identifying headers and the body, without trace headers that each hop
+// adds, and with line endings normalized.
+func contentHash(raw []byte) string {
+	h := sha256.New()
+	head, body := splitMessage(raw)
+	for _, name := range []string{"message-id", "from", "to", "cc", "subject", "date"} {
+		h.Write([]byte(name + ":" + headerValue(head, name) + "\n"))
+	}
+	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	h.Write(bytes.TrimRight(body, " \t\r\n"))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func splitMessage(raw []byte) (head, body []byte) {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\n' {
+			continue
+		}
+		rest := raw[i+1:]
+		if bytes.HasPrefix(rest, []byte("\r\n")) {
+			return raw[:i+1], rest[2:]
+		}
+		if bytes.HasPrefix(rest, []byte("\n")) {
+			return raw[:i+1], rest[1:]
+		}
+	}
+	return raw, nil
+}
+
+// headerValue returns the unfolded value of the first header named name
+// (lower-case).
+func headerValue(head []byte, name string) string {
+	lines := bytes.Split(head, []byte("\n"))
+	for i := 0; i < len(lines); i++ {
+		l := bytes.TrimRight(lines[i], "\r")
+		k, v, ok := bytes.Cut(l, []byte(":"))
+		if !ok || !strings.EqualFold(string(bytes.TrimSpace(k)), name) {
+			continue
+		}
+		val := string(bytes.TrimSpace(v))
+		for j := i + 1; j < len(lines) && len(lines[j]) > 0 && (lines[j][0] == ' ' || lines[j][0] == '\t'); j++ {
+			val += " " + string(bytes.TrimSpace(bytes.TrimRight(lines[j], "\r")))
+		}
+		return strings.Join(strings.Fields(val), " ")
+	}
+	return ""
+}
+
+// quarantine keeps the whole message with a reason, durably.
+func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (delivery.Outcome, error) {
+	env, _ := json.Marshal(map[string]any{
+		"source": m.env.Source, "mail_from": m.env.MailFrom, "recipients": m.env.Recipients,
+		"remote_addr": m.env.RemoteAddr, "mailbox": m.env.Mailbox, "uid_validity": m.env.UIDValidity, "uid": m.env.UID,
+	})
+	q := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: string(env), ContentHash: m.hash,
+		MessageID: m.messageID, FromAddr: m.from, RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw)}
+	if m.msg != nil {
+		q.Subject = m.msg.Subject
+	}
+	err := in.st.InTxDurable(ctx, func(tx *store.Q) error {
+		// The same message quarantined again (a retry) is kept once.
+		if old, err := tx.QuarantineByHash(ctx, m.hash); err == nil {
+			q.ID = old.ID
+			return nil
+		}
+		return tx.Quarantine(ctx, q)
+	})
+	if err != nil {
+		return delivery.Outcome{}, fmt.Errorf("intake: quarantine: %w", err)
+	}
+	in.log.Info("mail quarantined", "id", q.ID, "reason", reason, "from", m.from, "source", m.env.Source)
+	return delivery.Outcome{Action: store.MailQuarantine, Reason: reason}, nil
+}

@@ -1,0 +1,450 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/classify"
+	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
+	"github.com/jcservicedesk/servicedesk/mailbox/parse"
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// errQuarantine carries a decision to quarantine from inside process.
+type errQuarantine struct{ reason string }
+
+func (e *errQuarantine) Error() string { return e.reason }
+
+// process decides what m is and applies it, inside q's transaction.
+func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
+	// Exactly once: the same message again changes nothing.
+	if dup, err := in.duplicate(ctx, q, m); err != nil {
+		return result{err: err}
+	} else if dup != nil {
+		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
+		if dup.TicketID != nil {
+			if t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false); err == nil {
+				out.TicketNum = t.Number
+			}
+		}
+		return result{out: out}
+	}
+	rec := &store.MailMessage{
+		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
+		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
+		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
+		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: store.MailIgnored,
+		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
+	}
+	if err := q.InsertMailMessage(ctx, rec); err != nil {
+		return result{err: err}
+	}
+	var out delivery.Outcome
+	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
+		var err error
+		out, err = in.place(ctx, tx, m, rec)
+		return err
+	})
+	var qe *errQuarantine
+	if errors.As(err, &qe) {
+		// A decision, not a failure: keep the message in quarantine, and
+		// drop the mail row so a re-processed copy is not a duplicate.
+		return in.quarantineInTx(ctx, q, m, rec, qe.reason)
+	}
+	if err != nil {
+		return result{err: err}
+	}
+	rec.Action, rec.Reason = out.Action, out.Reason
+	if err := q.UpdateMailMessage(ctx, rec); err != nil {
+		return result{err: err}
+	}
+	return result{out: out, events: events}
+}
+
+func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, rec *store.MailMessage, reason string) result {
+	if err := q.DeleteMailMessage(ctx, rec.ID); err != nil {
+		return result{err: err}
+	}
+	qm := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: "{}", MessageID: m.messageID,
+		ContentHash: m.hash, FromAddr: m.from, Subject: m.msg.Subject, RawSize: rec.RawSize, RawGz: rec.RawGz}
+	if old, err := q.QuarantineByHash(ctx, m.hash); err == nil {
+		return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason + fmt.Sprintf(" (already held as %d)", old.ID)}}
+	}
+	if err := q.Quarantine(ctx, qm); err != nil {
+		return result{err: err}
+	}
+	in.log.Info("mail quarantined", "id", qm.ID, "reason", reason, "from", m.from, "source", m.env.Source)
+	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason}}
+}
+
+// duplicate finds an earlier copy of m: the same content hash, or the same
+// Message-ID with the same sender, subject and date (a copy that a gateway
+// altered on the way). A Message-ID reused for a different message is not
+// a duplicate.
+func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store.MailMessage, error) {
+	if d, err := q.MailByHash(ctx, m.hash); err == nil {
+		return d, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if m.messageID == "" {
+		return nil, nil
+	}
+	same, err := q.MailsByMessageID(ctx, m.messageID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range same {
+		if d.FromAddr == m.from && d.Subject == m.msg.Subject && d.DateHeader == m.msg.Header.Get("Date") {
+			return d, nil
+		}
+	}
+	return nil, nil
+}
+
+// place decides and applies: bounce, loop, comment on a ticket, or a new
+// ticket.
+func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage) (delivery.Outcome, error) {
+	q := tx.Q()
+	switch m.kind.Kind {
+	case classify.Loop:
+		return delivery.Outcome{Action: store.MailIgnored, Reason: "our own mail came back (" + m.kind.Reason + ")"}, nil
+	case classify.Bounce:
+		return in.bounce(ctx, tx, m, rec)
+	}
+	if m.from == "" {
+		return delivery.Outcome{}, &errQuarantine{"no sender address in From"}
+	}
+	if in.ownAddress(m.from) {
+		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
+	}
+	automated := m.kind.Automated()
+	sender, err := in.sender(ctx, q, m, automated)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	if sender == nil { // automated mail from nobody we know
+		return delivery.Outcome{Action: store.MailIgnored, Reason: string(m.kind.Kind) + " from an unknown sender"}, nil
+	}
+	if lim := in.cfg.RateLimitPerHour; lim > 0 && !sender.IsStaff() {
+		n, err := q.CountMailFrom(ctx, m.from, m.env.ReceivedAt.Add(-time.Hour))
+		if err != nil {
+			return delivery.Outcome{}, err
+		}
+		if n > lim { // this message is already counted
+			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("rate limit: %d messages from %s in the last hour (mail loop?)", n, m.from)}
+		}
+	}
+	t, via, err := in.findTicket(ctx, tx, m, sender)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	if t != nil {
+		if t.Status == store.StatusClosed {
+			reopen := in.cfg.ReopenDays > 0 && t.ClosedAt != nil &&
+				m.env.ReceivedAt.Sub(*t.ClosedAt) <= time.Duration(in.cfg.ReopenDays)*24*time.Hour &&
+				tx.Can(ctx, sender, t, ticketing.ActReopen) == nil
+			switch {
+			case automated:
+				rec.TicketID = &t.ID
+				return delivery.Outcome{Action: store.MailIgnored, TicketNum: t.Number, Reason: string(m.kind.Kind) + " to a closed ticket"}, nil
+			case reopen:
+				if err := tx.SetStatus(ctx, sender, t, store.StatusReopened, ticketing.StatusInput{}); err != nil {
+					return delivery.Outcome{}, err
+				}
+			default:
+				return in.newTicket(ctx, tx, m, rec, sender, &t.ID)
+			}
+		}
+		return in.comment(ctx, tx, m, rec, sender, t, via)
+	}
+	if m.kind.Kind == classify.AutoReply {
+		// Never open a ticket from an auto-reply: that is how loops start.
+		return delivery.Outcome{Action: store.MailIgnored, Reason: "auto-reply that matches no ticket (" + m.kind.Reason + ")"}, nil
+	}
+	return in.newTicket(ctx, tx, m, rec, sender, nil)
+}
+
+func (in *Intake) ownAddress(a string) bool {
+	base, _ := thread.SplitSubaddress(a)
+	for _, own := range append([]string{in.cfg.CommentAddress}, in.cfg.Addresses...) {
+		if own != "" && strings.EqualFold(base, own) {
+			return true
+		}
+	}
+	return false
+}
+
+// sender finds or creates the user who sent m. It returns nil, nil for
+// automated mail from someone unknown (nobody is created for it).
+func (in *Intake) sender(ctx context.Context, q *store.Q, m *inbound, automated bool) (*store.User, error) {
+	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
+	if err == nil {
+		if u.Disabled {
+			return nil, &errQuarantine{"sender " + m.from + " is disabled"}
+		}
+		return u, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if automated {
+		return nil, nil
+	}
+	_, domain, _ := strings.Cut(m.from, "@")
+	company, err := q.CompanyByDomain(ctx, domain)
+	if errors.Is(err, store.ErrNotFound) {
+		switch in.cfg.UnknownSender {
+		case UnknownCreate:
+			company, err = q.CompanyByName(ctx, in.cfg.DefaultCompany)
+		case UnknownReject:
+			return nil, &delivery.RejectError{Reason: "sender " + m.from + " is not a customer of this helpdesk"}
+		default:
+			return nil, &errQuarantine{"unknown sender " + m.from + " (mail.unknown_sender is quarantine)"}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	cid := company.ID
+	// Known domain: a client of that company, unconfirmed, no password.
+	return ticketing.CreateUserTx(ctx, q, nil, ticketing.UserInput{
+		Email: m.from, Name: m.msg.From.Name, Role: in.cfg.DefaultRole, CompanyID: &cid, Unconfirmed: true,
+	}, time.Now)
+}
+
+// findTicket threads m: signed reply token, then In-Reply-To/References,
+// then a subject tag the sender may use. It returns how it matched.
+func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User) (*store.Ticket, string, error) {
+	allowed := func(t *store.Ticket) bool {
+		return tx.Can(ctx, sender, t, ticketing.ActComment) == nil
+	}
+	if tok, _ := thread.TokenFromRecipients(m.recipients, in.ownBases()); tok != "" {
+		if id, ok := thread.VerifyToken(in.cfg.Secret, tok); ok {
+			t, err := tx.TicketByID(ctx, id)
+			if err == nil && allowed(t) {
+				return t, "token", nil
+			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
+				return nil, "", err
+			}
+		}
+	}
+	refs := thread.ParseReferences(strings.Join(m.msg.Header.Values("In-Reply-To"), " "), strings.Join(m.msg.Header.Values("References"), " "))
+	if len(refs) > 0 {
+		id, _, _, err := tx.Q().TicketIDByMessageIDs(ctx, refs)
+		if err == nil {
+			t, err := tx.TicketByID(ctx, id)
+			if err == nil && allowed(t) {
+				return t, "references", nil
+			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
+				return nil, "", err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, "", err
+		}
+	}
+	for _, n := range thread.FindSubjectTags(in.cfg.SubjectTagPrefix, m.msg.Subject) {
+		t, err := tx.TicketByNumber(ctx, n)
+		if errors.Is(err, ticketing.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		// A stranger cannot inject comments by guessing numbers.
+		if allowed(t) {
+			return t, "subject tag", nil
+		}
+	}
+	return nil, "", nil
+}
+
+func (in *Intake) ownBases() []string {
+	own := append([]string(nil), in.cfg.Addresses...)
+	if in.cfg.CommentAddress != "" {
+		own = append(own, in.cfg.CommentAddress)
+	}
+	return own
+}
+
+func (in *Intake) toCommentAddress(m *inbound) bool {
+	if in.cfg.CommentAddress == "" {
+		return false
+	}
+	for _, r := range m.recipients {
+		base, _ := thread.SplitSubaddress(r)
+		if strings.EqualFold(base, in.cfg.CommentAddress) {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, t *store.Ticket, via string) (delivery.Outcome, error) {
+	body := m.msg.NewText
+	if strings.TrimSpace(body) == "" {
+		body = m.msg.Text
+	}
+	input := ticketing.CommentInput{Body: body, BodyHTML: m.msg.NewHTML, Source: store.SourceEmail,
+		MessageID: m.messageID, MailID: &rec.ID}
+	actor := sender
+	if m.kind.Automated() {
+		// An auto-reply or list copy on a ticket is kept as an internal
+		// note: it changes no status and tells nobody.
+		actor = ticketing.SystemActor()
+		input.Internal, input.Automated = true, true
+		input.Body = fmt.Sprintf("[%s from %s]\n\n%s", m.kind.Kind, m.from, body)
+	} else if sender.IsStaff() && in.toCommentAddress(m) {
+		input.Internal = true
+	}
+	if strings.TrimSpace(input.Body) == "" && len(m.msg.Attachments) > 0 {
+		input.Body = "(attachments only)"
+	}
+	if strings.TrimSpace(input.Body) == "" && strings.TrimSpace(input.BodyHTML) == "" {
+		input.Body = "(empty message)"
+	}
+	c, err := tx.Comment(ctx, actor, t, input)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := in.attach(ctx, tx, m, t, &c.ID, sender, &c.BodyHTML, &c.BodyText); err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := tx.Q().UpdateCommentBodies(ctx, c); err != nil {
+		return delivery.Outcome{}, err
+	}
+	in.addParticipants(ctx, tx, m, t)
+	if err := tx.Q().AddMessageID(ctx, m.messageID, t.ID, "in", ""); err != nil {
+		return delivery.Outcome{}, err
+	}
+	rec.TicketID, rec.CommentID = &t.ID, &c.ID
+	return delivery.Outcome{Action: store.MailComment, TicketNum: t.Number, Reason: "threaded by " + via}, nil
+}
+
+func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, linked *int64) (delivery.Outcome, error) {
+	subject := strings.TrimSpace(m.msg.Subject)
+	if subject == "" {
+		subject = "(no subject)"
+	}
+	body := m.msg.Text
+	t, err := tx.Create(ctx, sender, ticketing.CreateInput{
+		Requester: sender, Subject: subject, Body: body, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
+		MessageID: m.messageID, LinkedTicket: linked, Automated: m.kind.Automated(),
+	})
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := in.attach(ctx, tx, m, t, nil, sender, &t.DescriptionHTML, &t.Description); err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := tx.Q().UpdateTicket(ctx, t); err != nil {
+		return delivery.Outcome{}, err
+	}
+	in.addParticipants(ctx, tx, m, t)
+	if err := tx.Q().AddMessageID(ctx, m.messageID, t.ID, "in", ""); err != nil {
+		return delivery.Outcome{}, err
+	}
+	rec.TicketID = &t.ID
+	reason := "new ticket"
+	if linked != nil {
+		reason = "new ticket: reply to a ticket closed too long ago"
+	}
+	return delivery.Outcome{Action: store.MailTicket, TicketNum: t.Number, Reason: reason}, nil
+}
+
+// attach stores the message's attachments on the ticket and points inline
+// images at them; an attachment over the size limit is named in the text
+// (the raw message still has it).
+func (in *Intake) attach(ctx context.Context, tx *ticketing.Tx, m *inbound, t *store.Ticket, commentID *int64, sender *store.User, html, text *string) error {
+	urls := map[string]string{}
+	var omitted []string
+	for _, a := range m.msg.Attachments {
+		if a.Omitted {
+			omitted = append(omitted, fmt.Sprintf("%s (%d bytes)", a.Filename, a.Size))
+			continue
+		}
+		st := &store.Attachment{TicketID: t.ID, CommentID: commentID, Filename: a.Filename, ContentType: a.ContentType,
+			ContentID: a.ContentID, Inline: a.Inline}
+		if sender != nil && sender.ID > 0 {
+			st.UploadedBy = &sender.ID
+		}
+		if err := tx.Q().AddAttachment(ctx, st, a.Data); err != nil {
+			return err
+		}
+		if a.ContentID != "" {
+			urls[a.ContentID] = in.cfg.AttachmentURL(st.ID)
+		}
+	}
+	if len(urls) > 0 && *html != "" {
+		*html = parse.RewriteCIDs(*html, urls)
+	}
+	if len(omitted) > 0 {
+		*text += "\n\n[Not stored, over the attachment size limit (kept in the original message): " + strings.Join(omitted, ", ") + "]"
+	}
+	return nil
+}
+
+// addParticipants brings Cc'd and To'd colleagues of the ticket's company
+// (and staff) into the ticket. Strangers are not added.
+func (in *Intake) addParticipants(ctx context.Context, tx *ticketing.Tx, m *inbound, t *store.Ticket) {
+	if m.kind.Automated() {
+		return
+	}
+	for _, a := range append(append([]parse.Address{}, m.msg.To...), m.msg.Cc...) {
+		email := store.NormalizeEmail(a.Email)
+		if email == "" || email == m.from || in.ownAddress(email) {
+			continue
+		}
+		u, err := tx.Q().UserByEmail(ctx, store.AllCompanies(), email)
+		if err != nil || u.Disabled {
+			continue
+		}
+		_ = tx.AddParticipant(ctx, ticketing.SystemActor(), t, u)
+	}
+}
+
+// bounce records a delivery failure: it marks the failed addresses as
+// bouncing and notes it on the ticket whose mail bounced.
+func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage) (delivery.Outcome, error) {
+	q := tx.Q()
+	rep, ok := classify.ParseBounce(m.raw)
+	if !ok {
+		return delivery.Outcome{Action: store.MailBounce, Reason: "bounce without a readable report (" + m.kind.Reason + ")"}, nil
+	}
+	if rep.Permanent {
+		for _, r := range rep.Recipients {
+			if err := q.MarkBouncing(ctx, r, strings.TrimSpace(rep.Status+" "+rep.Diagnostic)); err != nil {
+				return delivery.Outcome{}, err
+			}
+		}
+	}
+	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("%s for %s", rep.Action, strings.Join(rep.Recipients, ", "))}
+	if rep.OriginalMessageID == "" {
+		return out, nil
+	}
+	id, _, _, err := q.TicketIDByMessageIDs(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
+	if errors.Is(err, store.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	t, err := tx.TicketByID(ctx, id)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	note := fmt.Sprintf("Mail to %s could not be delivered (%s %s). %s", strings.Join(rep.Recipients, ", "), rep.Action, rep.Status, rep.Diagnostic)
+	c, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.messageID, MailID: &rec.ID, Automated: true})
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	rec.TicketID, rec.CommentID = &t.ID, &c.ID
+	out.TicketNum = t.Number
+	return out, nil
+}

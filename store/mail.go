@@ -1,0 +1,374 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Mail actions: what the intake did with a message.
+const (
+	MailTicket     = "ticket"
+	MailComment    = "comment"
+	MailBounce     = "bounce"
+	MailIgnored    = "ignored"
+	MailQuarantine = "quarantine"
+)
+
+// MailMessage is one ingested message with its raw copy (gzip), kept so it
+// can be re-processed or downloaded as .eml.
+type MailMessage struct {
+	bun.BaseModel `bun:"table:mail_messages,alias:mm"`
+
+	ID          int64     `bun:"id,pk,autoincrement" json:"id"`
+	MessageID   string    `bun:"message_id,notnull" json:"message_id"`
+	ContentHash string    `bun:"content_hash,notnull" json:"content_hash"`
+	Source      string    `bun:"source,notnull" json:"source"`
+	MailFrom    string    `bun:"mail_from,notnull" json:"mail_from"`
+	Recipients  string    `bun:"recipients,notnull" json:"recipients"`
+	RemoteAddr  string    `bun:"remote_addr,notnull" json:"remote_addr"`
+	Mailbox     string    `bun:"mailbox,notnull" json:"mailbox"`
+	UIDValidity int64     `bun:"uid_validity,notnull" json:"uid_validity"`
+	UID         int64     `bun:"uid,notnull" json:"uid"`
+	FromAddr    string    `bun:"from_addr,notnull" json:"from_addr"`
+	Subject     string    `bun:"subject,notnull" json:"subject"`
+	DateHeader  string    `bun:"date_header,notnull" json:"date_header"`
+	Kind        string    `bun:"kind,notnull" json:"kind"`
+	Action      string    `bun:"action,notnull" json:"action"`
+	Reason      string    `bun:"reason,notnull" json:"reason"`
+	TicketID    *int64    `bun:"ticket_id" json:"ticket_id"`
+	CommentID   *int64    `bun:"comment_id" json:"comment_id"`
+	RawSize     int64     `bun:"raw_size,notnull" json:"raw_size"`
+	RawGz       []byte    `bun:"raw_gz,notnull" json:"-"`
+	ReceivedAt  time.Time `bun:"received_at,notnull" json:"received_at"`
+}
+
+// Gzip compresses raw mail for storage.
+func Gzip(raw []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	_, _ = zw.Write(raw)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// Gunzip restores raw mail.
+func Gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("store: gunzip: %w", err)
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("store: gunzip: %w", err)
+	}
+	return out, nil
+}
+
+// InsertMailMessage records an ingested message. The content hash is
+// unique: a second copy is ErrConflict.
+func (q *Q) InsertMailMessage(ctx context.Context, m *MailMessage) error {
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = now()
+	}
+	if _, err := q.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+		return conflict(err, "mail "+m.ContentHash)
+	}
+	return nil
+}
+
+// UpdateMailMessage saves the outcome columns of m.
+func (q *Q) UpdateMailMessage(ctx context.Context, m *MailMessage) error {
+	_, err := q.db.NewUpdate().Model(m).Column("action", "reason", "kind", "ticket_id", "comment_id").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: update mail %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// MailByHash finds an ingested message by content hash.
+func (q *Q) MailByHash(ctx context.Context, hash string) (*MailMessage, error) {
+	m := new(MailMessage)
+	err := q.db.NewSelect().Model(m).ExcludeColumn("raw_gz").Where("content_hash = ?", hash).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "mail "+hash)
+	}
+	return m, nil
+}
+
+// MailsByMessageID lists ingested messages with this Message-ID.
+func (q *Q) MailsByMessageID(ctx context.Context, messageID string) ([]*MailMessage, error) {
+	var ms []*MailMessage
+	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").Where("message_id = ?", messageID).Order("id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: mail by message-id: %w", err)
+	}
+	return ms, nil
+}
+
+// MailRaw returns the raw bytes of an ingested message.
+func (q *Q) MailRaw(ctx context.Context, id int64) (*MailMessage, []byte, error) {
+	m := new(MailMessage)
+	if err := q.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, nil, notFound(err, "mail "+strconv.FormatInt(id, 10))
+	}
+	raw, err := Gunzip(m.RawGz)
+	return m, raw, err
+}
+
+// CountMailFrom counts messages from an address since t (loop limits).
+func (q *Q) CountMailFrom(ctx context.Context, from string, since time.Time) (int, error) {
+	n, err := q.db.NewSelect().Model((*MailMessage)(nil)).Where("from_addr = ? AND received_at >= ?", from, since).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count mail: %w", err)
+	}
+	return int(n), nil
+}
+
+// CountMail counts ingested messages by action (reports and tests).
+func (q *Q) CountMail(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Action string `bun:"action"`
+		N      int    `bun:"n"`
+	}
+	err := q.db.NewSelect().Model((*MailMessage)(nil)).Column("action").ColumnExpr("count(*) AS n").Group("action").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: count mail: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Action] = r.N
+	}
+	return out, nil
+}
+
+// messageIDRow maps a Message-ID we received or sent to its ticket.
+type messageIDRow struct {
+	bun.BaseModel `bun:"table:mail_message_ids"`
+	MessageID     string    `bun:"message_id,pk"`
+	TicketID      int64     `bun:"ticket_id,notnull"`
+	Direction     string    `bun:"direction,notnull"`
+	Recipient     string    `bun:"recipient,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+}
+
+// AddMessageID records that messageID (normalized) belongs to a ticket. A
+// Message-ID already known keeps its first ticket.
+func (q *Q) AddMessageID(ctx context.Context, messageID string, ticketID int64, direction, recipient string) error {
+	if messageID == "" {
+		return nil
+	}
+	row := &messageIDRow{MessageID: messageID, TicketID: ticketID, Direction: direction, Recipient: recipient, CreatedAt: now()}
+	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("store: add message-id: %w", err)
+	}
+	return nil
+}
+
+// TicketIDByMessageIDs returns the ticket of the first id (in the order
+// given) that we know, and which id matched.
+func (q *Q) TicketIDByMessageIDs(ctx context.Context, ids []string) (ticketID int64, matched string, direction string, err error) {
+	if len(ids) == 0 {
+		return 0, "", "", ErrNotFound
+	}
+	var rows []messageIDRow
+	if err := q.db.NewSelect().Model(&rows).Where("message_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return 0, "", "", fmt.Errorf("store: message-ids: %w", err)
+	}
+	byID := map[string]messageIDRow{}
+	for _, r := range rows {
+		byID[r.MessageID] = r
+	}
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			return r.TicketID, id, r.Direction, nil
+		}
+	}
+	return 0, "", "", ErrNotFound
+}
+
+// MessageIDsOfTicket lists the Message-IDs of a ticket, oldest first (for
+// References on outbound mail).
+func (q *Q) MessageIDsOfTicket(ctx context.Context, ticketID int64) ([]string, error) {
+	var ids []string
+	err := q.db.NewSelect().Model((*messageIDRow)(nil)).Column("message_id").Where("ticket_id = ?", ticketID).
+		Order("created_at").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: message-ids of ticket: %w", err)
+	}
+	return ids, nil
+}
+
+// Quarantined is mail kept whole because it could not be placed.
+type Quarantined struct {
+	bun.BaseModel `bun:"table:mail_quarantine,alias:mq"`
+
+	ID          int64      `bun:"id,pk,autoincrement" json:"id"`
+	Reason      string     `bun:"reason,notnull" json:"reason"`
+	Source      string     `bun:"source,notnull" json:"source"`
+	Envelope    string     `bun:"envelope,notnull" json:"envelope"`
+	MessageID   string     `bun:"message_id,notnull" json:"message_id"`
+	ContentHash string     `bun:"content_hash,notnull" json:"content_hash"`
+	FromAddr    string     `bun:"from_addr,notnull" json:"from"`
+	Subject     string     `bun:"subject,notnull" json:"subject"`
+	RawSize     int64      `bun:"raw_size,notnull" json:"size"`
+	RawGz       []byte     `bun:"raw_gz,notnull" json:"-"`
+	CreatedAt   time.Time  `bun:"created_at,notnull" json:"created_at"`
+	ReleasedAt  *time.Time `bun:"released_at" json:"released_at"`
+}
+
+// Quarantine keeps a message with the reason it could not be placed.
+func (q *Q) Quarantine(ctx context.Context, m *Quarantined) error {
+	m.CreatedAt = now()
+	if _, err := q.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("store: quarantine: %w", err)
+	}
+	return nil
+}
+
+// QuarantineByHash finds a quarantined copy that is still held.
+func (q *Q) QuarantineByHash(ctx context.Context, hash string) (*Quarantined, error) {
+	m := new(Quarantined)
+	err := q.db.NewSelect().Model(m).ExcludeColumn("raw_gz").Where("content_hash = ? AND released_at IS NULL", hash).Limit(1).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "quarantined mail")
+	}
+	return m, nil
+}
+
+// QuarantineList lists held (not released) messages, newest first.
+func (q *Q) QuarantineList(ctx context.Context, limit int) ([]*Quarantined, error) {
+	var ms []*Quarantined
+	if limit <= 0 {
+		limit = 100
+	}
+	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").Where("released_at IS NULL").
+		OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: quarantine list: %w", err)
+	}
+	return ms, nil
+}
+
+// QuarantineGet returns one quarantined message with its raw bytes.
+func (q *Q) QuarantineGet(ctx context.Context, id int64) (*Quarantined, []byte, error) {
+	m := new(Quarantined)
+	if err := q.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, nil, notFound(err, "quarantined mail "+strconv.FormatInt(id, 10))
+	}
+	raw, err := Gunzip(m.RawGz)
+	return m, raw, err
+}
+
+// QuarantineRelease marks a message as released (re-processed).
+func (q *Q) QuarantineRelease(ctx context.Context, id int64) error {
+	_, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = ?", now()).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: release quarantine %d: %w", id, err)
+	}
+	return nil
+}
+
+// QuarantineDelete removes a quarantined message for good.
+func (q *Q) QuarantineDelete(ctx context.Context, id int64) error {
+	res, err := q.db.NewDelete().Model((*Quarantined)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: delete quarantine %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: quarantined mail %d", ErrNotFound, id)
+	}
+	return nil
+}
+
+// MailAddress is what we know about an address's deliverability.
+type MailAddress struct {
+	bun.BaseModel `bun:"table:mail_addresses,alias:ma"`
+	Email         string     `bun:"email,pk" json:"email"`
+	BouncingSince *time.Time `bun:"bouncing_since" json:"bouncing_since"`
+	BounceCount   int        `bun:"bounce_count,notnull" json:"bounce_count"`
+	LastBounce    string     `bun:"last_bounce,notnull" json:"last_bounce"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// MarkBouncing records a permanent delivery failure to email.
+func (q *Q) MarkBouncing(ctx context.Context, email, reason string) error {
+	t := now()
+	a := &MailAddress{Email: NormalizeEmail(email), BouncingSince: &t, BounceCount: 1, LastBounce: reason, UpdatedAt: t}
+	_, err := q.db.NewInsert().Model(a).
+		On("CONFLICT (email) DO UPDATE").
+		Set("bounce_count = ma.bounce_count + 1").
+		Set("bouncing_since = COALESCE(ma.bouncing_since, EXCLUDED.bouncing_since)").
+		Set("last_bounce = EXCLUDED.last_bounce").
+		Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: mark bouncing: %w", err)
+	}
+	return nil
+}
+
+// IsBouncing reports whether mail to email is known to bounce.
+func (q *Q) IsBouncing(ctx context.Context, email string) (bool, error) {
+	var a MailAddress
+	err := q.db.NewSelect().Model(&a).Where("email = ?", NormalizeEmail(email)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: bouncing: %w", err)
+	}
+	return a.BouncingSince != nil, nil
+}
+
+type imapCursor struct {
+	bun.BaseModel `bun:"table:imap_cursors"`
+	Mailbox       string    `bun:"mailbox,pk"`
+	UIDValidity   int64     `bun:"uid_validity,notnull"`
+	LastUID       int64     `bun:"last_uid,notnull"`
+	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+}
+
+// IMAPCursor returns the stored UIDVALIDITY and last processed UID of a
+// mailbox (zeros when none).
+func (q *Q) IMAPCursor(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, err error) {
+	var c imapCursor
+	err = q.db.NewSelect().Model(&c).Where("mailbox = ?", mailbox).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: imap cursor: %w", err)
+	}
+	return uint32(c.UIDValidity), uint32(c.LastUID), nil
+}
+
+// SetIMAPCursor stores a mailbox's cursor.
+func (q *Q) SetIMAPCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
+	c := &imapCursor{Mailbox: mailbox, UIDValidity: int64(uidValidity), LastUID: int64(lastUID), UpdatedAt: now()}
+	_, err := q.db.NewInsert().Model(c).On("CONFLICT (mailbox) DO UPDATE").
+		Set("uid_validity = EXCLUDED.uid_validity").Set("last_uid = EXCLUDED.last_uid").Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: set imap cursor: %w", err)
+	}
+	return nil
+}
+
+// DeleteMailMessage removes an ingest record (used when the message goes
+// to quarantine instead, in the same transaction).
+func (q *Q) DeleteMailMessage(ctx context.Context, id int64) error {
+	if _, err := q.db.NewDelete().Model((*MailMessage)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("store: delete mail %d: %w", id, err)
+	}
+	return nil
+}
