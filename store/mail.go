@@ -372,3 +372,12 @@ func (q *Q) DeleteMailMessage(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// QuarantineUnrelease holds a message again (a reprocess that failed).
+func (q *Q) QuarantineUnrelease(ctx context.Context, id int64) error {
+	_, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = NULL").Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: hold quarantine %d: %w", id, err)
+	}
+	return nil
+}

@@ -129,6 +129,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.userCommand(),
 		a.categoryCommand(),
 		a.ticketCommand(),
+		a.mailCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

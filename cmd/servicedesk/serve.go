@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/mailbox/poller"
+	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
 	"github.com/jcservicedesk/servicedesk/store"
 )
 
@@ -85,6 +89,59 @@ func (d *daemon) run(ctx context.Context) error {
 	}()
 	log.Info("servicedesk serving", "http", ln.Addr().String(), "url", cfg.HTTP.PublicURL, "database", d.st.Driver())
 
+	// Mail in: the SMTP receiver and the IMAP pollers share one intake.
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMail()
+	in, err := d.app.newIntake(mailCtx)
+	if err != nil {
+		return err
+	}
+	var smtpSrv *smtpd.Server
+	if cfg.SMTP.Addr != "" {
+		scfg, err := smtpConfig(cfg)
+		if err != nil {
+			return err
+		}
+		smtpSrv = smtpd.New(scfg, in, log)
+		sln, err := net.Listen("tcp", cfg.SMTP.Addr)
+		if err != nil {
+			return fmt.Errorf("smtp: listen %s: %w", cfg.SMTP.Addr, err)
+		}
+		go func() {
+			if err := smtpSrv.Serve(sln); err != nil && !errors.Is(err, smtpd.ErrServerClosed) {
+				errc <- fmt.Errorf("smtp: %w", err)
+			}
+		}()
+		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
+	}
+	pollDone := make(chan struct{})
+	if len(cfg.IMAP.Mailboxes) > 0 {
+		var ps []*poller.Poller
+		for _, mb := range cfg.IMAP.Mailboxes {
+			ps = append(ps, poller.New(poller.Mailbox{
+				Name: mb.Name, Host: mb.Host, Port: mb.Port, Security: mb.Security, Username: mb.Username,
+				Password: mb.Password, Folder: mb.Folder, After: mb.After, PollInterval: mb.PollInterval, Address: mb.Address,
+			}, in, imapState{d.st}, d.st, log.With("component", "imap", "mailbox", mb.Name)))
+		}
+		group := poller.NewGroup(ps...)
+		d.addCheck("imap", func() (bool, any) {
+			sts := group.Statuses()
+			ok := true
+			for _, s := range sts {
+				ok = ok && s.Healthy
+			}
+			return ok, sts
+		})
+		go func() {
+			defer close(pollDone)
+			if err := group.Run(mailCtx); err != nil {
+				errc <- fmt.Errorf("imap: %w", err)
+			}
+		}()
+	} else {
+		close(pollDone)
+	}
+
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -93,6 +150,14 @@ func (d *daemon) run(ctx context.Context) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
+	if smtpSrv != nil {
+		// In-flight DATA finishes and commits before the intake stops.
+		if serr := smtpSrv.Shutdown(sctx); serr != nil {
+			log.Warn("smtp shutdown", "err", serr)
+		}
+	}
+	stopMail()
+	<-pollDone
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}
@@ -124,4 +189,35 @@ func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(status)
+}
+
+func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
+	owned := append([]string(nil), cfg.Mail.Addresses...)
+	if cfg.Mail.CommentAddress != "" {
+		owned = append(owned, cfg.Mail.CommentAddress)
+	}
+	sc := smtpd.Config{
+		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
+		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
+	}
+	if cfg.SMTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)
+		if err != nil {
+			return sc, fmt.Errorf("config: smtp.tls_cert: %w", err)
+		}
+		sc.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return sc, nil
+}
+
+// imapState keeps the pollers' cursors in the database.
+type imapState struct{ st *store.Store }
+
+func (s imapState) Cursor(ctx context.Context, mailbox string) (uint32, uint32, error) {
+	return s.st.R().IMAPCursor(ctx, mailbox)
+}
+
+func (s imapState) SetCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
+	return s.st.InTx(ctx, func(q *store.Q) error { return q.SetIMAPCursor(ctx, mailbox, uidValidity, lastUID) })
 }
