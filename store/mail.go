@@ -381,3 +381,13 @@ func (q *Q) QuarantineUnrelease(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// BouncingAddresses lists the addresses marked as bouncing.
+func (q *Q) BouncingAddresses(ctx context.Context) ([]string, error) {
+	var out []string
+	err := q.db.NewSelect().Model((*MailAddress)(nil)).Column("email").Where("bouncing_since IS NOT NULL").Order("email").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("store: bouncing addresses: %w", err)
+	}
+	return out, nil
+}
