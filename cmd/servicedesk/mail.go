@@ -112,9 +112,15 @@ func (a *app) ingest(ctx context.Context, files []string, isMbox bool) error {
 			}
 			return err
 		}
-		raw, err := io.ReadAll(io.LimitReader(r, a.cfg.SMTP.MaxMessageBytes+1))
+		// Read past the message limit so an oversized message is kept whole
+		// in quarantine; only absurd input is refused outright.
+		hardCap := 4*a.cfg.SMTP.MaxMessageBytes + 1<<20
+		raw, err := io.ReadAll(io.LimitReader(r, hardCap+1))
 		if err != nil {
 			return temp(fmt.Errorf("read %s: %w", name, err))
+		}
+		if int64(len(raw)) > hardCap {
+			return exitCodeError{code: exDataErr, err: fmt.Errorf("%s: over %d bytes, refused", name, hardCap)}
 		}
 		return one(name, raw)
 	}

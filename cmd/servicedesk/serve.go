@@ -82,12 +82,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 4)
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
-		}
-	}()
-	log.Info("servicedesk serving", "http", ln.Addr().String(), "url", cfg.HTTP.PublicURL, "database", d.st.Driver())
 
 	// Mail in: the SMTP receiver and the IMAP pollers share one intake.
 	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
@@ -141,6 +135,14 @@ func (d *daemon) run(ctx context.Context) error {
 	} else {
 		close(pollDone)
 	}
+
+	// HTTP last: once /healthz answers, mail is being received too.
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	log.Info("servicedesk serving", "http", ln.Addr().String(), "url", cfg.HTTP.PublicURL, "database", d.st.Driver())
 
 	select {
 	case <-ctx.Done():
