@@ -140,7 +140,8 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		boot := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(o.DSN)))
 		_, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+o.Schema)
 		boot.Close()
-		if err != nil {
+		// Two processes creating it at once: the loser sees 23505.
+		if err != nil && !strings.Contains(err.Error(), "23505") {
 			return nil, fmt.Errorf("store: create schema: %w", err)
 		}
 		opts = append(opts, pgdriver.WithConnParams(map[string]any{"search_path": o.Schema}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -193,4 +194,50 @@ func seedTicket(t testing.TB, s *store.Store) *store.Ticket {
 		t.Fatal(err)
 	}
 	return tk
+}
+
+// TestConcurrentMigrateOnPostgres starts several "processes" (stores with
+// their own connection pools) migrating one fresh schema at once: each
+// migration is applied exactly once and nobody fails.
+func TestConcurrentMigrateOnPostgres(t *testing.T) {
+	url := os.Getenv(storetest.PostgresEnv)
+	if url == "" {
+		storetest.SkipOrFail(t, "PostgreSQL tests need "+storetest.PostgresEnv)
+	}
+	ctx := context.Background()
+	schema := storetest.NewSchema(t, url)
+	var wg sync.WaitGroup
+	applied := make(chan int, 4)
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			names, err := s.Migrate(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			applied <- len(names)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(applied)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := 0
+	for n := range applied {
+		total += n
+	}
+	if total != 1 {
+		t.Fatalf("migrations applied %d times in all, want once", total)
+	}
 }
