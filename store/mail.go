@@ -391,3 +391,16 @@ func (q *Q) BouncingAddresses(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// MailList lists ingested messages, newest first.
+func (q *Q) MailList(ctx context.Context, limit int) ([]*MailMessage, error) {
+	var ms []*MailMessage
+	if limit <= 0 {
+		limit = 50
+	}
+	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: mail list: %w", err)
+	}
+	return ms, nil
+}

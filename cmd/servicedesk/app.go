@@ -105,7 +105,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "servicedesk",
 		Short:         "JC Service Desk — an email-first helpdesk",
-		Long:          "JC Service Desk: `servicedesk serve` runs the daemon (SMTP, IMAP, web portal); the other commands administer it.",
+		Long:          "JC Service Desk: `servicedesk serve` runs the daemon (SMTP receiver, IMAP pollers); the other commands administer it.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {

@@ -63,7 +63,7 @@ type outcomeJSON struct {
 }
 
 func (a *app) mailCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "mail", Short: "Mail tools: the gateway pipe and the quarantine"}
+	cmd := &cobra.Command{Use: "mail", Short: "Mail tools: the gateway pipe, ingested mail and the quarantine"}
 	var isMbox bool
 	ingest := &cobra.Command{
 		Use:   "ingest [FILE…]",
@@ -76,7 +76,58 @@ func (a *app) mailCommand() *cobra.Command {
 		},
 	}
 	ingest.Flags().BoolVar(&isMbox, "mbox", false, "each FILE (or stdin) is an mbox with many messages")
-	cmd.AddCommand(ingest, a.quarantineCommand())
+	var limit int
+	list := &cobra.Command{
+		Use: "list", Short: "List ingested messages and what became of each, newest first", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ms, err := st.R().MailList(cmd.Context(), limit)
+			if err != nil {
+				return err
+			}
+			if a.jsonOut() {
+				if ms == nil {
+					ms = []*store.MailMessage{}
+				}
+				return a.printJSON(ms)
+			}
+			rows := make([][]string, 0, len(ms))
+			for _, m := range ms {
+				rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.ReceivedAt.Format(timeFormat), m.Source, m.FromAddr,
+					trunc(m.Subject, 40), m.Kind, m.Action, m.Reason})
+			}
+			return a.printTable([]string{"ID", "RECEIVED", "SOURCE", "FROM", "SUBJECT", "KIND", "ACTION", "REASON"}, rows)
+		},
+	}
+	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	var raw bool
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show an ingested message (--raw prints the original .eml)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			m, body, err := st.R().MailRaw(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if raw {
+				_, err := a.stdout.Write(body)
+				return err
+			}
+			return a.printJSON(m)
+		},
+	}
+	show.Flags().BoolVar(&raw, "raw", false, "print the original message")
+	cmd.AddCommand(ingest, list, show, a.quarantineCommand())
 	return cmd
 }
 

@@ -25,7 +25,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var httpAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the daemon: web portal, SMTP receiver, IMAP poller, outbox sender",
+		Short: "Run the daemon: SMTP receiver, IMAP pollers, HTTP health checks",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)

@@ -1,0 +1,345 @@
+// Command mailbench is a load generator for the SMTP receiver of
+// `servicedesk serve`. It sends -n realistic messages over -c concurrent
+// SMTP connections (each reused for many messages, RSET between) and
+// reports messages per second, the replies it got, and the latency from
+// the end of DATA to the server's answer: the daemon answers 250 only
+// after the message is durably committed, so that is DATA → commit.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+const usage = `mailbench: load-test the SMTP receiver of servicedesk.
+
+Usage:
+  go run ./cmd/mailbench -addr 127.0.0.1:2525 -n 5000 -c 16 [-to support@localhost] [-seed 1] [-json]
+
+Sends -n messages over -c concurrent SMTP connections, each connection
+reused for many messages (RSET between). The mix, deterministic from -seed:
+~40% plain text, ~30% multipart/alternative with pt-BR HTML, ~15% with a
+50 KB base64 PDF-like attachment, ~15% replies (In-Reply-To/References to
+a message sent earlier in the run, "Re:" subject, quoted "Em … escreveu:").
+Senders: 200 addresses at a few *.example domains. Message-IDs carry a run
+tag (-run, default: derived from the clock) so that repeated runs against
+the same database are not duplicates; the same -seed and -run reproduce
+the same bytes (and so exercise the duplicate check).
+
+Reports messages/s (250 replies per second of wall time), the count of
+250 / 4xx / 5xx replies and other errors, and p50/p90/p99/max latency from
+the end of DATA to the server's reply (DATA → commit). Exits 1 when any
+message did not get a 250 (refused, failed, or not sent before -timeout).
+
+The daemon under test, for example:
+  SERVICEDESK_SMTP_ADDR=127.0.0.1:2525 \
+  SERVICEDESK_HTTP_ADDR=127.0.0.1:4480 \
+  SERVICEDESK_DATABASE_URL=sqlite:///tmp/bench.db \
+  SERVICEDESK_MAIL_UNKNOWN_SENDER=create \
+  SERVICEDESK_MAIL_RATE_LIMIT_PER_HOUR=0 \
+  go run ./cmd/servicedesk serve
+(or SERVICEDESK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=SCHEMA).
+unknown_sender=create makes the senders users; a rate limit of 0 keeps the
+per-sender loop limit from quarantining load-test mail. -to must be one of
+the daemon's mail.addresses (default support@localhost).
+
+Flags:
+`
+
+type options struct {
+	addr, to, helo, run string
+	n, c                int
+	seed                uint64
+	timeout             time.Duration
+	json                bool
+}
+
+func main() {
+	var o options
+	fs := flag.NewFlagSet("mailbench", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:2525", "SMTP address of the daemon (host:port)")
+	fs.IntVar(&o.n, "n", 5000, "number of messages to send")
+	fs.IntVar(&o.c, "c", 16, "concurrent SMTP connections")
+	fs.StringVar(&o.to, "to", "support@localhost", "recipient: one of the daemon's mail.addresses")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the message mix")
+	fs.StringVar(&o.run, "run", "", "run tag in Message-IDs and bodies (default: from the clock)")
+	fs.StringVar(&o.helo, "helo", "mailbench.example", "EHLO name")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long (messages not sent count as failures)")
+	fs.BoolVar(&o.json, "json", false, "print the result as a JSON object instead of a paragraph")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	if o.n <= 0 || o.c <= 0 || fs.NArg() > 0 {
+		fs.Usage()
+		os.Exit(2)
+	}
+	if o.run == "" {
+		o.run = strconv.FormatInt(time.Now().UnixNano()/1e6, 36)
+	}
+	res := run(o)
+	if o.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	} else {
+		fmt.Println(res.summary())
+	}
+	if res.OK != o.n {
+		os.Exit(1)
+	}
+}
+
+// result is what one run measured.
+type result struct {
+	Addr        string         `json:"addr"`
+	N           int            `json:"n"`
+	Concurrency int            `json:"concurrency"`
+	Seed        uint64         `json:"seed"`
+	Run         string         `json:"run"`
+	Mix         map[string]int `json:"mix"`
+	OK          int            `json:"replies_250"`
+	Temp        int            `json:"replies_4xx"`
+	Perm        int            `json:"replies_5xx"`
+	Errors      int            `json:"other_errors"` // network or protocol failures
+	NotSent     int            `json:"not_sent"`     // the timeout came first
+	ErrorSample map[string]int `json:"error_sample,omitempty"`
+	Bytes       int64          `json:"bytes"`
+	ElapsedS    float64        `json:"elapsed_s"`
+	MsgsPerS    float64        `json:"msgs_per_s"`
+	LatencyMS   latency        `json:"data_to_reply_ms"`
+	TimedOut    bool           `json:"timed_out"`
+}
+
+type latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+func (r *result) summary() string {
+	s := fmt.Sprintf("mailbench: %d messages to %s over %d connections in %.2fs: %.1f msgs/s; replies 250=%d 4xx=%d 5xx=%d, other errors %d, not sent %d; "+
+		"DATA→reply p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; mix plain=%d html=%d attachment=%d reply=%d, %.1f MB, seed %d run %s.",
+		r.N, r.Addr, r.Concurrency, r.ElapsedS, r.MsgsPerS, r.OK, r.Temp, r.Perm, r.Errors, r.NotSent,
+		r.LatencyMS.P50, r.LatencyMS.P90, r.LatencyMS.P99, r.LatencyMS.Max,
+		r.Mix["plain"], r.Mix["html"], r.Mix["attachment"], r.Mix["reply"], float64(r.Bytes)/1e6, r.Seed, r.Run)
+	if r.TimedOut {
+		s += " Stopped by -timeout."
+	}
+	if len(r.ErrorSample) > 0 {
+		b, _ := json.Marshal(r.ErrorSample)
+		s += " Failures: " + string(b) + "."
+	}
+	return s
+}
+
+// tally is the shared bookkeeping of the workers.
+type tally struct {
+	mu        sync.Mutex
+	ok        int
+	temp      int
+	perm      int
+	errs      int
+	bytes     int64
+	latencies []time.Duration
+	samples   map[string]int
+}
+
+func (t *tally) fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var se *smtp.SMTPError
+	key := err.Error()
+	switch {
+	case errors.As(err, &se) && se.Code >= 400 && se.Code < 500:
+		t.temp++
+		key = fmt.Sprintf("%d %s", se.Code, se.Message)
+	case errors.As(err, &se) && se.Code >= 500:
+		t.perm++
+		key = fmt.Sprintf("%d %s", se.Code, se.Message)
+	default:
+		t.errs++
+	}
+	if len(t.samples) < 20 || t.samples[key] > 0 {
+		t.samples[key]++
+	}
+}
+
+func run(o options) *result {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	g := newGenerator(o.seed, o.run, o.to, o.n, time.Now().Truncate(time.Second))
+	res := &result{Addr: o.addr, N: o.n, Concurrency: o.c, Seed: o.seed, Run: o.run, Mix: map[string]int{}}
+	for _, m := range g.metas {
+		res.Mix[kindNames[m.kind]]++
+	}
+	done := make([]chan struct{}, o.n) // closed when message i has its answer
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	t := &tally{samples: map[string]int{}}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range o.c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{o: o, g: g, t: t}
+			defer w.close()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= o.n {
+					return
+				}
+				if p := g.metas[i].parent; p >= 0 {
+					select { // a reply goes after its parent was answered
+					case <-done[p]:
+					case <-ctx.Done():
+						return
+					}
+				}
+				w.send(ctx, i)
+				close(done[i])
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	res.OK, res.Temp, res.Perm, res.Errors, res.Bytes = t.ok, t.temp, t.perm, t.errs, t.bytes
+	res.NotSent = o.n - t.ok - t.temp - t.perm - t.errs
+	res.TimedOut = ctx.Err() != nil
+	if len(t.samples) > 0 {
+		res.ErrorSample = t.samples
+	}
+	res.ElapsedS = elapsed.Seconds()
+	res.MsgsPerS = float64(t.ok) / elapsed.Seconds()
+	res.LatencyMS = percentiles(t.latencies)
+	return res
+}
+
+// worker is one SMTP connection, redialled after a failure.
+type worker struct {
+	o    options
+	g    *generator
+	t    *tally
+	c    *smtp.Client
+	stop func() bool // detaches the close-on-timeout hook
+	used bool        // a transaction was attempted on c: RSET first
+}
+
+func (w *worker) close() {
+	if w.c == nil {
+		return
+	}
+	w.stop()
+	w.c.Quit()
+	w.c.Close()
+	w.c = nil
+}
+
+func (w *worker) drop() {
+	if w.c != nil {
+		w.stop()
+		w.c.Close()
+		w.c = nil
+	}
+}
+
+// send delivers message i and records the outcome.
+func (w *worker) send(ctx context.Context, i int) {
+	raw := w.g.message(i)
+	d, err := w.transaction(ctx, i, raw)
+	if err != nil {
+		w.t.fail(err)
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code == 421 {
+			w.drop() // the connection is not usable any more
+		}
+		return
+	}
+	w.t.mu.Lock()
+	w.t.ok++
+	w.t.bytes += int64(len(raw))
+	w.t.latencies = append(w.t.latencies, d)
+	w.t.mu.Unlock()
+}
+
+// transaction runs [RSET] MAIL RCPT DATA and returns the time from the
+// end of the data to the reply.
+func (w *worker) transaction(ctx context.Context, i int, raw []byte) (time.Duration, error) {
+	if w.c == nil {
+		c, err := smtp.Dial(w.o.addr)
+		if err != nil {
+			return 0, err
+		}
+		c.CommandTimeout = time.Minute
+		c.SubmissionTimeout = 3 * time.Minute
+		w.c, w.used = c, false
+		w.stop = context.AfterFunc(ctx, func() { c.Close() })
+		if err := c.Hello(w.o.helo); err != nil {
+			return 0, err
+		}
+	}
+	c := w.c
+	if w.used {
+		if err := c.Reset(); err != nil {
+			return 0, err
+		}
+	}
+	w.used = true
+	from := w.g.senders[w.g.metas[i].sender].addr
+	if err := c.Mail(from, nil); err != nil {
+		return 0, err
+	}
+	if err := c.Rcpt(w.o.to, nil); err != nil {
+		return 0, err
+	}
+	wc, err := c.Data()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := wc.Write(raw); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	err = wc.Close() // "." and wait for the reply
+	return time.Since(t0), err
+}
+
+func percentiles(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	at := func(p float64) float64 { // nearest rank
+		k := int(p*float64(len(ds))+0.999999) - 1
+		return ms(ds[min(max(k, 0), len(ds)-1)])
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: ms(ds[len(ds)-1]), Mean: ms(sum / time.Duration(len(ds)))}
+}
