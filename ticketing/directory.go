@@ -71,7 +71,8 @@ func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in Compa
 	}
 	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain,
 		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary}
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		if err := q.CreateCompany(ctx, c); err != nil {
 			return err
 		}
@@ -86,7 +87,8 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 		return nil, err
 	}
 	var c *store.Company
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		var err error
 		if c, err = q.CompanyByRef(ctx, ref); err != nil {
 			return err
@@ -113,7 +115,8 @@ func (s *Service) RemoveCompany(ctx context.Context, actor *store.User, ref stri
 		return nil, err
 	}
 	var c *store.Company
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		var err error
 		if c, err = q.CompanyByRef(ctx, ref); err != nil {
 			return err
@@ -164,7 +167,8 @@ func (s *Service) CreateUser(ctx context.Context, actor *store.User, in UserInpu
 		return nil, err
 	}
 	var u *store.User
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		var err error
 		u, err = CreateUserTx(ctx, q, actor, in, s.clock)
 		return err
@@ -215,7 +219,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor *store.User, email strin
 		return nil, err
 	}
 	var u *store.User
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		var err error
 		if u, err = q.UserByEmail(ctx, store.AllCompanies(), email); err != nil {
 			return err
@@ -301,7 +306,8 @@ func (s *Service) CreateCategory(ctx context.Context, actor *store.User, name, p
 		return nil, invalidf("category name may not contain /")
 	}
 	c := &store.Category{Name: name}
-	err := s.tx(ctx, func(q *store.Q, _ func(Event)) error {
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		q := tx.q
 		if parentRef != "" {
 			p, err := q.CategoryByRef(ctx, parentRef)
 			if err != nil {

@@ -52,42 +52,21 @@ func (s *Service) Store() *store.Store { return s.st }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// tx runs fn in a transaction and then publishes the events it produced.
-func (s *Service) tx(ctx context.Context, fn func(q *store.Q, emit func(Event)) error) error {
+// TxWith runs fn in one transaction: its ticket changes, their audit
+// rows and whatever the TxHooks write commit together; then the listeners
+// are told.
+func (s *Service) TxWith(ctx context.Context, fn func(tx *Tx) error) error {
 	var events []Event
 	err := s.st.InTx(ctx, func(q *store.Q) error {
-		events = events[:0]
-		var hookErr error
-		emit := func(ev Event) {
-			events = append(events, ev)
-			for _, h := range s.hooks {
-				if hookErr == nil {
-					hookErr = h(ctx, q, ev)
-				}
-			}
-		}
-		if err := fn(q, emit); err != nil {
-			return err
-		}
-		return hookErr
+		var err error
+		events, err = s.Within(ctx, q, fn)
+		return err
 	})
 	if err != nil {
 		return mapStoreErr(err)
 	}
-	for _, ev := range events {
-		for _, l := range s.listeners {
-			l(ev)
-		}
-	}
+	s.Publish(events)
 	return nil
-}
-
-// TxWith lets another domain package (the mail intake) run its own writes
-// and ticket changes in one transaction.
-func (s *Service) TxWith(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.tx(ctx, func(q *store.Q, emit func(Event)) error {
-		return fn(&Tx{s: s, q: q, emit: emit})
-	})
 }
 
 // Tx is a transaction in which several ticket changes run together.

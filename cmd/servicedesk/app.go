@@ -353,7 +353,7 @@ func (a *app) printTable(header []string, rows [][]string) error {
 
 func (a *app) jsonOut() bool { return a.output == "json" }
 
-// readSecret reads one line (a password) from stdin.
+// readLine reads one line (a password) from r.
 func readLine(r io.Reader) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, 4096))
 	if err != nil {
