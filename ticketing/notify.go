@@ -1,0 +1,157 @@
+package ticketing
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
+
+// Notice kinds: what a recipient is told. They name the mail templates.
+const (
+	NoticeAck              = "created"      // acknowledgement to the requester of a new ticket
+	NoticeNewTicket        = "new_ticket"   // to staff / notify_to
+	NoticeCommented        = "commented"    // a public comment
+	NoticeInternal         = "internal_note"
+	NoticeStatusChanged    = "status_changed"
+	NoticeAssigned         = "assigned"
+	NoticeResolved         = "resolved"
+	NoticeClosed           = "closed" // with the rating link for the requester
+	NoticeReopened         = "reopened"
+	NoticeParticipantAdded = "participant_added"
+)
+
+// Notice is one person to tell about an event.
+type Notice struct {
+	Kind    string
+	User    *store.User // nil for a bare address (notify_to)
+	Address string
+	Rating  bool // include the rating link (the requester of a closed ticket)
+}
+
+// NotifyConfig is what the rules need of the configuration.
+type NotifyConfig struct {
+	NotifyTo []string // addresses told about every new ticket
+}
+
+// Notices decides who is told about ev, in one place:
+//   - never the author of the change (the acknowledgement of a new ticket
+//     to its requester is an automatic reply, not a notification);
+//   - never anyone about changes caused by automated mail;
+//   - internal notes only to staff;
+//   - never a disabled user, an address known to bounce, or someone who
+//     turned that kind of notice off.
+func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice, error) {
+	if ev.Automated || ev.Ticket == nil {
+		return nil, nil
+	}
+	q := tx.q
+	t := ev.Ticket
+	// Load whole users: a ticket's joined users carry only a few columns.
+	requester, err := q.User(ctx, store.AllCompanies(), t.RequesterID)
+	if err != nil {
+		return nil, err
+	}
+	var assignee *store.User
+	if t.AssigneeID != nil {
+		if assignee, err = q.User(ctx, store.AllCompanies(), *t.AssigneeID); err != nil {
+			return nil, err
+		}
+	}
+	participants, err := q.Participants(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Notice
+	seen := map[string]bool{}
+	add := func(kind string, u *store.User, rating bool) {
+		if u == nil || u.Disabled || u.Email == "" || seen[u.Email] {
+			return
+		}
+		if ev.Actor != nil && u.ID == ev.Actor.ID && u.ID != 0 && kind != NoticeAck {
+			return
+		}
+		seen[u.Email] = true
+		out = append(out, Notice{Kind: kind, User: u, Address: u.Email, Rating: rating})
+	}
+	followers := func(kind string, staffOnly bool) {
+		for _, u := range append([]*store.User{requester}, participants...) {
+			if staffOnly && !u.IsStaff() {
+				continue
+			}
+			add(kind, u, false)
+		}
+		add(kind, assignee, false)
+	}
+	switch ev.Kind {
+	case EventCreated:
+		add(NoticeAck, requester, false)
+		for _, a := range cfg.NotifyTo {
+			a = store.NormalizeEmail(a)
+			if a != "" && !seen[a] {
+				seen[a] = true
+				out = append(out, Notice{Kind: NoticeNewTicket, Address: a})
+			}
+		}
+		followers(NoticeNewTicket, true)
+	case EventCommented:
+		if ev.Comment != nil && ev.Comment.Internal {
+			followers(NoticeInternal, true)
+		} else {
+			followers(NoticeCommented, false)
+		}
+	case EventAssigned:
+		if ev.Assignee != nil {
+			u, err := q.User(ctx, store.AllCompanies(), ev.Assignee.ID)
+			if err != nil {
+				return nil, err
+			}
+			add(NoticeAssigned, u, false)
+		}
+	case EventStatusChanged:
+		followers(NoticeStatusChanged, false)
+	case EventResolved:
+		followers(NoticeResolved, false)
+	case EventClosed:
+		add(NoticeClosed, requester, true)
+		followers(NoticeClosed, false)
+	case EventReopened:
+		followers(NoticeReopened, false)
+	case EventParticipantAdded:
+		if ev.User != nil {
+			u, err := q.User(ctx, store.AllCompanies(), ev.User.ID)
+			if err != nil {
+				return nil, err
+			}
+			add(NoticeParticipantAdded, u, false)
+		}
+	}
+	// Drop addresses that bounce and notices their owner turned off.
+	kept := out[:0]
+	for _, n := range out {
+		if bouncing, err := q.IsBouncing(ctx, n.Address); err != nil {
+			return nil, err
+		} else if bouncing {
+			continue
+		}
+		if n.User != nil && !WantsNotice(n.User, n.Kind) {
+			continue
+		}
+		kept = append(kept, n)
+	}
+	return kept, nil
+}
+
+// WantsNotice reads a user's preference for a kind of notice (on unless
+// turned off).
+func WantsNotice(u *store.User, kind string) bool {
+	if u.NotifyPrefs == "" || u.NotifyPrefs == "{}" {
+		return true
+	}
+	var prefs map[string]bool
+	if err := json.Unmarshal([]byte(u.NotifyPrefs), &prefs); err != nil {
+		return true
+	}
+	on, set := prefs[kind]
+	return !set || on
+}
