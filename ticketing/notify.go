@@ -9,9 +9,9 @@ import (
 
 // Notice kinds: what a recipient is told. They name the mail templates.
 const (
-	NoticeAck              = "created"      // acknowledgement to the requester of a new ticket
-	NoticeNewTicket        = "new_ticket"   // to staff / notify_to
-	NoticeCommented        = "commented"    // a public comment
+	NoticeAck              = "created"    // acknowledgement to the requester of a new ticket
+	NoticeNewTicket        = "new_ticket" // to staff / notify_to
+	NoticeCommented        = "commented"  // a public comment
 	NoticeInternal         = "internal_note"
 	NoticeStatusChanged    = "status_changed"
 	NoticeAssigned         = "assigned"
