@@ -39,7 +39,7 @@ type Event struct {
 
 // TxHook runs inside the transaction of a change, so what it writes (an
 // outbox row, a notification) commits with it or not at all.
-type TxHook func(ctx context.Context, q *store.Q, ev Event) error
+type TxHook func(ctx context.Context, tx *Tx, ev Event) error
 
 // Listener is told after a change has committed. Listeners are called
 // from many goroutines at once and must not block.

@@ -219,15 +219,16 @@ func auditTicket(t *store.Ticket) map[string]any {
 func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error) ([]Event, error) {
 	var events []Event
 	var hookErr error
-	emit := func(ev Event) {
+	tx := &Tx{s: s, q: q}
+	tx.emit = func(ev Event) {
 		events = append(events, ev)
 		for _, h := range s.hooks {
 			if hookErr == nil {
-				hookErr = h(ctx, q, ev)
+				hookErr = h(ctx, tx, ev)
 			}
 		}
 	}
-	if err := fn(&Tx{s: s, q: q, emit: emit}); err != nil {
+	if err := fn(tx); err != nil {
 		return nil, mapStoreErr(err)
 	}
 	if hookErr != nil {

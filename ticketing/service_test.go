@@ -210,7 +210,7 @@ func TestFailedChangeWritesNothing(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, st)
 		boom := errors.New("outbox down")
-		svc := ticketing.NewService(st, ticketing.WithTxHook(func(ctx context.Context, q *store.Q, ev ticketing.Event) error { return boom }))
+		svc := ticketing.NewService(st, ticketing.WithTxHook(func(ctx context.Context, tx *ticketing.Tx, ev ticketing.Event) error { return boom }))
 		_, err := svc.Create(ctx, w.client, ticketing.CreateInput{Requester: w.client, Subject: "x"})
 		if !errors.Is(err, boom) {
 			t.Fatalf("err = %v", err)
