@@ -154,20 +154,23 @@ func (q *Q) CountMail(ctx context.Context) (map[string]int, error) {
 // messageIDRow maps a Message-ID we received or sent to its ticket.
 type messageIDRow struct {
 	bun.BaseModel `bun:"table:mail_message_ids"`
-	MessageID     string    `bun:"message_id,pk"`
+	MessageID     string    `bun:"message_id,pk"`      // normalized, for lookups
+	OriginalID    string    `bun:"original_id,notnull"` // as written, for References
 	TicketID      int64     `bun:"ticket_id,notnull"`
 	Direction     string    `bun:"direction,notnull"`
 	Recipient     string    `bun:"recipient,notnull"`
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
-// AddMessageID records that messageID (normalized) belongs to a ticket. A
-// Message-ID already known keeps its first ticket.
-func (q *Q) AddMessageID(ctx context.Context, messageID string, ticketID int64, direction, recipient string) error {
-	if messageID == "" {
+// AddMessageID records that a Message-ID belongs to a ticket: normalized
+// for lookups, and as written (Message-IDs are case-sensitive to the mail
+// clients that thread on them). A Message-ID already known keeps its first
+// ticket.
+func (q *Q) AddMessageID(ctx context.Context, normalized, original string, ticketID int64, direction, recipient string) error {
+	if normalized == "" {
 		return nil
 	}
-	row := &messageIDRow{MessageID: messageID, TicketID: ticketID, Direction: direction, Recipient: recipient, CreatedAt: now()}
+	row := &messageIDRow{MessageID: normalized, OriginalID: original, TicketID: ticketID, Direction: direction, Recipient: recipient, CreatedAt: now()}
 	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("store: add message-id: %w", err)
 	}
@@ -196,12 +199,12 @@ func (q *Q) TicketIDByMessageIDs(ctx context.Context, ids []string) (ticketID in
 	return 0, "", "", ErrNotFound
 }
 
-// MessageIDsOfTicket lists the Message-IDs of a ticket, oldest first (for
-// References on outbound mail).
+// MessageIDsOfTicket lists the Message-IDs of a ticket as written, oldest
+// first (for References on outbound mail).
 func (q *Q) MessageIDsOfTicket(ctx context.Context, ticketID int64) ([]string, error) {
 	var ids []string
-	err := q.db.NewSelect().Model((*messageIDRow)(nil)).Column("message_id").Where("ticket_id = ?", ticketID).
-		Order("created_at").Scan(ctx, &ids)
+	err := q.db.NewSelect().Model((*messageIDRow)(nil)).ColumnExpr("CASE WHEN original_id = '' THEN message_id ELSE original_id END").
+		Where("ticket_id = ?", ticketID).Order("created_at").Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: message-ids of ticket: %w", err)
 	}

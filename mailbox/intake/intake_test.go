@@ -202,7 +202,7 @@ func TestBounceMarksAddressAndNotesTicket(t *testing.T) {
 		v := r.ticket(out.TicketNum)
 		// Pretend we sent a notification with this Message-ID.
 		if err := st.InTx(ctx, func(q *store.Q) error {
-			return q.AddMessageID(ctx, "out-1@helpdesk.example", v.Ticket.ID, "out", "joao@acme.example")
+			return q.AddMessageID(ctx, "out-1@helpdesk.example", "out-1@helpdesk.example", v.Ticket.ID, "out", "joao@acme.example")
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -291,7 +291,7 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 		body = m.msg.Text
 	}
 	input := ticketing.CommentInput{Body: body, BodyHTML: m.msg.NewHTML, Source: store.SourceEmail,
-		MessageID: m.messageID, MailID: &rec.ID}
+		MessageID: m.msg.MessageID, MailID: &rec.ID}
 	actor := sender
 	if m.kind.Automated() {
 		// An auto-reply or list copy on a ticket is kept as an internal
@@ -319,7 +319,7 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 		return delivery.Outcome{}, err
 	}
 	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, m.messageID, t.ID, "in", ""); err != nil {
+	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID, rec.CommentID = &t.ID, &c.ID
@@ -334,7 +334,7 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	body := m.msg.Text
 	t, err := tx.Create(ctx, sender, ticketing.CreateInput{
 		Requester: sender, Subject: subject, Body: body, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
-		MessageID: m.messageID, LinkedTicket: linked, Automated: m.kind.Automated(),
+		MessageID: m.msg.MessageID, LinkedTicket: linked, Automated: m.kind.Automated(),
 	})
 	if err != nil {
 		return delivery.Outcome{}, err
@@ -346,7 +346,7 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 		return delivery.Outcome{}, err
 	}
 	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, m.messageID, t.ID, "in", ""); err != nil {
+	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID = &t.ID
@@ -440,7 +440,7 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	}
 	note := fmt.Sprintf("Mail to %s could not be delivered (%s %s). %s", strings.Join(rep.Recipients, ", "), rep.Action, rep.Status, rep.Diagnostic)
 	c, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
-		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.messageID, MailID: &rec.ID, Automated: true})
+		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.msg.MessageID, MailID: &rec.ID, Automated: true})
 	if err != nil {
 		return delivery.Outcome{}, err
 	}

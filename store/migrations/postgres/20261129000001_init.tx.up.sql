@@ -402,6 +402,7 @@ CREATE INDEX mail_messages_ticket_idx ON mail_messages (ticket_id);
 --bun:split
 CREATE TABLE mail_message_ids (
     message_id TEXT PRIMARY KEY,
+    original_id TEXT NOT NULL DEFAULT '',
     ticket_id BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     recipient TEXT NOT NULL DEFAULT '',
