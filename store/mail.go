@@ -154,7 +154,7 @@ func (q *Q) CountMail(ctx context.Context) (map[string]int, error) {
 // messageIDRow maps a Message-ID we received or sent to its ticket.
 type messageIDRow struct {
 	bun.BaseModel `bun:"table:mail_message_ids"`
-	MessageID     string    `bun:"message_id,pk"`      // normalized, for lookups
+	MessageID     string    `bun:"message_id,pk"`       // normalized, for lookups
 	OriginalID    string    `bun:"original_id,notnull"` // as written, for References
 	TicketID      int64     `bun:"ticket_id,notnull"`
 	Direction     string    `bun:"direction,notnull"`
