@@ -19,7 +19,7 @@ import (
 // behind "us-ascii" and "iso-8859-1" labels. ok is false when the label was
 // unknown or had to be overridden.
 func decodeCharset(b []byte, label string) (s string, ok bool) {
-	label = strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
+	label = normLabel(label)
 	switch label {
 	case "", "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "iso8859-1", "latin1", "latin-1",
 		"windows-1252", "cp1252", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default":
@@ -51,6 +51,52 @@ func decodeCharset(b []byte, label string) (s string, ok bool) {
 		return strings.ToValidUTF8(string(out), "\uFFFD"), false
 	}
 	return string(out), true
+}
+
+func normLabel(label string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
+}
+
+// asciiLabel reports whether decodeCharset takes valid UTF-8 under the
+// (normalized) label as is.
+func asciiLabel(label string) bool {
+	switch label {
+	case "", "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "iso8859-1", "latin1", "latin-1",
+		"windows-1252", "cp1252", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default":
+		return true
+	}
+	return false
+}
+
+// decodeText is normalizeNewlines(decodeCharset(b, label)) with one copy
+// of b in the common case (UTF-8 compatible label, valid UTF-8).
+func decodeText(b []byte, label string) (s string, ok bool) {
+	if asciiLabel(normLabel(label)) && utf8.Valid(b) {
+		return newlinesString(b), true
+	}
+	s, ok = decodeCharset(b, label)
+	return normalizeNewlines(s), ok
+}
+
+// newlinesString is normalizeNewlines(string(b)).
+func newlinesString(b []byte) string {
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for i >= 0 {
+		sb.Write(b[:i])
+		sb.WriteByte('\n')
+		b = b[i+1:]
+		if len(b) > 0 && b[0] == '\n' {
+			b = b[1:]
+		}
+		i = bytes.IndexByte(b, '\r')
+	}
+	sb.Write(b)
+	return sb.String()
 }
 
 func hasMultibyteRune(b []byte) bool {

@@ -10,24 +10,34 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
 )
 
-// field is one header field; value keeps the raw bytes with folding removed.
+// field is one header field. key and s of all fields point into one
+// string (see finishHeader), so a header section costs two allocations.
 type field struct {
-	key   string // canonical
-	value []byte
-	owned bool // value is our copy, safe to append to
+	key string // canonical
+	s   string // value with folding removed, valid UTF-8
+}
+
+// rawField is a field as readHeader scans it.
+type rawField struct {
+	raw   []byte // field name as written
+	value []byte // first line's value, or the folded value once owned
+	cont  []byte // continuation lines not yet folded into value, as in the input
+	owned bool   // value is our copy, safe to append to
 }
 
 // fields is a parsed header section in order of appearance.
 type fields []field
 
 func (fs fields) get(key string) (string, bool) {
-	for _, f := range fs {
-		if f.key == key {
-			return toUTF8(f.value), true
+	for i := range fs {
+		if fs[i].key == key {
+			return fs[i].s, true
 		}
 	}
 	return "", false
@@ -40,9 +50,9 @@ func (fs fields) str(key string) string {
 
 func (fs fields) all(key string) []string {
 	var out []string
-	for _, f := range fs {
-		if f.key == key {
-			out = append(out, toUTF8(f.value))
+	for i := range fs {
+		if fs[i].key == key {
+			out = append(out, fs[i].s)
 		}
 	}
 	return out
@@ -53,21 +63,35 @@ func (fs fields) all(key string) []string {
 func (fs fields) textprotoHeader() textproto.Header {
 	var h textproto.Header
 	for i := len(fs) - 1; i >= 0; i-- {
-		h.Add(fs[i].key, toUTF8(fs[i].value))
+		h.Add(fs[i].key, fs[i].s)
 	}
 	return h
 }
 
+// headerScratch is shared by the readHeader calls of one parse: a slab
+// the fields slices are cut from, and a buffer for folding values.
+type headerScratch struct {
+	slab []field
+	fold []byte
+}
+
+type fieldSpan struct{ k, v, e int }
+
 // readHeader splits b into header fields and body. It accepts bare LF, skips
 // lines without a colon (warning) and a leading mbox "From " line. A header
 // without the blank separator line ends at the end of input.
-func readHeader(b []byte, warn func(string)) (fields, []byte) {
-	var fs fields
+func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte) {
+	var buf [40]rawField
+	fs := buf[:0]
+	orig := b
 	first := true
+	// lastOpen: the previous line belonged to the last field, so a
+	// continuation line extends that field's cont span in place.
+	lastOpen := false
 	for len(b) > 0 {
 		line, rest := cutLine(b)
 		if len(line) == 0 {
-			return fs, rest
+			return hs.finish(fs), rest
 		}
 		if first && bytes.HasPrefix(line, []byte("From ")) {
 			b = rest
@@ -79,12 +103,25 @@ func readHeader(b []byte, warn func(string)) (fields, []byte) {
 				warn("header: continuation line before any field ignored")
 			} else {
 				last := &fs[len(fs)-1]
-				if !last.owned {
-					// Copy once, then append in place: linear for long folds.
-					last.value = append(make([]byte, 0, len(last.value)+len(line)+16), last.value...)
-					last.owned = true
+				start := len(orig) - len(b)
+				end := len(orig) - len(rest)
+				if last.cont != nil && !lastOpen {
+					// A skipped line came between: fold what we have first.
+					if !last.owned {
+						// Copy once, then fold in place: linear for long folds.
+						last.value = append(make([]byte, 0, len(last.value)+len(last.cont)+len(line)+16), last.value...)
+						last.owned = true
+					}
+					last.value = foldValue(last.value, 0, last.cont)
+					last.cont = nil
 				}
-				last.value = appendFolded(last.value, line)
+				if last.cont == nil {
+					last.cont = orig[start:end:end]
+				} else {
+					contStart := end - (len(last.cont) + (end - start))
+					last.cont = orig[contStart:end:end]
+				}
+				lastOpen = true
 			}
 			b = rest
 			first = false
@@ -98,14 +135,108 @@ func readHeader(b []byte, warn func(string)) (fields, []byte) {
 		}
 		if len(key) == 0 || !validKey(key) {
 			warn("header: line without a field name ignored")
+			lastOpen = false
 			b = rest
 			continue
 		}
-		fs = append(fs, field{key: canonicalKey(key), value: bytes.TrimSpace(line[colon+1:])})
+		fs = append(fs, rawField{raw: key, value: bytes.TrimSpace(line[colon+1:])})
+		lastOpen = true
 		b = rest
 	}
-	return fs, nil
+	return hs.finish(fs), nil
 }
+
+// foldValue appends value and then each continuation line of cont, trimmed
+// and joined by single spaces, to dst; start is where the value begins in dst.
+func foldValue(dst []byte, start int, cont []byte) []byte {
+	for len(cont) > 0 {
+		line, rest := cutLine(cont)
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			if len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			dst = append(dst, line...)
+		}
+		cont = rest
+	}
+	return dst
+}
+
+// finish makes the fields of rfs: canonical keys and values folded and
+// made valid UTF-8, all in one string. Common keys are constants.
+func (hs *headerScratch) finish(rfs []rawField) fields {
+	if len(rfs) == 0 {
+		return nil
+	}
+	n := 0
+	for i := range rfs {
+		n += len(rfs[i].raw) + len(rfs[i].value) + len(rfs[i].cont)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	if cap(hs.slab)-len(hs.slab) < len(rfs) {
+		hs.slab = make([]field, 0, len(rfs)+24) // room for a few part headers
+	}
+	fs := hs.slab[len(hs.slab) : len(hs.slab)+len(rfs) : len(hs.slab)+len(rfs)]
+	hs.slab = hs.slab[:len(hs.slab)+len(rfs)]
+	var spanBuf [40]fieldSpan
+	spans := spanBuf[:0]
+	var kbuf [64]byte
+	for i := range rfs {
+		f := &rfs[i]
+		k := sb.Len()
+		if len(f.raw) <= len(kbuf) {
+			ck := appendCanonicalKey(kbuf[:0], f.raw)
+			if c, ok := commonKeys[string(ck)]; ok {
+				fs[i].key = c
+				k = -1
+			} else {
+				sb.Write(ck)
+			}
+		} else {
+			sb.Write(appendCanonicalKey(nil, f.raw))
+		}
+		v := sb.Len()
+		val := f.value
+		if f.cont != nil {
+			hs.fold = foldValue(append(hs.fold[:0], f.value...), 0, f.cont)
+			val = hs.fold
+		}
+		if utf8.Valid(val) {
+			sb.Write(val)
+		} else {
+			sb.WriteString(win1252(val))
+		}
+		spans = append(spans, fieldSpan{k, v, sb.Len()})
+	}
+	all := sb.String()
+	for i, sp := range spans {
+		if sp.k >= 0 {
+			fs[i].key = all[sp.k:sp.v]
+		}
+		fs[i].s = all[sp.v:sp.e]
+	}
+	return fs
+}
+
+// commonKeys interns the usual canonical field names.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Received", "From", "To", "Cc", "Bcc", "Subject", "Date", "Message-Id", "In-Reply-To", "References",
+		"Reply-To", "Sender", "Return-Path", "Delivered-To", "Mime-Version", "Content-Type",
+		"Content-Transfer-Encoding", "Content-Disposition", "Content-Id", "Content-Description",
+		"Content-Language", "Dkim-Signature", "Arc-Seal", "Arc-Message-Signature", "Arc-Authentication-Results",
+		"Authentication-Results", "Received-Spf", "X-Mailer", "User-Agent", "Thread-Topic", "Thread-Index",
+		"Auto-Submitted", "Precedence", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "X-Priority",
+		"Importance", "X-Original-To", "X-Spam-Status", "X-Ms-Has-Attach", "X-Ms-Tnef-Correlator",
+		"X-Google-Smtp-Source", "X-Received", "X-Gm-Message-State", "Accept-Language", "X-Auto-Response-Suppress",
+		"X-Autoreply", "X-Autorespond", "X-Failed-Recipients", "Feedback-Id", "Organization",
+	} {
+		m[k] = k
+	}
+	return m
+}()
 
 // cutLine returns the line without its LF or CRLF, and the rest.
 func cutLine(b []byte) (line, rest []byte) {
@@ -121,17 +252,6 @@ func cutLine(b []byte) (line, rest []byte) {
 	return line, rest
 }
 
-func appendFolded(v, line []byte) []byte {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
-		return v
-	}
-	if len(v) > 0 {
-		v = append(v, ' ')
-	}
-	return append(v, line...)
-}
-
 func validKey(k []byte) bool {
 	for _, c := range k {
 		if c <= 32 || c >= 127 {
@@ -141,27 +261,54 @@ func validKey(k []byte) bool {
 	return true
 }
 
-// canonicalKey is textproto's canonical form ("message-id" → "Message-Id").
-func canonicalKey(k []byte) string {
-	b := make([]byte, len(k))
+// appendCanonicalKey appends textproto's canonical form ("message-id" →
+// "Message-Id") of k.
+func appendCanonicalKey(dst, k []byte) []byte {
 	upper := true
-	for i, c := range k {
+	for _, c := range k {
 		if upper && 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		} else if !upper && 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b[i] = c
+		dst = append(dst, c)
 		upper = c == '-'
 	}
-	return string(b)
+	return dst
 }
 
 // knownHeaders are the fields that make a header section recognisably mail.
-var knownHeaders = map[string]bool{
-	"From": true, "To": true, "Cc": true, "Subject": true, "Date": true, "Message-Id": true,
-	"Received": true, "Mime-Version": true, "Return-Path": true, "Delivered-To": true,
-	"Sender": true, "Reply-To": true, "In-Reply-To": true, "References": true, "Content-Type": true,
+var knownHeaders = []string{
+	"From", "To", "Cc", "Subject", "Date", "Message-Id",
+	"Received", "Mime-Version", "Return-Path", "Delivered-To",
+	"Sender", "Reply-To", "In-Reply-To", "References", "Content-Type",
+}
+
+// isKnownHeader reports whether the field name k (printable ASCII, see
+// validKey) is one of knownHeaders in any case, as canonicalKey would make it.
+func isKnownHeader(k []byte) bool {
+	for _, h := range knownHeaders {
+		if len(h) == len(k) && asciiEqualFold(k, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeWords decodes RFC 2047 encoded words in a header value that is
@@ -307,14 +454,34 @@ func NormalizeMessageID(s string) string {
 // without its closing bracket is truncated and skipped.
 func ParseIDList(s string) []string {
 	var ids []string
-	seen := map[string]bool{}
+	var seen map[string]bool // once ids is long; a scan is cheaper before
 	add := func(id string) {
-		id = strings.Join(strings.Fields(id), "")
+		if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
+			id = strings.Join(strings.Fields(id), "")
+		}
 		id = strings.ToValidUTF8(id, "")
-		if id == "" || seen[id] {
+		if id == "" {
 			return
 		}
-		seen[id] = true
+		if seen != nil {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+		} else {
+			for _, x := range ids {
+				if x == id {
+					return
+				}
+			}
+			if len(ids) >= 16 {
+				seen = make(map[string]bool, 2*len(ids))
+				for _, x := range ids {
+					seen[x] = true
+				}
+				seen[id] = true
+			}
+		}
 		ids = append(ids, id)
 	}
 	bracketed := strings.Contains(s, "<")
@@ -381,6 +548,9 @@ func parseAddressList(s string, warn func(string)) []Address {
 	if s == "" {
 		return nil
 	}
+	if out, ok := fastAddressList(s); ok {
+		return out
+	}
 	if list, err := addrParser.ParseList(s); err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
@@ -413,6 +583,177 @@ func parseAddressList(s string, warn func(string)) []Address {
 		warn("header: malformed address list " + strconv.Quote(truncate(s, 80)))
 	}
 	return out
+}
+
+// fastAddressList parses the common shapes of address lists — "a@b",
+// "Name <a@b>", "\"Last, First\" <a@b>", comma-separated — with the result
+// addrParser.ParseList (then tidy) gives for them, minus its allocations.
+// ok is false for anything else (comments, groups, encoded words, escapes,
+// domain literals, blanks after "@", ...), which is left to ParseList.
+func fastAddressList(s string) (out []Address, ok bool) {
+	if strings.Contains(s, "=?") {
+		return nil, false
+	}
+	i := 0
+	for {
+		i = skipWSP(s, i)
+		if i < len(s) && s[i] == ',' { // empty entries
+			i++
+			continue
+		}
+		if i == len(s) {
+			return nil, false // ParseList: "no address"
+		}
+		var a Address
+		if a, i, ok = fastAddress(s, i); !ok {
+			return nil, false
+		}
+		out = append(out, tidy(a))
+		i = skipWSP(s, i)
+		if i == len(s) {
+			return out, true
+		}
+		if s[i] != ',' {
+			return nil, false
+		}
+		for i < len(s) && s[i] == ',' {
+			i = skipWSP(s, i+1)
+		}
+		if i == len(s) {
+			return out, true
+		}
+	}
+}
+
+// fastAddress parses one address at s[i:] (not blank, not ',').
+func fastAddress(s string, i int) (a Address, next int, ok bool) {
+	// addr-spec first, as ParseList tries it.
+	if s[i] != '"' {
+		if end, isSpec, ok := fastAddrSpec(s, i); isSpec {
+			if !ok {
+				return a, 0, false
+			}
+			j := skipWSP(s, end)
+			if j < len(s) && s[j] == '(' {
+				return a, 0, false // display name in a comment
+			}
+			return Address{Email: s[i:end]}, end, true
+		}
+	}
+	// name-addr: words (atoms or quoted strings) then "<addr-spec>".
+	var name strings.Builder
+	for words := 0; ; words++ {
+		if s[i] == '<' {
+			break
+		}
+		if words > 0 {
+			name.WriteByte(' ')
+		}
+		if s[i] == '"' {
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				c := s[j]
+				if c == '\\' || c < ' ' && c != '\t' || c == 0x7f {
+					return a, 0, false
+				}
+				if c >= utf8.RuneSelf {
+					r, n := utf8.DecodeRuneInString(s[j:])
+					if r == utf8.RuneError && n == 1 {
+						return a, 0, false
+					}
+					j += n
+					continue
+				}
+				j++
+			}
+			if j == len(s) {
+				return a, 0, false
+			}
+			if j+1 < len(s) && s[j+1] == '@' {
+				return a, 0, false // quoted local part
+			}
+			name.WriteString(s[i+1 : j])
+			i = j + 1
+		} else {
+			j, ok := atomEnd(s, i, true)
+			if !ok || j == i {
+				return a, 0, false
+			}
+			name.WriteString(s[i:j])
+			i = j
+		}
+		i = skipWSP(s, i)
+		if i == len(s) {
+			return a, 0, false
+		}
+	}
+	i++ // '<'
+	end, isSpec, ok := fastAddrSpec(s, i)
+	if !isSpec || !ok || end == len(s) || s[end] != '>' {
+		return a, 0, false
+	}
+	return Address{Name: strings.TrimSpace(name.String()), Email: s[i:end]}, end + 1, true
+}
+
+// fastAddrSpec reads a dot-atom "@" dot-atom at s[i:]. isSpec is false when
+// no "@" follows the local part (so it is not an addr-spec for ParseList);
+// ok is false when the input needs ParseList's full treatment.
+func fastAddrSpec(s string, i int) (end int, isSpec, ok bool) {
+	j, ok := atomEnd(s, i, true)
+	if !ok {
+		return 0, true, false
+	}
+	if j == len(s) || s[j] != '@' {
+		return 0, false, true
+	}
+	if !strictDotAtom(s[i:j]) {
+		return 0, true, false
+	}
+	k, ok := atomEnd(s, j+1, true)
+	if !ok || !strictDotAtom(s[j+1:k]) {
+		return 0, true, false
+	}
+	return k, true, true
+}
+
+// atomEnd returns the end of the run of atext (and dots when dot) at s[i:],
+// as net/mail reads atoms; ok is false on invalid UTF-8.
+func atomEnd(s string, i int, dot bool) (int, bool) {
+	for i < len(s) {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return 0, false
+			}
+			i += n
+			continue
+		}
+		switch {
+		case c == '.':
+			if !dot {
+				return i, true
+			}
+		case c < '!' || c > '~':
+			return i, true
+		case strings.IndexByte(`()<>[]:;@\,"`, c) >= 0:
+			return i, true
+		}
+		i++
+	}
+	return i, true
+}
+
+// strictDotAtom: not empty, no leading, trailing or double dot.
+func strictDotAtom(a string) bool {
+	return a != "" && a[0] != '.' && a[len(a)-1] != '.' && !strings.Contains(a, "..")
+}
+
+func skipWSP(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
 }
 
 // addrParser decodes encoded words in display names through decodeCharset,
@@ -529,6 +870,9 @@ func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
+	if t, ok := parseDateFast(s); ok {
+		return t, true
+	}
 	if t, err := mail.ParseDate(s); err == nil {
 		return t, true
 	}
@@ -546,6 +890,48 @@ func parseDate(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// rfc5322Layout is the layout net/mail.ParseDate settles on for the usual
+// "Mon, 2 Jan 2006 15:04:05 -0700": the first of its layouts with a weekday.
+const rfc5322Layout = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseDateFast returns what mail.ParseDate(s) returns for the common form,
+// without trying (and allocating errors for) the 24 layouts before it.
+// s is trimmed. It applies ParseDate's own cut of s at the numeric zone and
+// its comment check, and only when s starts with a non-digit: every layout
+// ParseDate tries before rfc5322Layout starts with a day number, so fails.
+// Anything else is left to mail.ParseDate.
+func parseDateFast(s string) (time.Time, bool) {
+	if s == "" || '0' <= s[0] && s[0] <= '9' || strings.IndexByte(s, '\r') >= 0 {
+		return time.Time{}, false
+	}
+	ind := strings.IndexAny(s, "+-")
+	if ind < 0 || len(s) < ind+5 || !simpleCFWS(s[ind+5:]) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(rfc5322Layout, s[:ind+5])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// simpleCFWS reports whether s is blanks, optionally around one comment
+// without nested parentheses or escapes: input net/mail accepts after a zone.
+func simpleCFWS(s string) bool {
+	s = strings.TrimLeft(s, " \t")
+	if s == "" {
+		return true
+	}
+	if s[0] != '(' {
+		return false
+	}
+	end := strings.IndexAny(s[1:], "()\\")
+	if end < 0 || s[1+end] != ')' {
+		return false
+	}
+	return strings.TrimLeft(s[2+end:], " \t") == ""
 }
 
 func truncate(s string, n int) string {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -37,7 +38,7 @@ func SanitizeHTML(s string, allowRemoteImages bool) string {
 
 func sanitize(s string, allowRemote bool) (string, bool) {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	clean := strings.TrimSpace(mailPolicy.Sanitize(s))
+	clean := strings.TrimSpace(policySanitize(s))
 	if allowRemote || !strings.Contains(clean, "<img") {
 		return clean, false
 	}
@@ -57,6 +58,130 @@ func sanitize(s string, allowRemote bool) (string, bool) {
 		}
 	})
 	return out, remote
+}
+
+// policySanitize is mailPolicy.Sanitize(s) writing into one buffer of
+// about the right size.
+func policySanitize(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	if err := mailPolicy.SanitizeReaderToWriter(strings.NewReader(stripDeadStyles(s)), &b); err != nil {
+		return ""
+	}
+	return b.String()
+}
+
+// allowedStyles are the CSS properties mailPolicy keeps.
+var allowedStyles = []string{"color", "background-color", "text-align", "font-weight", "font-style", "text-decoration"}
+
+// deadStyle reports whether mailPolicy is sure to drop a style attribute
+// with value v. bluemonday parses the value into declarations and keeps
+// those whose lower-cased property, minus vendor prefixes, is in
+// allowedStyles; the property is a piece of v as written (declarations
+// concatenate their raw tokens, escapes and comments included), so when
+// the lower-cased v contains no allowed name, nothing is kept and the
+// attribute is dropped ("color" also covers "background-color").
+func deadStyle(v string) bool {
+	if isASCII(v) {
+		return !containsFoldASCII(v, "color") && !containsFoldASCII(v, "text-align") &&
+			!containsFoldASCII(v, "font-weight") && !containsFoldASCII(v, "font-style") &&
+			!containsFoldASCII(v, "text-decoration")
+	}
+	lv := strings.ToLower(v)
+	for _, name := range allowedStyles {
+		if strings.Contains(lv, name) {
+			return false
+		}
+	}
+	return true
+}
+
+// stripDeadStyles removes from s the style attributes mailPolicy would drop
+// anyway (deadStyle), since its CSS parser is by far its slowest part.
+// Only those start tags are rewritten, as the tokenizer's own Token.String,
+// so tokenizing the result gives the same tokens minus those attributes
+// (bluemonday handles each attribute on its own, so its output is the same).
+// Tags with NUL bytes are left alone: the tokenizer's duplicate-attribute
+// check sees them before NUL replacement.
+func stripDeadStyles(s string) string {
+	if !mayHaveStyleAttr(s) {
+		return s
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	pos, last := 0, 0 // s[:pos] tokenized; s[last:] not yet copied to b
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		raw := z.Raw()
+		start := pos
+		pos += len(raw)
+		if pos > len(s) || s[start:pos] != string(raw) {
+			return s // not where we think we are; leave it to bluemonday
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken ||
+			!containsFoldASCII(string(raw), "style") || bytes.IndexByte(raw, 0) >= 0 {
+			continue
+		}
+		t := z.Token()
+		keep := t.Attr[:0]
+		for _, a := range t.Attr {
+			if a.Key == "style" && deadStyle(a.Val) {
+				continue
+			}
+			keep = append(keep, a)
+		}
+		if len(keep) == len(t.Attr) {
+			continue
+		}
+		t.Attr = keep
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(t.String())
+		last = pos
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// mayHaveStyleAttr reports whether s has "style" (any case) followed by
+// optional blanks and "=": a style attribute with a value. One without a
+// value is empty, which bluemonday drops cheaply.
+func mayHaveStyleAttr(s string) bool {
+	for i := 0; i+5 <= len(s); i++ {
+		if s[i]|0x20 != 's' || !lowerEqualASCII(s[i:i+5], "style") {
+			continue
+		}
+		j := i + 5
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f') {
+			j++
+		}
+		if j < len(s) && s[j] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case ASCII) with
+// ASCII letters in any case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if lowerEqualASCII(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // rewriteImgs re-emits the HTML token by token, letting fn change <img> tags.
@@ -126,6 +251,12 @@ func removeQuoteContainers(s string) (string, bool) {
 	if err != nil {
 		return s, false
 	}
+	return cutQuoteContainers(doc, s)
+}
+
+// cutQuoteContainers is removeQuoteContainers on doc, the parse of s. It
+// changes doc when it cuts.
+func cutQuoteContainers(doc *html.Node, s string) (string, bool) {
 	var drop []*html.Node
 	var cutAt *html.Node
 	var walk func(n *html.Node)
@@ -134,18 +265,25 @@ func removeQuoteContainers(s string) (string, bool) {
 			return
 		}
 		if n.Type == html.ElementNode {
-			id, class, typ, style := attr(n, "id"), attr(n, "class"), attr(n, "type"), attr(n, "style")
-			switch {
-			case n.DataAtom == atom.Div && (id == "divRplyFwdMsg" || id == "appendonsend"):
-				cutAt = n
-				return
-			case n.DataAtom == atom.Div && isOutlookHeaderDiv(n, style):
-				cutAt = n
-				return
-			case n.DataAtom == atom.Div && hasClass(class, "gmail_quote", "gmail_quote_container", "moz-cite-prefix", "yahoo_quoted"),
-				n.DataAtom == atom.Blockquote && strings.EqualFold(typ, "cite"):
-				drop = append(drop, n)
-				return
+			switch n.DataAtom {
+			case atom.Div:
+				if id := attr(n, "id"); id == "divRplyFwdMsg" || id == "appendonsend" {
+					cutAt = n
+					return
+				}
+				if isOutlookHeaderDiv(n, attr(n, "style")) {
+					cutAt = n
+					return
+				}
+				if hasClass(attr(n, "class"), "gmail_quote", "gmail_quote_container", "moz-cite-prefix", "yahoo_quoted") {
+					drop = append(drop, n)
+					return
+				}
+			case atom.Blockquote:
+				if strings.EqualFold(attr(n, "type"), "cite") {
+					drop = append(drop, n)
+					return
+				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -163,6 +301,7 @@ func removeQuoteContainers(s string) (string, bool) {
 		cutFollowing(cutAt)
 	}
 	var b strings.Builder
+	b.Grow(len(s))
 	if err := html.Render(&b, doc); err != nil {
 		return s, false
 	}
@@ -181,6 +320,9 @@ func mayHaveQuoteContainer(s string) bool {
 // isOutlookHeaderDiv spots desktop Outlook's reply header: a div with a top
 // border holding "From:"/"De:" in bold.
 func isOutlookHeaderDiv(n *html.Node, style string) bool {
+	if style == "" {
+		return false
+	}
 	st := strings.ToLower(strings.Join(strings.Fields(style), ""))
 	if !strings.Contains(st, "border-top:solid#e1e1e1") && !strings.Contains(st, "border-top:solid#b5c4df") {
 		return false
@@ -256,6 +398,11 @@ func HTMLToText(s string) string {
 	if err != nil {
 		return ""
 	}
+	return docText(doc)
+}
+
+// docText is HTMLToText of a parsed document; it does not change doc.
+func docText(doc *html.Node) string {
 	t := &textWriter{}
 	t.node(doc, 0)
 	return t.result()
@@ -319,26 +466,79 @@ func (t *textWriter) text(s string) {
 	}
 	lead := isSpaceByte(s[0])
 	trail := isSpaceByte(s[len(s)-1])
-	words := strings.Fields(s)
-	if len(words) == 0 {
+	// The words of s (as strings.Fields splits them) joined by one space.
+	first := true
+	for i := 0; i < len(s); {
+		start, end := nextField(s, i)
+		if start == end {
+			break
+		}
+		if first {
+			if lead {
+				t.space = true
+			}
+			t.write(s[start:end])
+			first = false
+		} else {
+			t.b.WriteByte(' ')
+			t.b.WriteString(s[start:end])
+		}
+		i = end
+	}
+	if first {
 		t.space = t.space || lead || trail
 		return
 	}
-	if lead {
-		t.space = true
-	}
-	t.write(strings.Join(words, " "))
 	t.space = trail
 }
 
+// nextField returns the bounds of the first word of s at or after i, split
+// as strings.Fields does (Unicode white space); start == end when none.
+func nextField(s string, i int) (start, end int) {
+	for i < len(s) {
+		sp, n := spaceAt(s, i)
+		if !sp {
+			break
+		}
+		i += n
+	}
+	start = i
+	for i < len(s) {
+		sp, n := spaceAt(s, i)
+		if sp {
+			break
+		}
+		i += n
+	}
+	return start, i
+}
+
+func spaceAt(s string, i int) (bool, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return asciiSpace[c], 1
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r), n
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
-var blockAtoms = map[atom.Atom]int{
-	atom.P: 2, atom.H1: 2, atom.H2: 2, atom.H3: 2, atom.H4: 2, atom.H5: 2, atom.H6: 2,
-	atom.Ul: 2, atom.Ol: 2, atom.Table: 2, atom.Pre: 2, atom.Dl: 2,
-	atom.Div: 1, atom.Tr: 1, atom.Li: 1, atom.Section: 1, atom.Article: 1, atom.Header: 1,
-	atom.Footer: 1, atom.Address: 1, atom.Center: 1, atom.Dt: 1, atom.Dd: 1, atom.Form: 1,
-	atom.Figure: 1, atom.Main: 1, atom.Nav: 1, atom.Aside: 1, atom.Caption: 1, atom.Hr: 1,
+// blockBreak is the number of line breaks around a block element, 0 for
+// inline ones.
+func blockBreak(a atom.Atom) int {
+	switch a {
+	case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6,
+		atom.Ul, atom.Ol, atom.Table, atom.Pre, atom.Dl:
+		return 2
+	case atom.Div, atom.Tr, atom.Li, atom.Section, atom.Article, atom.Header,
+		atom.Footer, atom.Address, atom.Center, atom.Dt, atom.Dd, atom.Form,
+		atom.Figure, atom.Main, atom.Nav, atom.Aside, atom.Caption, atom.Hr:
+		return 1
+	}
+	return 0
 }
 
 func (t *textWriter) node(n *html.Node, depth int) {
@@ -419,7 +619,7 @@ func (t *textWriter) node(n *html.Node, depth int) {
 		t.write(strings.TrimRight(bullet, " "))
 		t.space = true
 	}
-	if b, ok := blockAtoms[n.DataAtom]; ok && n.DataAtom != atom.Li {
+	if b := blockBreak(n.DataAtom); b > 0 && n.DataAtom != atom.Li {
 		t.breakLines(b)
 	}
 	switch n.DataAtom {
@@ -443,7 +643,7 @@ func (t *textWriter) node(n *html.Node, depth int) {
 	case atom.Pre:
 		t.pre--
 	}
-	if b, ok := blockAtoms[n.DataAtom]; ok {
+	if b := blockBreak(n.DataAtom); b > 0 {
 		t.breakLines(b)
 	}
 }
@@ -477,22 +677,41 @@ func (t *textWriter) link(n *html.Node, depth int) {
 
 func (t *textWriter) result() string {
 	s := t.b.String()
-	lines := strings.Split(s, "\n")
-	out := lines[:0]
-	blank := 0
-	for _, l := range lines {
-		l = strings.TrimRight(strings.ReplaceAll(l, "\u200b", ""), " \t")
+	// Line by line: drop the <pre> markers and trailing blanks, keep at
+	// most one empty line in a row.
+	var out strings.Builder
+	out.Grow(len(s))
+	blank, n := 0, 0
+	for {
+		i := strings.IndexByte(s, '\n')
+		l := s
+		if i >= 0 {
+			l = s[:i]
+		}
+		if strings.Contains(l, "\u200b") {
+			l = strings.ReplaceAll(l, "\u200b", "")
+		}
+		l = strings.TrimRight(l, " \t")
+		skip := false
 		if l == "" {
 			blank++
-			if blank > 1 {
-				continue
-			}
+			skip = blank > 1
 		} else {
 			blank = 0
 		}
-		out = append(out, l)
+		if !skip {
+			if n > 0 {
+				out.WriteByte('\n')
+			}
+			out.WriteString(l)
+			n++
+		}
+		if i < 0 {
+			break
+		}
+		s = s[i+1:]
 	}
-	r := strings.TrimSpace(strings.Join(out, "\n"))
+	r := strings.TrimSpace(out.String())
 	if !utf8.ValidString(r) {
 		r = strings.ToValidUTF8(r, "\uFFFD")
 	}

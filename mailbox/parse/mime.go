@@ -37,6 +37,7 @@ type walker struct {
 	warn    func(string)
 	parts   int
 	fwDepth int
+	hs      headerScratch
 }
 
 // entity handles one MIME entity. asAttachment forces non-body treatment
@@ -65,12 +66,13 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 	}
 	filename := attachmentName(dparams, params)
 	if (ct == "text/plain" || ct == "text/html") && disp != "attachment" && filename == "" && !asAttachment {
-		data := w.decodeTransfer(body, cte)
-		s, ok := decodeCharset(data, params["charset"])
+		// The text is copied into a string below, so the decoded bytes
+		// need not be a copy of body.
+		data, _ := w.decodeTransferShared(body, cte)
+		s, ok := decodeText(data, params["charset"])
 		if !ok {
 			w.warn("charset: " + strconv.Quote(truncate(params["charset"], 40)) + " unknown or wrong, decoded by content")
 		}
-		s = normalizeNewlines(s)
 		if ct == "text/html" {
 			return content{html: []string{s}}
 		}
@@ -98,11 +100,11 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	parts, closed, found := splitMultipart(body, boundary)
 	if !found {
 		w.warn("mime: " + ct + " without usable boundary, body read as text")
-		s, _ := decodeCharset(body, "")
+		s, _ := decodeText(body, "")
 		if strings.TrimSpace(s) == "" {
 			return content{}
 		}
-		return content{plain: []string{normalizeNewlines(s)}}
+		return content{plain: []string{s}}
 	}
 	if !closed {
 		w.warn("mime: missing closing boundary, kept what was read")
@@ -117,7 +119,7 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	}
 	children := make([]child, 0, len(parts))
 	for _, p := range parts {
-		h, b := readHeader(p, w.warn)
+		h, b := w.hs.readHeader(p, w.warn)
 		children = append(children, child{h, b})
 	}
 	var out content
@@ -266,28 +268,38 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, closed, found
 // decodeTransfer undoes the transfer encoding and always returns a fresh
 // slice, so attachment data never aliases the raw message.
 func (w *walker) decodeTransfer(b []byte, cte string) []byte {
+	out, shared := w.decodeTransferShared(b, cte)
+	if shared {
+		return bytes.Clone(out)
+	}
+	return out
+}
+
+// decodeTransferShared is decodeTransfer, except that it returns b itself
+// (shared true) when there is nothing to decode. Neither may be changed then.
+func (w *walker) decodeTransferShared(b []byte, cte string) (out []byte, shared bool) {
 	switch cte {
 	case "base64":
 		out, ok, partial := decodeBase64(b)
 		if !ok {
 			w.warn("base64: invalid data, kept raw")
-			return bytes.Clone(b)
+			return b, true
 		}
 		if partial {
 			w.warn("base64: text after the encoded data ignored")
 		}
-		return out
+		return out, false
 	case "quoted-printable":
 		out, bad := decodeQP(b)
 		if bad {
 			w.warn("quoted-printable: invalid escapes kept as text")
 		}
-		return out
+		return out, false
 	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
-		return bytes.Clone(b)
+		return b, true
 	default:
 		w.warn("mime: unknown transfer encoding " + strconv.Quote(truncate(cte, 30)) + ", kept raw")
-		return bytes.Clone(b)
+		return b, true
 	}
 }
 
@@ -399,19 +411,18 @@ func mediaType(v, defaultType string) (string, map[string]string) {
 // accepted. RFC 2231 values win over plain ones and RFC 2047 words in plain
 // values are decoded since many mailers use them in filenames.
 func parseParams(v string) (string, map[string]string) {
-	items := splitParams(v)
-	if len(items) == 0 {
-		return "", map[string]string{}
-	}
-	value := strings.ToLower(strings.TrimSpace(items[0]))
+	first, next := nextParam(v, 0)
+	value := strings.ToLower(strings.TrimSpace(first))
 	params := map[string]string{}
 	type seg struct {
 		n       int
 		enc     bool
 		content string
 	}
-	ext := map[string][]seg{}
-	for _, it := range items[1:] {
+	var ext map[string][]seg
+	for next >= 0 {
+		var it string
+		it, next = nextParam(v, next)
 		k, val, ok := strings.Cut(it, "=")
 		if !ok {
 			continue
@@ -431,6 +442,9 @@ func parseParams(v string) (string, map[string]string) {
 					continue
 				}
 				s.n = n
+			}
+			if ext == nil {
+				ext = map[string][]seg{}
 			}
 			ext[base] = append(ext[base], s)
 			continue
@@ -467,10 +481,11 @@ func parseParams(v string) (string, map[string]string) {
 	return value, params
 }
 
-func splitParams(v string) []string {
-	var out []string
-	quoted, start := false, 0
-	for i := 0; i < len(v); i++ {
+// nextParam returns the item of v starting at start up to the next ';'
+// outside quotes, and where the following item starts (-1 after the last).
+func nextParam(v string, start int) (item string, next int) {
+	quoted := false
+	for i := start; i < len(v); i++ {
 		switch v[i] {
 		case '\\':
 			if quoted {
@@ -480,15 +495,11 @@ func splitParams(v string) []string {
 			quoted = !quoted
 		case ';':
 			if !quoted {
-				out = append(out, v[start:i])
-				start = i + 1
+				return v[start:i], i + 1
 			}
 		}
 	}
-	if start <= len(v) {
-		out = append(out, v[start:])
-	}
-	return out
+	return v[start:], -1
 }
 
 func unquote(s string) string {

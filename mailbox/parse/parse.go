@@ -12,8 +12,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
+	"golang.org/x/net/html"
 )
 
 var (
@@ -94,24 +96,58 @@ func looksLikeMail(raw []byte) bool {
 	if len(raw) == 0 {
 		return false
 	}
-	end := len(raw)
-	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
-		end = i
-	}
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 && i < end {
-		end = i
-	}
-	head := raw[:end]
+	head := raw[:headerEnd(raw)]
 	if bytes.IndexByte(head, 0) >= 0 {
 		return false
 	}
-	fs, _ := readHeader(raw[:end], func(string) {})
-	for _, f := range fs {
-		if knownHeaders[f.key] {
+	// The field scan of readHeader, without building the fields.
+	b := head
+	first := true
+	for len(b) > 0 {
+		line, rest := cutLine(b)
+		if len(line) == 0 {
+			return false
+		}
+		b = rest
+		if first && bytes.HasPrefix(line, []byte("From ")) {
+			first = false
+			continue
+		}
+		first = false
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			continue
+		}
+		key := bytes.TrimRight(line[:colon], " \t")
+		if len(key) == 0 || !validKey(key) {
+			continue
+		}
+		if isKnownHeader(key) {
 			return true
 		}
 	}
 	return false
+}
+
+// headerEnd is the index of the first "\n\n" or "\r\n\r\n" in raw,
+// whichever comes first, or len(raw).
+func headerEnd(raw []byte) int {
+	for p := 0; ; p++ {
+		i := bytes.IndexByte(raw[p:], '\n')
+		if i < 0 {
+			return len(raw)
+		}
+		p += i
+		if p+1 < len(raw) && raw[p+1] == '\n' {
+			return p
+		}
+		if p > 0 && raw[p-1] == '\r' && p+2 < len(raw) && raw[p+1] == '\r' && raw[p+2] == '\n' {
+			return p - 1
+		}
+	}
 }
 
 // message1 parses one message (top level or forwarded) into m.
@@ -120,8 +156,12 @@ func (w *walker) message1(raw []byte, m *Message) *Message {
 		w.warn("header: blank lines before the header skipped")
 		raw = trimmed
 	}
-	h, body := readHeader(raw, w.warn)
-	m.Header = h.textprotoHeader()
+	h, body := w.hs.readHeader(raw, w.warn)
+	if w.fwDepth == 0 {
+		// Forwarded messages only lend their text and a few fields to the
+		// body (forwardedBlock); their Header is never seen.
+		m.Header = h.textprotoHeader()
+	}
 	m.Subject = strings.TrimSpace(decodeWords(h.str("Subject")))
 	if v, ok := h.get("Message-Id"); ok {
 		m.MessageID = NormalizeMessageID(v)
@@ -154,10 +194,25 @@ func (w *walker) message1(raw []byte, m *Message) *Message {
 func (w *walker) assemble(m *Message, c content) {
 	rawHTML := strings.Join(c.html, "\n")
 	fromHTML := false
+	// doc is the parse of rawHTML, shared by the text and the quote cut. It
+	// is only made when rawHTML is valid UTF-8 (as decodeCharset makes it),
+	// so HTMLToText's repair would not change the input.
+	var doc *html.Node
+	docErr := false
 	if len(c.plain) > 0 {
 		m.Text = strings.TrimSpace(strings.Join(c.plain, "\n\n"))
 	} else if rawHTML != "" {
-		m.Text = HTMLToText(rawHTML)
+		if utf8.ValidString(rawHTML) {
+			d, err := html.Parse(strings.NewReader(rawHTML))
+			if err != nil {
+				docErr = true
+			} else {
+				doc = d
+				m.Text = docText(doc)
+			}
+		} else {
+			m.Text = HTMLToText(rawHTML)
+		}
 		fromHTML = true
 	}
 	if strings.TrimSpace(m.Text) == "" && len(c.fwds) > 0 {
@@ -173,7 +228,16 @@ func (w *walker) assemble(m *Message, c content) {
 	m.Attachments = c.atts
 	if rawHTML != "" {
 		m.HTML, m.HasRemoteImages = sanitize(rawHTML, false)
-		newRaw, cut := removeQuoteContainers(rawHTML)
+		var newRaw string
+		var cut bool
+		switch {
+		case docErr || !mayHaveQuoteContainer(rawHTML):
+			newRaw = rawHTML
+		case doc != nil:
+			newRaw, cut = cutQuoteContainers(doc, rawHTML)
+		default:
+			newRaw, cut = removeQuoteContainers(rawHTML)
+		}
 		if cut {
 			m.NewHTML, _ = sanitize(newRaw, false)
 			m.Quoted = true
@@ -229,6 +293,9 @@ var cidRef = regexp.MustCompile(`(?i)["'(\s=]cid:([^"'\s>)]+)`)
 // without Content-ID whose filename matches a referenced cid gets that cid,
 // since some clients reference images by name only.
 func (w *walker) linkCIDs(m *Message, rawHTML string) {
+	if !containsCID(rawHTML) {
+		return // cidRef cannot match
+	}
 	refs := map[string]bool{}
 	var order []string // as written, for ids assigned by filename
 	for _, sm := range cidRef.FindAllStringSubmatch(rawHTML, -1) {
@@ -284,4 +351,19 @@ func appendWarning(ws []string, s string) []string {
 		return ws
 	}
 	return append(ws, s)
+}
+
+// containsCID reports whether s contains "cid:" in any ASCII case, the
+// literal part of cidRef (whose (?i) folds c, i and d only to ASCII).
+func containsCID(s string) bool {
+	for {
+		i := strings.IndexByte(s, ':')
+		if i < 0 {
+			return false
+		}
+		if i >= 3 && s[i-3]|0x20 == 'c' && s[i-2]|0x20 == 'i' && s[i-1]|0x20 == 'd' {
+			return true
+		}
+		s = s[i+1:]
+	}
 }

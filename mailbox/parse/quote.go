@@ -130,6 +130,15 @@ func isMobileSig(l string) bool {
 	if len(l) > 80 {
 		return false
 	}
+	if isASCII(l) {
+		// ToLower of ASCII is ASCII lower-casing; no allocation.
+		for _, s := range mobileSigs {
+			if len(l) >= len(s) && lowerEqualASCII(l[:len(s)], s) {
+				return true
+			}
+		}
+		return false
+	}
 	ll := strings.ToLower(l)
 	for _, s := range mobileSigs {
 		if strings.HasPrefix(ll, s) {
@@ -137,6 +146,32 @@ func isMobileSig(l string) bool {
 		}
 	}
 	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerEqualASCII reports whether strings.ToLower(s) == t for ASCII s.
+func lowerEqualASCII(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != t[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // replyHeader reports how many lines (1 or 2) form a reply header at i.
@@ -212,7 +247,16 @@ func hasField(l string, names []string) bool {
 	if !ok || len(k) > 12 {
 		return false
 	}
-	k = strings.ToLower(strings.TrimSpace(strings.Trim(k, "*")))
+	k = strings.TrimSpace(strings.Trim(k, "*"))
+	if isASCII(k) {
+		for _, n := range names {
+			if lowerEqualASCII(k, n) {
+				return true
+			}
+		}
+		return false
+	}
+	k = strings.ToLower(k)
 	for _, n := range names {
 		if k == n {
 			return true
