@@ -6,7 +6,6 @@ package ticketing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,12 +83,25 @@ func mapStoreErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrNotFound) && !errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(err.Error(), store.ErrNotFound.Error()+": "))
+		return &domainError{kind: ErrNotFound, err: err, prefix: store.ErrNotFound.Error() + ": "}
 	case errors.Is(err, store.ErrConflict) && !errors.Is(err, ErrConflict):
-		return fmt.Errorf("%w: %s", ErrConflict, strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
+		return &domainError{kind: ErrConflict, err: err, prefix: store.ErrConflict.Error() + ": "}
 	}
 	return err
 }
+
+// domainError presents a store error as a domain one ("not found: ticket
+// #12") while keeping both in the chain, so callers can test for either.
+type domainError struct {
+	kind, err error
+	prefix    string
+}
+
+func (e *domainError) Error() string {
+	return e.kind.Error() + ": " + strings.TrimPrefix(e.err.Error(), e.prefix)
+}
+
+func (e *domainError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // CreateInput is a new ticket.
 type CreateInput struct {

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // kind is the shape of one generated message.
@@ -164,11 +165,11 @@ func (g *generator) message(i int) []byte {
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", (&mail.Address{Name: s.name, Address: s.addr}).String())
 	h("To", (&mail.Address{Name: "Suporte", Address: g.to}).String())
-	subj := m.subject
+	subj := mime.QEncoding.Encode("utf-8", m.subject)
 	if m.kind == kindReply {
 		subj = "Re: " + subj
 	}
-	h("Subject", mime.QEncoding.Encode("utf-8", subj))
+	h("Subject", subj)
 	h("Date", m.date.Format(time.RFC1123Z))
 	h("Message-ID", m.messageID)
 	if m.kind == kindReply {
@@ -272,6 +273,16 @@ func base64Lines(data []byte) string {
 
 // ascii drops the accents of the names used here, for local parts.
 func ascii(s string) string {
-	return strings.NewReplacer("ã", "a", "á", "a", "â", "a", "é", "e", "ê", "e", "í", "i", "ó", "o", "ô", "o",
-		"ú", "u", "ç", "c", "Á", "A", "É", "E", "Í", "I", "Ó", "O", "Ú", "U", "Â", "A").Replace(s)
+	plain := map[rune]rune{'á': 'a', 'à': 'a', 'â': 'a', 'ã': 'a', 'é': 'e', 'ê': 'e', 'í': 'i', 'ó': 'o', 'ô': 'o',
+		'õ': 'o', 'ú': 'u', 'ü': 'u', 'ç': 'c'}
+	return strings.Map(func(r rune) rune {
+		r = unicode.ToLower(r)
+		if p, ok := plain[r]; ok {
+			return p
+		}
+		if r > unicode.MaxASCII {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -48,15 +48,16 @@ func (in *Intake) commit(ctx context.Context, m *inbound) (delivery.Outcome, err
 }
 
 func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome, error) {
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		var r result
 		err := in.st.InTxDurable(ctx, func(q *store.Q) error {
 			r = in.process(ctx, q, m)
 			return r.err
 		})
-		// Two copies of one message committing at once: the loser hits
-		// the unique content hash; a second pass sees the duplicate.
-		if errors.Is(err, store.ErrConflict) && attempt == 0 {
+		// Two copies of one message, or two first mails of one new
+		// sender, committing at once: the loser hits a unique index; the
+		// next pass sees the duplicate or the user.
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue
 		}
 		if err != nil {
