@@ -16,6 +16,7 @@ type Category struct {
 
 	ID        int64     `bun:"id,pk,autoincrement" json:"id"`
 	Name      string    `bun:"name,notnull" json:"name"`
+	NameKey   string    `bun:"name_key,notnull" json:"-"`
 	ParentID  *int64    `bun:"parent_id" json:"parent_id"`
 	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
 }
@@ -23,6 +24,7 @@ type Category struct {
 // CreateCategory inserts c; the same name under the same parent is ErrConflict.
 func (q *Q) CreateCategory(ctx context.Context, c *Category) error {
 	c.CreatedAt = now()
+	c.NameKey = NameKey(c.Name)
 	if _, err := q.db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 		return conflict(err, "category "+c.Name)
 	}
@@ -50,14 +52,14 @@ func (q *Q) CategoryByRef(ctx context.Context, ref string) (*Category, error) {
 			return nil, err
 		}
 		c := new(Category)
-		err = q.db.NewSelect().Model(c).Where("parent_id = ? AND lower(name) = ?", p.ID, strings.ToLower(child)).Scan(ctx)
+		err = q.db.NewSelect().Model(c).Where("parent_id = ? AND name_key = ?", p.ID, NameKey(child)).Scan(ctx)
 		if err != nil {
 			return nil, notFound(err, "category "+strconv.Quote(ref))
 		}
 		return c, nil
 	}
 	c := new(Category)
-	err := q.db.NewSelect().Model(c).Where("lower(name) = ?", strings.ToLower(ref)).
+	err := q.db.NewSelect().Model(c).Where("name_key = ?", NameKey(ref)).
 		OrderExpr("parent_id IS NOT NULL, id").Limit(1).Scan(ctx)
 	if err != nil {
 		return nil, notFound(err, "category "+strconv.Quote(ref))
@@ -68,7 +70,7 @@ func (q *Q) CategoryByRef(ctx context.Context, ref string) (*Category, error) {
 // Categories lists every category, parents before their children.
 func (q *Q) Categories(ctx context.Context) ([]*Category, error) {
 	var cs []*Category
-	if err := q.db.NewSelect().Model(&cs).OrderExpr("COALESCE(parent_id, id), parent_id IS NOT NULL, lower(name)").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&cs).OrderExpr("COALESCE(parent_id, id), parent_id IS NOT NULL, name_key").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: categories: %w", err)
 	}
 	return cs, nil

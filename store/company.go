@@ -17,6 +17,7 @@ type Company struct {
 
 	ID                int64     `bun:"id,pk,autoincrement" json:"id"`
 	Name              string    `bun:"name,notnull" json:"name"`
+	NameKey           string    `bun:"name_key,notnull" json:"-"` // NameKey(Name): unique, case-insensitive
 	AcceptAnyDomain   bool      `bun:"accept_any_domain,notnull" json:"accept_any_domain"`
 	AllowedIPsJSON    string    `bun:"allowed_ips,notnull" json:"-"`
 	BrandPrimary      string    `bun:"brand_primary,notnull" json:"brand_primary"`
@@ -38,7 +39,12 @@ type companyDomain struct {
 	CompanyID     int64  `bun:"company_id,notnull"`
 }
 
+// NameKey folds a name for case-insensitive uniqueness and lookup. It is
+// done here, not with SQL lower(), which SQLite applies to ASCII only.
+func NameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+
 func (c *Company) encode() error {
+	c.NameKey = NameKey(c.Name)
 	ips := c.AllowedIPs
 	if ips == nil {
 		ips = []string{}
@@ -140,7 +146,7 @@ func (q *Q) Company(ctx context.Context, id int64) (*Company, error) {
 // CompanyByName finds a company by name, case-insensitively.
 func (q *Q) CompanyByName(ctx context.Context, name string) (*Company, error) {
 	c := new(Company)
-	if err := q.db.NewSelect().Model(c).Where("lower(name) = ?", strings.ToLower(name)).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(c).Where("name_key = ?", NameKey(name)).Scan(ctx); err != nil {
 		return nil, notFound(err, "company "+strconv.Quote(name))
 	}
 	return c, q.loadDomains(ctx, c)
@@ -169,7 +175,7 @@ func (q *Q) CompanyByDomain(ctx context.Context, domain string) (*Company, error
 // Companies lists every company by name.
 func (q *Q) Companies(ctx context.Context) ([]*Company, error) {
 	var cs []*Company
-	if err := q.db.NewSelect().Model(&cs).OrderExpr("lower(name)").Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&cs).Order("name_key").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: companies: %w", err)
 	}
 	var ds []companyDomain

@@ -10,6 +10,7 @@ CREATE TABLE settings (
 CREATE TABLE companies (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
     accept_any_domain BOOLEAN NOT NULL DEFAULT FALSE,
     allowed_ips TEXT NOT NULL DEFAULT '[]',
     brand_primary TEXT NOT NULL DEFAULT '',
@@ -22,7 +23,7 @@ CREATE TABLE companies (
     updated_at TIMESTAMP NOT NULL
 );
 --bun:split
-CREATE UNIQUE INDEX companies_name_key ON companies (lower(name));
+CREATE UNIQUE INDEX companies_name_key ON companies (name_key);
 --bun:split
 CREATE TABLE company_domains (
     domain TEXT PRIMARY KEY,
@@ -60,21 +61,23 @@ CREATE INDEX users_company_idx ON users (company_id);
 CREATE TABLE categories (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
     parent_id BIGINT REFERENCES categories (id) ON DELETE CASCADE,
     created_at TIMESTAMP NOT NULL
 );
 --bun:split
-CREATE UNIQUE INDEX categories_name_key ON categories (COALESCE(parent_id, 0), lower(name));
+CREATE UNIQUE INDEX categories_name_key ON categories (COALESCE(parent_id, 0), name_key);
 --bun:split
 CREATE TABLE queues (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
     address TEXT NOT NULL DEFAULT '',
     description TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL
 );
 --bun:split
-CREATE UNIQUE INDEX queues_name_key ON queues (lower(name));
+CREATE UNIQUE INDEX queues_name_key ON queues (name_key);
 --bun:split
 CREATE TABLE queue_members (
     queue_id INTEGER NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
@@ -85,6 +88,7 @@ CREATE TABLE queue_members (
 CREATE TABLE sla_plans (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
     priority TEXT NOT NULL DEFAULT '',
     first_response_minutes INTEGER NOT NULL DEFAULT 0,
     resolution_minutes INTEGER NOT NULL DEFAULT 0,
@@ -92,7 +96,7 @@ CREATE TABLE sla_plans (
     created_at TIMESTAMP NOT NULL
 );
 --bun:split
-CREATE UNIQUE INDEX sla_plans_name_key ON sla_plans (lower(name));
+CREATE UNIQUE INDEX sla_plans_name_key ON sla_plans (name_key);
 --bun:split
 CREATE TABLE assets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
