@@ -1,0 +1,238 @@
+package compose
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+// Events, named as the domain (ticketing.EventKind) names them, plus the
+// staff-side notifications and the test mail.
+const (
+	EventCreated          = "created"           // acknowledgement to the requester
+	EventNewTicket        = "new_ticket"        // staff / notify_to: a new ticket
+	EventCommented        = "commented"         // public comment, to requester and followers
+	EventInternalNote     = "internal_note"     // internal comment, staff only
+	EventStatusChanged    = "status_changed"    //
+	EventAssigned         = "assigned"          // to the new assignee
+	EventResolved         = "resolved"          //
+	EventClosed           = "closed"            // with the rating links
+	EventReopened         = "reopened"          //
+	EventParticipantAdded = "participant_added" // to the added person
+	EventTest             = "test"              // servicedesk mail send-test
+)
+
+// Languages with default templates. LangPTBR is the default.
+const (
+	LangPTBR = "pt-BR"
+	LangEN   = "en"
+)
+
+// Events lists every event with default templates.
+func Events() []string {
+	return []string{EventCreated, EventNewTicket, EventCommented, EventInternalNote,
+		EventStatusChanged, EventAssigned, EventResolved, EventClosed, EventReopened,
+		EventParticipantAdded, EventTest}
+}
+
+// ErrTemplate marks a template that does not parse or execute.
+var ErrTemplate = errors.New("compose: bad template")
+
+// Template is one event's mail: Subject and Text are text/template, HTML is
+// html/template (the body inside the branded frame). An empty field in an
+// override keeps the default for that part.
+type Template struct{ Subject, Text, HTML string }
+
+//go:embed templates
+var templateFS embed.FS
+
+// DefaultTemplate returns the built-in template for event in lang ("en",
+// "pt-BR"; anything else falls back to pt-BR). false for an unknown event.
+func DefaultTemplate(event, lang string) (Template, bool) {
+	lang = normalizeLang(lang)
+	base := "templates/" + lang + "/" + event
+	subj, err1 := templateFS.ReadFile(base + ".subject.txt")
+	text, err2 := templateFS.ReadFile(base + ".text.txt")
+	html, err3 := templateFS.ReadFile(base + ".html")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return Template{}, false
+	}
+	return Template{Subject: string(subj), Text: string(text), HTML: string(html)}, true
+}
+
+func normalizeLang(lang string) string {
+	l := strings.ToLower(strings.TrimSpace(lang))
+	if l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_") {
+		return LangEN
+	}
+	return LangPTBR
+}
+
+// parsed is a Template ready to execute.
+type parsed struct {
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+}
+
+// templateSet holds what every HTML body may call ({{template "comment" .}}
+// …) and the frame around it. partials is never executed, only cloned: an
+// executed html/template cannot be cloned.
+type templateSet struct {
+	partials *htmltemplate.Template
+	layout   *htmltemplate.Template
+}
+
+func newTemplateSet() (templateSet, error) {
+	p, err := htmltemplate.ParseFS(templateFS, "templates/partials.html")
+	if err != nil {
+		return templateSet{}, fmt.Errorf("compose: parse partials: %w", err)
+	}
+	l, err := htmltemplate.ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return templateSet{}, fmt.Errorf("compose: parse layout: %w", err)
+	}
+	return templateSet{partials: p, layout: l}, nil
+}
+
+// parse parses t; a part left empty is taken from def (which may be nil
+// only when t is complete).
+func (s templateSet) parse(t Template, def *parsed) (*parsed, error) {
+	out := &parsed{}
+	var err error
+	if strings.TrimSpace(t.Subject) != "" {
+		if out.subject, err = texttemplate.New("subject").Option("missingkey=error").Parse(t.Subject); err != nil {
+			return nil, fmt.Errorf("%w: subject: %w", ErrTemplate, err)
+		}
+	} else if def != nil {
+		out.subject = def.subject
+	}
+	if strings.TrimSpace(t.Text) != "" {
+		if out.text, err = texttemplate.New("text").Option("missingkey=error").Parse(t.Text); err != nil {
+			return nil, fmt.Errorf("%w: text: %w", ErrTemplate, err)
+		}
+	} else if def != nil {
+		out.text = def.text
+	}
+	if strings.TrimSpace(t.HTML) != "" {
+		h, err := s.partials.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("compose: clone partials: %w", err)
+		}
+		if out.html, err = h.New("body").Parse(t.HTML); err != nil {
+			return nil, fmt.Errorf("%w: html: %w", ErrTemplate, err)
+		}
+	} else if def != nil {
+		out.html = def.html
+	}
+	if out.subject == nil || out.text == nil || out.html == nil {
+		return nil, fmt.Errorf("%w: subject, text and html are all required", ErrTemplate)
+	}
+	return out, nil
+}
+
+// Validate parses t and executes it against sample data of every event, so
+// that a template an admin sets is refused then, never at send time. Empty
+// parts are allowed (they keep the default).
+func Validate(t Template) error {
+	set, err := newTemplateSet()
+	if err != nil {
+		return err
+	}
+	def, err := set.parse(Template{Subject: "x", Text: "x", HTML: "x"}, nil)
+	if err != nil {
+		return err
+	}
+	p, err := set.parse(t, def)
+	if err != nil {
+		return err
+	}
+	for _, lang := range []string{LangPTBR, LangEN} {
+		d := SampleData(EventClosed, lang)
+		if _, err := render(p, set, newView(&d, nil)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SampleData returns Data with every field filled, for previews in the admin
+// UI and for Validate.
+func SampleData(event, lang string) Data {
+	return Data{
+		Event: event, Lang: normalizeLang(lang),
+		From:         Address{Name: "Suporte Ótica São João", Email: "suporte@example.com"},
+		To:           []Address{{Name: "Maria Souza", Email: "maria@example.org"}},
+		ReplyTo:      "suporte+t1abc@example.com",
+		MessageID:    "sample@example.com",
+		InReplyTo:    "parent@example.com",
+		References:   []string{"root@example.com", "parent@example.com"},
+		TicketNumber: 1042, TicketSubject: "Impressora não imprime", SubjectTagPrefix: "#",
+		Status: "open", Priority: "high",
+		RequesterName: "Maria Souza", AssigneeName: "João Lima", ActorName: "João Lima",
+		CommentText: "Bom dia,\nreiniciei o spooler; pode testar?",
+		TicketURL:   "https://desk.example.com/tickets/1042",
+		RatingURL:   "https://desk.example.com/rate?t=abc",
+		Brand:       Brand{CompanyName: "Ótica São João"},
+		LoopValue:   "desk.example.com",
+		Date:        time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC),
+	}
+}
+
+// rendered is the output of one template execution.
+type rendered struct{ subject, text, html string }
+
+func render(p *parsed, set templateSet, v view) (rendered, error) {
+	var out rendered
+	var b bytes.Buffer
+	v.Comment = v.Data.CommentText
+	if err := p.subject.Execute(&b, v); err != nil {
+		return out, fmt.Errorf("%w: subject: %w", ErrTemplate, err)
+	}
+	out.subject = b.String()
+	b.Reset()
+	if err := p.text.Execute(&b, v); err != nil {
+		return out, fmt.Errorf("%w: text: %w", ErrTemplate, err)
+	}
+	out.text = tidyText(b.String())
+	b.Reset()
+	v.Comment = v.commentHTML
+	if err := p.html.ExecuteTemplate(&b, "body", v); err != nil {
+		return out, fmt.Errorf("%w: html: %w", ErrTemplate, err)
+	}
+	v.Body = htmltemplate.HTML(b.String()) // output of html/template: already escaped
+	b.Reset()
+	if err := set.layout.Execute(&b, v); err != nil {
+		return out, fmt.Errorf("compose: layout: %w", err)
+	}
+	out.html = b.String()
+	return out, nil
+}
+
+// tidyText removes what conditional template blocks leave behind: trailing
+// spaces and runs of blank lines.
+func tidyText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	var b strings.Builder
+	b.Grow(len(s))
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			blank++
+			continue
+		}
+		if b.Len() > 0 && blank > 0 {
+			b.WriteString("\n")
+		}
+		blank = 0
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
