@@ -228,3 +228,11 @@ func (q *Q) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// MailSentPartial marks a message delivered to some of its recipients and
+// records which ones the relay refused.
+func (s *Store) MailSentPartial(ctx context.Context, id int64, reason string) error {
+	return s.setMail(ctx, id, func(u *bun.UpdateQuery) *bun.UpdateQuery {
+		return u.Set("status = ?", OutboxSent).Set("sent_at = ?", now()).Set("claimed_until = NULL").Set("last_error = ?", reason)
+	})
+}

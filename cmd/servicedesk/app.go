@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/mailbox/outbound"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
@@ -55,11 +56,12 @@ type app struct {
 	output     string
 	as         string
 
-	root *cobra.Command
-	cfg  *configs.Config
-	st   *store.Store
-	svc  *ticketing.Service
-	log  *slog.Logger
+	root     *cobra.Command
+	cfg      *configs.Config
+	st       *store.Store
+	svc      *ticketing.Service
+	outbound *outbound.Outbound
+	log      *slog.Logger
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -130,6 +132,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.categoryCommand(),
 		a.ticketCommand(),
 		a.mailCommand(),
+		a.templateCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
@@ -212,7 +215,18 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	if err := a.seed(ctx); err != nil {
 		return nil, err
 	}
-	a.svc = ticketing.NewService(st)
+	key, err := a.secretKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Every ticket change, from the CLI, mail or the portal, queues its
+	// mail in the same transaction.
+	ob, err := a.newOutbound(key)
+	if err != nil {
+		return nil, err
+	}
+	a.outbound = ob
+	a.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook), ticketing.WithListener(ob.Listener))
 	return st, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/mailbox/poller"
+	"github.com/jcservicedesk/servicedesk/mailbox/sender"
 	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -25,7 +26,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var httpAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the daemon: SMTP receiver, IMAP pollers, HTTP health checks",
+		Short: "Run the daemon: SMTP receiver, IMAP pollers, outbound mail sender, HTTP health checks",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
@@ -55,7 +56,7 @@ type daemon struct {
 	st  *store.Store
 
 	mu     sync.Mutex
-	checks map[string]func() (bool, any) // extra /readyz checks by name
+	checks map[string]func() (bool, any) // extra /readyz details by name; false makes it 503
 }
 
 func (d *daemon) addCheck(name string, fn func() (bool, any)) {
@@ -108,6 +109,24 @@ func (d *daemon) run(ctx context.Context) error {
 		}()
 		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
 	}
+	// Mail out: the sender delivers what ticket changes queued.
+	snd := sender.New(d.app.senderConfig(), outboxQueue{d.st}, log)
+	d.app.outbound.OnQueued(snd.Wake)
+	sendDone := make(chan struct{})
+	go func() {
+		defer close(sendDone)
+		if err := snd.Run(mailCtx); err != nil {
+			errc <- fmt.Errorf("sender: %w", err)
+		}
+	}()
+	d.addCheck("outbox", func() (bool, any) {
+		st := snd.Status()
+		return true, map[string]any{"healthy": st.ConsecutiveFailures < 5, "status": st}
+	})
+	if cfg.Mail.SuppressSend {
+		log.Info("outbound mail suppressed: written as .eml files", "dir", cfg.Mail.OutboxDir)
+	}
+
 	pollDone := make(chan struct{})
 	if len(cfg.IMAP.Mailboxes) > 0 {
 		var ps []*poller.Poller
@@ -118,14 +137,9 @@ func (d *daemon) run(ctx context.Context) error {
 			}, in, imapState{d.st}, d.st, log.With("component", "imap", "mailbox", mb.Name)))
 		}
 		group := poller.NewGroup(ps...)
-		d.addCheck("imap", func() (bool, any) {
-			sts := group.Statuses()
-			ok := true
-			for _, s := range sts {
-				ok = ok && s.Healthy
-			}
-			return ok, sts
-		})
+		// A failing mailbox shows in the details but does not take the
+		// process out of rotation: the portal and SMTP still work.
+		d.addCheck("imap", func() (bool, any) { return true, group.Statuses() })
 		go func() {
 			defer close(pollDone)
 			if err := group.Run(mailCtx); err != nil {
@@ -160,6 +174,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	stopMail()
 	<-pollDone
+	<-sendDone
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTemplatesAndOutboxFromTheCLI: ticket changes queue mail; templates
+// are checked when set, never at send time; send-test writes a file when
+// sending is suppressed.
+func TestTemplatesAndOutboxFromTheCLI(t *testing.T) {
+	eachDriver(t, func(t *testing.T, c *cli) {
+		c.ok(nil, "company", "add", "--name", "Ótica São João", "--domain", "otica.example")
+		c.ok(nil, "user", "add", "--email", "rita@otica.example", "--name", "Rita", "--company", "Ótica São João")
+		var tk ticketOut
+		c.ok(&tk, "ticket", "create", "--requester", "rita@otica.example", "--subject", "Leitor de código não lê")
+
+		var queued []struct {
+			ID     int64  `json:"id"`
+			To     string `json:"to"`
+			Event  string `json:"event"`
+			Status string `json:"status"`
+		}
+		c.ok(&queued, "mail", "outbox", "list")
+		if len(queued) != 1 || queued[0].To != "rita@otica.example" || queued[0].Event != "created" || queued[0].Status != "queued" {
+			t.Fatalf("outbox after create: %+v", queued)
+		}
+		raw := c.run("", "mail", "outbox", "show", "1", "--raw")
+		if raw.code != 0 || !strings.Contains(raw.stdout, "Auto-Submitted: auto-replied") || !strings.Contains(raw.stdout, "Reply-To:") {
+			t.Fatalf("outbox show --raw: %+v", raw)
+		}
+
+		bad := filepath.Join(c.dir, "bad.txt")
+		if err := os.WriteFile(bad, []byte("Olá {{.Nope}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.fails(1, "template", "template", "set", "commented", "--text-file", bad)
+		good := filepath.Join(c.dir, "good.txt")
+		if err := os.WriteFile(good, []byte("Personalizado para a ótica.\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.ok(nil, "template", "set", "created", "--company", "Ótica São João", "--text-file", good, "--subject", "Recebemos seu chamado")
+		var list []struct {
+			Event, Language, Company string
+			Overridden               bool
+		}
+		c.ok(&list, "template", "list")
+		overridden := 0
+		for _, l := range list {
+			if l.Overridden {
+				overridden++
+				if l.Event != "created" || l.Company != "Ótica São João" {
+					t.Fatalf("override listed as %+v", l)
+				}
+			}
+		}
+		if overridden != 1 {
+			t.Fatalf("%d overrides listed", overridden)
+		}
+		c.ok(nil, "ticket", "create", "--requester", "rita@otica.example", "--subject", "Segundo")
+		raw = c.run("", "mail", "outbox", "show", "2", "--raw")
+		if !strings.Contains(raw.stdout, "Subject: Recebemos seu chamado") && !strings.Contains(raw.stdout, "Recebemos seu chamado") {
+			t.Fatalf("override not used: %s", raw.stdout)
+		}
+		c.ok(nil, "template", "reset", "created", "--company", "Ótica São João")
+		c.fails(1, "no override", "template", "reset", "created", "--company", "Ótica São João")
+		c.fails(2, "unknown event", "template", "show", "nonsense")
+
+		// Sending is suppressed by default (no mail.server): the test mail
+		// is written to the outbox folder.
+		c.ok(nil, "mail", "send-test", "--to", "rita@otica.example")
+		files, _ := filepath.Glob(filepath.Join(c.dir, "data", "outbox", "*.eml"))
+		if len(files) != 1 {
+			t.Fatalf("send-test wrote %d files", len(files))
+		}
+		c.fails(1, "not sent", "mail", "outbox", "retry", "999")
+	})
+}

@@ -1,0 +1,214 @@
+// Package outbound turns ticket events into queued mail: for each person
+// the ticketing rules say should be told, it composes a templated,
+// threaded message and writes it to the outbox in the transaction of the
+// change. The sender loop (mailbox/sender) delivers it later.
+package outbound
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/compose"
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// Config is what composing and queueing need of the configuration.
+type Config struct {
+	From       compose.Address // mail.default_sender
+	ReplyBase  string          // the main helpdesk address; replies go to its +token form
+	PublicURL  string          // http.public_url, for links to tickets
+	TagPrefix  string          // mail.subject_tag_prefix
+	Secret     []byte          // signs reply and rating tokens
+	LoopValue  string          // value of our loop header
+	NotifyTo   []string        // told about every new ticket
+	Lang       string          // ui.language: the default language
+	Brand      compose.Brand   // brand.* defaults; a company's own colors win
+	AckPerHour int             // acknowledgements to one address per hour (loop guard)
+	PerHour    int             // automatic mails to one address per hour (loop guard)
+	DKIM       *compose.DKIMSigner
+}
+
+// Outbound is a ticketing.TxHook that queues mail.
+type Outbound struct {
+	cfg      Config
+	composer *compose.Composer
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu     sync.Mutex
+	wakeFn func()
+}
+
+// New returns an Outbound.
+func New(cfg Config, c *compose.Composer, log *slog.Logger) *Outbound {
+	if cfg.AckPerHour <= 0 {
+		cfg.AckPerHour = 3
+	}
+	if cfg.PerHour <= 0 {
+		cfg.PerHour = 30
+	}
+	if cfg.TagPrefix == "" {
+		cfg.TagPrefix = "#"
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Outbound{cfg: cfg, composer: c, log: log, now: time.Now}
+}
+
+// OnQueued sets what to call after a change that queued mail committed
+// (the sender's Wake).
+func (o *Outbound) OnQueued(fn func()) {
+	o.mu.Lock()
+	o.wakeFn = fn
+	o.mu.Unlock()
+}
+
+// Listener wakes the sender after each committed change.
+func (o *Outbound) Listener(ev ticketing.Event) {
+	o.mu.Lock()
+	fn := o.wakeFn
+	o.mu.Unlock()
+	if fn != nil && !ev.Automated {
+		fn()
+	}
+}
+
+// Hook is the ticketing.TxHook: it queues the mails ev causes, in the
+// transaction of the change.
+func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Event) error {
+	notices, err := tx.Notices(ctx, ev, ticketing.NotifyConfig{NotifyTo: o.cfg.NotifyTo})
+	if err != nil || len(notices) == 0 {
+		return err
+	}
+	q := tx.Q()
+	t := ev.Ticket
+	company, err := q.Company(ctx, t.CompanyID)
+	if err != nil {
+		return err
+	}
+	refs, err := q.MessageIDsOfTicket(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, n := range notices {
+		if err := o.queue(ctx, q, ev, n, company, refs); err != nil {
+			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
+		}
+	}
+	return nil
+}
+
+func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) error {
+	t := ev.Ticket
+	auto := "auto-generated"
+	limit := o.cfg.PerHour
+	if n.Kind == ticketing.NoticeAck {
+		auto, limit = "auto-replied", o.cfg.AckPerHour
+	}
+	// The loop guard: however badly an auto-responder behaves, one address
+	// gets a bounded number of automatic mails from us.
+	sent, err := q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto)
+	if err != nil {
+		return err
+	}
+	if sent >= limit {
+		o.log.Warn("not mailing: per-recipient limit reached", "to", n.Address, "kind", n.Kind, "ticket", t.Number, "limit", limit)
+		return nil
+	}
+	lang := o.cfg.Lang
+	if company.Language != "" {
+		lang = company.Language
+	}
+	to := compose.Address{Email: n.Address}
+	if n.User != nil {
+		to.Name = n.User.Name
+		if n.User.Language != "" {
+			lang = n.User.Language
+		}
+	}
+	d := compose.Data{
+		Event: n.Kind, Lang: lang, From: o.cfg.From, To: []compose.Address{to},
+		ReplyTo:      thread.ReplyAddress(o.cfg.ReplyBase, thread.SignToken(o.cfg.Secret, t.ID)),
+		TicketNumber: t.Number, TicketSubject: t.Subject, SubjectTagPrefix: o.cfg.TagPrefix,
+		Status: t.Status, Priority: t.Priority,
+		TicketURL:     o.cfg.PublicURL + "/tickets/" + strconv.FormatInt(t.Number, 10),
+		Brand:         o.brand(company),
+		AutoSubmitted: auto, LoopValue: o.cfg.LoopValue, Date: o.now(),
+		References: refs,
+	}
+	if t.MessageID != "" {
+		d.InReplyTo = t.MessageID
+	}
+	if ev.Comment != nil {
+		d.CommentText, d.CommentHTML = ev.Comment.BodyText, ev.Comment.BodyHTML
+		if ev.Comment.MessageID != "" {
+			d.InReplyTo = ev.Comment.MessageID
+		}
+	}
+	if ev.Actor != nil {
+		d.ActorName = displayName(ev.Actor)
+	}
+	if t.Requester != nil {
+		d.RequesterName = displayName(t.Requester)
+	}
+	if t.Assignee != nil && t.AssigneeID != nil {
+		d.AssigneeName = displayName(t.Assignee)
+	}
+	if n.Rating {
+		d.RatingURL = d.TicketURL + "/rate?t=" + thread.SignToken(append([]byte("rate:"), o.cfg.Secret...), t.ID)
+	}
+	var override *compose.Template
+	if et, err := q.EmailTemplateFor(ctx, company.ID, n.Kind, lang); err != nil {
+		return err
+	} else if et != nil {
+		override = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
+	}
+	m, err := o.composer.Compose(d, override)
+	if err != nil {
+		return err
+	}
+	raw := m.Raw
+	if o.cfg.DKIM != nil {
+		if raw, err = o.cfg.DKIM.Sign(raw); err != nil {
+			return err
+		}
+	}
+	row := &store.OutboxMail{TicketID: &t.ID, Event: n.Kind, AutoKind: auto, MailFrom: m.From,
+		Recipients: store.NormalizeEmail(n.Address), Subject: m.Subject, MessageID: m.MessageID, Raw: raw}
+	if err := q.EnqueueMail(ctx, row); err != nil {
+		return err
+	}
+	// Replies quoting this mail thread back onto the ticket.
+	return q.AddMessageID(ctx, thread.NormalizeID(m.MessageID), m.MessageID, t.ID, "out", row.Recipients)
+}
+
+func (o *Outbound) brand(c *store.Company) compose.Brand {
+	b := o.cfg.Brand
+	b.CompanyName = c.Name
+	if c.BrandPrimary != "" {
+		b.Primary = c.BrandPrimary
+	}
+	if c.BrandPrimaryDark != "" {
+		b.PrimaryDark = c.BrandPrimaryDark
+	}
+	if c.BrandPrimaryLight != "" {
+		b.PrimaryLight = c.BrandPrimaryLight
+	}
+	if len(c.Logo) > 0 {
+		b.Logo, b.LogoType = c.Logo, c.LogoType
+	}
+	return b
+}
+
+func displayName(u *store.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
