@@ -3,6 +3,8 @@ package ticketing
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -20,6 +22,39 @@ const (
 	NoticeReopened         = "reopened"
 	NoticeParticipantAdded = "participant_added"
 )
+
+// NoticeKinds lists every kind of notice a user can turn off or on.
+var NoticeKinds = []string{NoticeAck, NoticeNewTicket, NoticeCommented, NoticeInternal, NoticeStatusChanged,
+	NoticeAssigned, NoticeResolved, NoticeClosed, NoticeReopened, NoticeParticipantAdded}
+
+// SetNoticePrefs turns kinds of notice on or off for u.
+func SetNoticePrefs(u *store.User, on, off []string) error {
+	prefs := map[string]bool{}
+	if u.NotifyPrefs != "" {
+		_ = json.Unmarshal([]byte(u.NotifyPrefs), &prefs)
+	}
+	for _, set := range []struct {
+		kinds []string
+		val   bool
+	}{{on, true}, {off, false}} {
+		for _, k := range set.kinds {
+			if !slices.Contains(NoticeKinds, k) {
+				return invalidf("unknown notice kind %q (want one of %s)", k, strings.Join(NoticeKinds, ", "))
+			}
+			if set.val {
+				delete(prefs, k) // on is the default
+			} else {
+				prefs[k] = false
+			}
+		}
+	}
+	b, err := json.Marshal(prefs)
+	if err != nil {
+		return err
+	}
+	u.NotifyPrefs = string(b)
+	return nil
+}
 
 // Notice is one person to tell about an event.
 type Notice struct {

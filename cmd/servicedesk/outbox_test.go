@@ -78,3 +78,20 @@ func TestTemplatesAndOutboxFromTheCLI(t *testing.T) {
 		c.fails(1, "not sent", "mail", "outbox", "retry", "999")
 	})
 }
+
+func TestNotificationPreferences(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.ok(nil, "user", "add", "--email", "tech@helpdesk.example", "--role", "tech")
+	var u struct {
+		NotifyOff []string `json:"notify_off"`
+	}
+	c.ok(&u, "user", "update", "tech@helpdesk.example", "--notify-off", "commented", "--notify-off", "status_changed")
+	if strings.Join(u.NotifyOff, ",") != "commented,status_changed" {
+		t.Fatalf("notify_off = %v", u.NotifyOff)
+	}
+	c.ok(&u, "user", "update", "tech@helpdesk.example", "--notify-on", "commented")
+	if strings.Join(u.NotifyOff, ",") != "status_changed" {
+		t.Fatalf("notify_off = %v", u.NotifyOff)
+	}
+	c.fails(1, "unknown notice kind", "user", "update", "tech@helpdesk.example", "--notify-off", "everything")
+}

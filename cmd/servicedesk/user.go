@@ -14,23 +14,29 @@ import (
 const timeFormat = "2006-01-02T15:04:05Z07:00"
 
 type userJSON struct {
-	ID          int64   `json:"id"`
-	Email       string  `json:"email"`
-	Name        string  `json:"name"`
-	Role        string  `json:"role"`
-	CompanyID   *int64  `json:"company_id"`
-	Company     string  `json:"company"`
-	Confirmed   bool    `json:"confirmed"`
-	Disabled    bool    `json:"disabled"`
-	HasPassword bool    `json:"has_password"`
-	CreatedAt   string  `json:"created_at"`
-	LastLoginAt *string `json:"last_login_at"`
+	ID          int64    `json:"id"`
+	Email       string   `json:"email"`
+	Name        string   `json:"name"`
+	Role        string   `json:"role"`
+	CompanyID   *int64   `json:"company_id"`
+	Company     string   `json:"company"`
+	Confirmed   bool     `json:"confirmed"`
+	Disabled    bool     `json:"disabled"`
+	HasPassword bool     `json:"has_password"`
+	NotifyOff   []string `json:"notify_off"`
+	CreatedAt   string   `json:"created_at"`
+	LastLoginAt *string  `json:"last_login_at"`
 }
 
 func userView(u *store.User, companies map[int64]string) userJSON {
 	v := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CompanyID: u.CompanyID,
 		Confirmed: u.ConfirmedAt != nil, Disabled: u.Disabled, HasPassword: u.PasswordHash != "",
-		CreatedAt: u.CreatedAt.Format(timeFormat)}
+		CreatedAt: u.CreatedAt.Format(timeFormat), NotifyOff: []string{}}
+	for _, k := range ticketing.NoticeKinds {
+		if !ticketing.WantsNotice(u, k) {
+			v.NotifyOff = append(v.NotifyOff, k)
+		}
+	}
 	if u.CompanyID != nil {
 		v.Company = companies[*u.CompanyID]
 	}
@@ -170,7 +176,10 @@ func (a *app) userCommand() *cobra.Command {
 		},
 	}
 
-	var upd struct{ email, name, role, company, language string }
+	var upd struct {
+		email, name, role, company, language string
+		notifyOn, notifyOff                  []string
+	}
 	update := &cobra.Command{
 		Use: "update EMAIL", Short: "Change a user (only the flags given)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -212,6 +221,9 @@ func (a *app) userCommand() *cobra.Command {
 				if fl.Changed("enable") {
 					u.Disabled = false
 				}
+				if fl.Changed("notify-on") || fl.Changed("notify-off") {
+					return ticketing.SetNoticePrefs(u, upd.notifyOn, upd.notifyOff)
+				}
 				return nil
 			})
 			if err != nil {
@@ -227,6 +239,8 @@ func (a *app) userCommand() *cobra.Command {
 	uf.StringVar(&upd.company, "company", "", "company name or id (empty: none)")
 	uf.StringVar(&upd.language, "language", "", "preferred language")
 	uf.Bool("enable", false, "enable a disabled user")
+	uf.StringArrayVar(&upd.notifyOff, "notify-off", nil, "stop mailing this kind of notice (repeatable: commented, status_changed, …)")
+	uf.StringArrayVar(&upd.notifyOn, "notify-on", nil, "mail this kind of notice again (repeatable)")
 
 	disable := &cobra.Command{
 		Use: "disable EMAIL", Short: "Disable a user (they can no longer log in or act)", Args: cobra.ExactArgs(1),
