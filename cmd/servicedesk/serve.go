@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -23,7 +25,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var httpAddr string
+	var httpAddr, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: SMTP receiver, IMAP pollers, outbound mail sender, HTTP health checks",
@@ -42,11 +44,23 @@ func (a *app) serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			d := &daemon{app: a, st: st}
 			return d.run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&httpAddr, "http-addr", "", "HTTP listen address (overrides http.addr)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for load tests)")
 	return cmd
 }
 

@@ -312,11 +312,13 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	if err := in.attach(ctx, tx, m, t, &c.ID, sender, &c.BodyHTML, &c.BodyText); err != nil {
-		return delivery.Outcome{}, err
-	}
-	if err := tx.Q().UpdateCommentBodies(ctx, c); err != nil {
-		return delivery.Outcome{}, err
+	if len(m.msg.Attachments) > 0 {
+		if err := in.attach(ctx, tx, m, t, &c.ID, sender, &c.BodyHTML, &c.BodyText); err != nil {
+			return delivery.Outcome{}, err
+		}
+		if err := tx.Q().UpdateCommentBodies(ctx, c); err != nil {
+			return delivery.Outcome{}, err
+		}
 	}
 	in.addParticipants(ctx, tx, m, t)
 	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
@@ -339,11 +341,14 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	if err := in.attach(ctx, tx, m, t, nil, sender, &t.DescriptionHTML, &t.Description); err != nil {
-		return delivery.Outcome{}, err
-	}
-	if err := tx.Q().UpdateTicket(ctx, t); err != nil {
-		return delivery.Outcome{}, err
+	if len(m.msg.Attachments) > 0 {
+		// Inline images now point at stored attachments; save the bodies.
+		if err := in.attach(ctx, tx, m, t, nil, sender, &t.DescriptionHTML, &t.Description); err != nil {
+			return delivery.Outcome{}, err
+		}
+		if err := tx.Q().UpdateTicket(ctx, t); err != nil {
+			return delivery.Outcome{}, err
+		}
 	}
 	in.addParticipants(ctx, tx, m, t)
 	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
