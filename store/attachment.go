@@ -57,23 +57,32 @@ func (q *Q) AddAttachment(ctx context.Context, a *Attachment, data []byte) error
 	return nil
 }
 
-// Attachments lists the attachments of a ticket. The caller has already
-// checked that it may see the ticket.
-func (q *Q) Attachments(ctx context.Context, ticketID int64) ([]*Attachment, error) {
+// Attachments lists the attachments of a ticket; those of internal
+// comments only withInternal. The caller has already checked that it may
+// see the ticket.
+func (q *Q) Attachments(ctx context.Context, ticketID int64, withInternal bool) ([]*Attachment, error) {
 	var as []*Attachment
-	if err := q.db.NewSelect().Model(&as).Where("ticket_id = ?", ticketID).Order("id").Scan(ctx); err != nil {
+	sel := q.db.NewSelect().Model(&as).Where("at.ticket_id = ?", ticketID)
+	if !withInternal {
+		sel = sel.Where("NOT EXISTS (SELECT 1 FROM ticket_comments c WHERE c.id = at.comment_id AND c.internal)")
+	}
+	if err := sel.Order("at.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: attachments: %w", err)
 	}
 	return as, nil
 }
 
 // Attachment returns an attachment and its bytes, within scope: a caller
-// of another company gets ErrNotFound.
-func (q *Q) Attachment(ctx context.Context, sc Scope, id int64) (*Attachment, []byte, error) {
+// of another company gets ErrNotFound, and so does one who may not see
+// internal notes asking for an internal note's attachment.
+func (q *Q) Attachment(ctx context.Context, sc Scope, id int64, withInternal bool) (*Attachment, []byte, error) {
 	a := new(Attachment)
 	sel := q.db.NewSelect().Model(a).
 		Join("JOIN tickets AS t ON t.id = at.ticket_id").
 		Where("at.id = ?", id)
+	if !withInternal {
+		sel = sel.Where("NOT EXISTS (SELECT 1 FROM ticket_comments c WHERE c.id = at.comment_id AND c.internal)")
+	}
 	sel, err := sc.where(sel, "t.company_id")
 	if err != nil {
 		return nil, nil, err

@@ -15,10 +15,13 @@ import (
 type Company struct {
 	bun.BaseModel `bun:"table:companies,alias:c"`
 
-	ID                int64     `bun:"id,pk,autoincrement" json:"id"`
-	Name              string    `bun:"name,notnull" json:"name"`
-	NameKey           string    `bun:"name_key,notnull" json:"-"` // NameKey(Name): unique, case-insensitive
-	AcceptAnyDomain   bool      `bun:"accept_any_domain,notnull" json:"accept_any_domain"`
+	ID              int64  `bun:"id,pk,autoincrement" json:"id"`
+	Name            string `bun:"name,notnull" json:"name"`
+	NameKey         string `bun:"name_key,notnull" json:"-"` // NameKey(Name): unique, case-insensitive
+	AcceptAnyDomain bool   `bun:"accept_any_domain,notnull" json:"accept_any_domain"`
+	// Isolated: its clients see only their own tickets, not their
+	// colleagues' (a company of unrelated individuals).
+	Isolated          bool      `bun:"isolated,notnull" json:"isolated"`
 	AllowedIPsJSON    string    `bun:"allowed_ips,notnull" json:"-"`
 	BrandPrimary      string    `bun:"brand_primary,notnull" json:"brand_primary"`
 	BrandPrimaryDark  string    `bun:"brand_primary_dark,notnull" json:"brand_primary_dark"`

@@ -35,3 +35,18 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 		conn.Close()
 	}, true, nil
 }
+
+// LockKey serialises transactions on key until the current one ends
+// (PostgreSQL advisory transaction lock; SQLite's single writer already
+// serialises, so there it does nothing).
+func (q *Q) LockKey(ctx context.Context, key string) error {
+	if !q.pg {
+		return nil
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	if _, err := q.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
+		return fmt.Errorf("store: lock %s: %w", key, err)
+	}
+	return nil
+}

@@ -170,6 +170,7 @@ type messageIDRow struct {
 	TicketID      int64     `bun:"ticket_id,notnull"`
 	Direction     string    `bun:"direction,notnull"`
 	Recipient     string    `bun:"recipient,notnull"`
+	Event         string    `bun:"event,notnull"` // outbound: the notice kind (internal_note…)
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
@@ -177,26 +178,38 @@ type messageIDRow struct {
 // for lookups, and as written (Message-IDs are case-sensitive to the mail
 // clients that thread on them). A Message-ID already known keeps its first
 // ticket.
-func (q *Q) AddMessageID(ctx context.Context, normalized, original string, ticketID int64, direction, recipient string) error {
-	if normalized == "" {
+func (q *Q) AddMessageID(ctx context.Context, r MessageRef) error {
+	if r.MessageID == "" {
 		return nil
 	}
-	row := &messageIDRow{MessageID: normalized, OriginalID: original, TicketID: ticketID, Direction: direction, Recipient: recipient, CreatedAt: now()}
+	row := &messageIDRow{MessageID: r.MessageID, OriginalID: r.OriginalID, TicketID: r.TicketID, Direction: r.Direction,
+		Recipient: r.Recipient, Event: r.Event, CreatedAt: now()}
 	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("store: add message-id: %w", err)
 	}
 	return nil
 }
 
-// TicketIDByMessageIDs returns the ticket of the first id (in the order
-// given) that we know, and which id matched.
-func (q *Q) TicketIDByMessageIDs(ctx context.Context, ids []string) (ticketID int64, matched string, direction string, err error) {
+// MessageRef is a Message-ID we received ("in") or sent ("out") and the
+// ticket it belongs to.
+type MessageRef struct {
+	MessageID  string // normalized
+	OriginalID string // as written
+	TicketID   int64
+	Direction  string
+	Recipient  string // outbound: to whom
+	Event      string // outbound: the notice kind
+}
+
+// FindMessageRef returns the first of ids (in the order given) that we
+// know, or ErrNotFound.
+func (q *Q) FindMessageRef(ctx context.Context, ids []string) (MessageRef, error) {
 	if len(ids) == 0 {
-		return 0, "", "", ErrNotFound
+		return MessageRef{}, ErrNotFound
 	}
 	var rows []messageIDRow
 	if err := q.db.NewSelect().Model(&rows).Where("message_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return 0, "", "", fmt.Errorf("store: message-ids: %w", err)
+		return MessageRef{}, fmt.Errorf("store: message-ids: %w", err)
 	}
 	byID := map[string]messageIDRow{}
 	for _, r := range rows {
@@ -204,10 +217,25 @@ func (q *Q) TicketIDByMessageIDs(ctx context.Context, ids []string) (ticketID in
 	}
 	for _, id := range ids {
 		if r, ok := byID[id]; ok {
-			return r.TicketID, id, r.Direction, nil
+			return MessageRef{MessageID: r.MessageID, OriginalID: r.OriginalID, TicketID: r.TicketID,
+				Direction: r.Direction, Recipient: r.Recipient, Event: r.Event}, nil
 		}
 	}
-	return 0, "", "", ErrNotFound
+	return MessageRef{}, ErrNotFound
+}
+
+// AnyOutboundEvent reports whether any of ids is an outbound mail of the
+// given notice kind (a reply to an internal note stays internal).
+func (q *Q) AnyOutboundEvent(ctx context.Context, ids []string, event string) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	ok, err := q.db.NewSelect().Model((*messageIDRow)(nil)).
+		Where("message_id IN (?) AND direction = 'out' AND event = ?", bun.In(ids), event).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: message-ids: %w", err)
+	}
+	return ok, nil
 }
 
 // MessageIDsOfTicket lists the Message-IDs of a ticket as written, oldest
@@ -329,6 +357,18 @@ func (q *Q) MarkBouncing(ctx context.Context, email, reason string) error {
 		return fmt.Errorf("store: mark bouncing: %w", err)
 	}
 	return nil
+}
+
+// ClearBouncing forgets that email bounced (mail came from it again, or an
+// admin says so). It reports whether it was marked.
+func (q *Q) ClearBouncing(ctx context.Context, email string) (bool, error) {
+	res, err := q.db.NewUpdate().Model((*MailAddress)(nil)).Set("bouncing_since = NULL").Set("updated_at = ?", now()).
+		Where("email = ? AND bouncing_since IS NOT NULL", NormalizeEmail(email)).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: clear bouncing: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // IsBouncing reports whether mail to email is known to bounce.

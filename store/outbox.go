@@ -172,12 +172,13 @@ func (q *Q) OutboxGet(ctx context.Context, id int64) (*OutboxMail, error) {
 func (q *Q) OutboxRequeue(ctx context.Context, id int64) error {
 	res, err := q.db.NewUpdate().Model((*OutboxMail)(nil)).
 		Set("status = ?", OutboxQueued).Set("next_attempt_at = ?", now()).Set("claimed_until = NULL").
-		Where("id = ? AND status <> ?", id, OutboxSent).Exec(ctx)
+		// Not a sent mail, nor one a sender holds right now.
+		Where("id = ? AND (status IN (?, ?) OR (status = ? AND claimed_until < ?))", id, OutboxQueued, OutboxFailed, OutboxSending, now()).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: requeue mail %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%w: outbox mail %d that is not sent", ErrNotFound, id)
+		return fmt.Errorf("%w: outbox mail %d that is not sent or being sent", ErrNotFound, id)
 	}
 	return nil
 }

@@ -324,3 +324,13 @@ func (s *Store) Analyze(ctx context.Context) error {
 	}
 	return nil
 }
+
+// IsRetryable reports a PostgreSQL error that a fresh attempt of the same
+// transaction may not hit: serialization failure or deadlock.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "40001") || strings.Contains(m, "40P01")
+}

@@ -105,11 +105,11 @@ func TestAttachmentsAreContentAddressedAndScoped(t *testing.T) {
 		if n, _ := s.R().BlobCount(ctx); n != 1 {
 			t.Fatalf("blobs = %d, want 1 (same content kept once)", n)
 		}
-		got, b, err := s.R().Attachment(ctx, store.CompanyScope(tk.CompanyID), a2.ID)
+		got, b, err := s.R().Attachment(ctx, store.CompanyScope(tk.CompanyID), a2.ID, false)
 		if err != nil || string(b) != string(data) || got.Filename != "copy.pdf" {
 			t.Fatalf("attachment = %+v %q %v", got, b, err)
 		}
-		if _, _, err := s.R().Attachment(ctx, store.CompanyScope(tk.CompanyID+100), a2.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := s.R().Attachment(ctx, store.CompanyScope(tk.CompanyID+100), a2.ID, true); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("other company reads attachment: %v", err)
 		}
 	})

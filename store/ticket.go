@@ -133,7 +133,7 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 
 func (q *Q) ticketSelect(sc Scope, model any) (*bun.SelectQuery, error) {
 	sel := q.db.NewSelect().Model(model).
-		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name") }).
+		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name", "isolated") }).
 		Relation("Requester", func(s *bun.SelectQuery) *bun.SelectQuery {
 			return s.Column("id", "email", "name", "role", "company_id")
 		}).

@@ -113,6 +113,13 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	if err := tx.q.UpdateTicket(ctx, t); err != nil {
 		return nil, err
 	}
+	// Staff who answer a ticket they are not assigned follow it, so they
+	// hear the requester's reply.
+	if actor.IsStaff() && actor.ID > 0 && !t.AssignedTo(actor) {
+		if _, err := tx.q.AddParticipant(ctx, t.ID, actor.ID); err != nil {
+			return nil, err
+		}
+	}
 	audit := map[string]any{"comment_id": c.ID, "internal": c.Internal, "source": c.Source}
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "comment", nil, audit); err != nil {
 		return nil, err
@@ -126,7 +133,9 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		if t.Status == store.StatusReopened {
 			kind = EventReopened
 		}
-		tx.emit(Event{Kind: kind, Ticket: t, Actor: actor, FromStatus: before, ToStatus: t.Status, Automated: in.Automated})
+		// Comment set: the change came with this comment, whose own
+		// notice already tells people.
+		tx.emit(Event{Kind: kind, Ticket: t, Actor: actor, Comment: c, FromStatus: before, ToStatus: t.Status, Automated: in.Automated})
 	}
 	return c, nil
 }
@@ -375,7 +384,7 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 	if v.Participants, err = q.Participants(ctx, t.ID); err != nil {
 		return nil, err
 	}
-	if v.Attachments, err = q.Attachments(ctx, t.ID); err != nil {
+	if v.Attachments, err = q.Attachments(ctx, t.ID, internal); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -385,6 +394,15 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFilter) ([]*store.Ticket, error) {
 	if actor == nil || actor.Disabled {
 		return nil, notAllowedf("disabled users cannot list tickets")
+	}
+	if !actor.IsStaff() && actor.CompanyID != nil {
+		c, err := s.st.R().Company(ctx, *actor.CompanyID)
+		if err != nil {
+			return nil, mapStoreErr(err)
+		}
+		if c.Isolated {
+			f.InvolvingUserID = actor.ID
+		}
 	}
 	ts, err := s.st.R().Tickets(ctx, actor.Scope(), f)
 	return ts, mapStoreErr(err)

@@ -29,6 +29,7 @@ type CompanyInput struct {
 	Name            string
 	Domains         []string
 	AcceptAnyDomain bool
+	Isolated        bool // clients see only their own tickets
 	AllowedIPs      []string
 	BrandPrimary    string
 }
@@ -69,7 +70,7 @@ func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in Compa
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain,
+	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain, Isolated: in.Isolated,
 		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary}
 	err := s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
@@ -94,13 +95,14 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 			return err
 		}
 		before := *c
-		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain,
+		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
 			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary}
 		fn(&in)
 		if err := in.validate(); err != nil {
 			return err
 		}
 		c.Name, c.Domains, c.AcceptAnyDomain, c.AllowedIPs, c.BrandPrimary = in.Name, in.Domains, in.AcceptAnyDomain, in.AllowedIPs, in.BrandPrimary
+		c.Isolated = in.Isolated
 		if err := q.UpdateCompany(ctx, c); err != nil {
 			return err
 		}

@@ -114,6 +114,10 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			if staffOnly && !u.IsStaff() {
 				continue
 			}
+			// A client who moved to another company no longer follows.
+			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID {
+				continue
+			}
 			add(kind, u, false)
 		}
 		add(kind, assignee, false)
@@ -144,14 +148,18 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			add(NoticeAssigned, u, false)
 		}
 	case EventStatusChanged:
-		followers(NoticeStatusChanged, false)
+		if ev.Comment == nil { // a change that came with a comment is told by it
+			followers(NoticeStatusChanged, false)
+		}
 	case EventResolved:
 		followers(NoticeResolved, false)
 	case EventClosed:
 		add(NoticeClosed, requester, true)
 		followers(NoticeClosed, false)
 	case EventReopened:
-		followers(NoticeReopened, false)
+		if ev.Comment == nil {
+			followers(NoticeReopened, false)
+		}
 	case EventParticipantAdded:
 		if ev.User != nil {
 			u, err := q.User(ctx, store.AllCompanies(), ev.User.ID)

@@ -31,12 +31,16 @@ type Relation struct {
 }
 
 // RelationOf works out how u stands to t; participant must be looked up by
-// the caller (it needs the database).
+// the caller (it needs the database). Colleagues in an isolated company
+// (unrelated individuals) do not count as the same company, and a client
+// who moved to another company no longer counts as a participant.
 func RelationOf(u *store.User, t *store.Ticket, participant bool) Relation {
+	ownCompany := u.CompanyID != nil && *u.CompanyID == t.CompanyID
+	isolated := t.Company != nil && t.Company.ID == t.CompanyID && t.Company.Isolated
 	return Relation{
 		Requester:   u.ID == t.RequesterID,
-		Participant: participant,
-		SameCompany: u.CompanyID != nil && *u.CompanyID == t.CompanyID,
+		Participant: participant && (u.IsStaff() || ownCompany),
+		SameCompany: ownCompany && !isolated,
 		Assignee:    t.AssignedTo(u),
 		Unassigned:  t.AssigneeID == nil,
 	}

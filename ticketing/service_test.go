@@ -225,3 +225,35 @@ func TestFailedChangeWritesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestInternalAttachmentsHiddenFromClients: a file on an internal note is
+// neither listed nor downloadable for the client.
+func TestInternalAttachmentsHiddenFromClients(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, st)
+		tk := w.create(t)
+		note, err := w.svc.Comment(ctx, w.tech, tk.Number, ticketing.CommentInput{Body: "salários", Internal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var att store.Attachment
+		err = st.InTx(ctx, func(q *store.Q) error {
+			att = store.Attachment{TicketID: tk.ID, CommentID: &note.ID, Filename: "salaries.pdf", ContentType: "application/pdf"}
+			return q.AddAttachment(ctx, &att, []byte("%PDF secret"))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := w.svc.Get(ctx, w.client, tk.Number)
+		if err != nil || len(v.Attachments) != 0 {
+			t.Fatalf("client sees %d attachments (%v)", len(v.Attachments), err)
+		}
+		if sv, _ := w.svc.Get(ctx, w.tech, tk.Number); len(sv.Attachments) != 1 {
+			t.Fatalf("staff sees %d attachments", len(sv.Attachments))
+		}
+		if _, _, err := st.R().Attachment(ctx, w.client.Scope(), att.ID, false); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("client downloads the internal attachment: %v", err)
+		}
+	})
+}

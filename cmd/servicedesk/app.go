@@ -264,7 +264,10 @@ func (a *app) seed(ctx context.Context) error {
 	err := a.st.InTx(ctx, func(q *store.Q) error {
 		company, err := q.CompanyByName(ctx, cfg.Admin.Company)
 		if errors.Is(err, store.ErrNotFound) {
-			company = &store.Company{Name: cfg.Admin.Company}
+			// The default company collects people of no known company
+			// (mail.unknown_sender: create): they must not see each
+			// other's tickets.
+			company = &store.Company{Name: cfg.Admin.Company, Isolated: true}
 			if err := q.CreateCompany(ctx, company); err != nil {
 				return err
 			}

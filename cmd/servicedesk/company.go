@@ -15,13 +15,14 @@ type companyJSON struct {
 	Name            string   `json:"name"`
 	Domains         []string `json:"domains"`
 	AcceptAnyDomain bool     `json:"accept_any_domain"`
+	Isolated        bool     `json:"isolated"`
 	AllowedIPs      []string `json:"allowed_ips"`
 	BrandPrimary    string   `json:"brand_primary"`
 	CreatedAt       string   `json:"created_at"`
 }
 
 func companyView(c *store.Company) companyJSON {
-	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain,
+	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
 		AllowedIPs: nonNil(c.AllowedIPs), BrandPrimary: c.BrandPrimary, CreatedAt: c.CreatedAt.Format(timeFormat)}
 }
 
@@ -126,6 +127,9 @@ func (a *app) companyCommand() *cobra.Command {
 				if fl.Changed("accept-any-domain") {
 					in.AcceptAnyDomain = upd.AcceptAnyDomain
 				}
+				if fl.Changed("isolated") {
+					in.Isolated = upd.Isolated
+				}
 				if fl.Changed("allowed-ip") {
 					in.AllowedIPs = upd.AllowedIPs
 				}
@@ -167,6 +171,7 @@ func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput) {
 	f.StringVar(&in.Name, "name", "", "company name")
 	f.StringArrayVar(&in.Domains, "domain", nil, "mail domain of the company (repeatable; replaces the list on update)")
 	f.BoolVar(&in.AcceptAnyDomain, "accept-any-domain", false, "accept requesters from any domain for this company")
+	f.BoolVar(&in.Isolated, "isolated", false, "its clients see only their own tickets (a company of unrelated individuals)")
 	f.StringArrayVar(&in.AllowedIPs, "allowed-ip", nil, "IP or CIDR allowed to reach the portal (repeatable)")
 	f.StringVar(&in.BrandPrimary, "brand-primary", "", "brand color, #rrggbb")
 }

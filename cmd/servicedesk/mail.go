@@ -282,16 +282,21 @@ func (a *app) quarantineCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, body, err := a.st.R().QuarantineGet(ctx, id)
+			held, body, err := a.st.R().QuarantineGet(ctx, id)
 			if err != nil {
 				return err
 			}
+			// Place it as it would have been placed: same recipients and
+			// envelope sender (a Bcc to the comment address, a reply token
+			// only in RCPT TO), but as accepted mail, never refused.
+			env := intake.EnvelopeFromJSON(held.Envelope)
+			env.Source, env.ReceivedAt = delivery.SourcePipe, time.Now()
 			// Release first: if it lands in quarantine again, that is a
 			// new entry with the new reason.
 			if err := a.st.InTx(ctx, func(q *store.Q) error { return q.QuarantineRelease(ctx, id) }); err != nil {
 				return err
 			}
-			out, err := in.Deliver(ctx, delivery.Envelope{Source: delivery.SourcePipe, ReceivedAt: time.Now()}, body)
+			out, err := in.Deliver(ctx, env, body)
 			if err != nil {
 				_ = a.st.InTx(context.WithoutCancel(ctx), func(q *store.Q) error { return q.QuarantineUnrelease(ctx, id) })
 				return err

@@ -443,14 +443,14 @@ func TestSMTPReceiverEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		as, err := st.R().Attachments(sctx, ticket.ID)
+		as, err := st.R().Attachments(sctx, ticket.ID, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(as) != 1 || as[0].Filename != "fatura.pdf" || as[0].ContentType != "application/pdf" || as[0].Size != int64(len(pdf)) {
 			t.Fatalf("attachments of #%d: %+v", got[0].Number, as)
 		}
-		_, data, err := st.R().Attachment(sctx, store.AllCompanies(), as[0].ID)
+		_, data, err := st.R().Attachment(sctx, store.AllCompanies(), as[0].ID, true)
 		if err != nil || !bytes.Equal(data, pdf) {
 			t.Fatalf("attachment bytes differ (%d bytes, want %d): %v", len(data), len(pdf), err)
 		}

@@ -61,16 +61,17 @@ func (a *app) newOutbound(key []byte) (*outbound.Outbound, error) {
 		}
 	}
 	return outbound.New(outbound.Config{
-		From:      a.senderAddress(),
-		ReplyBase: cfg.Mail.MainAddress(),
-		PublicURL: cfg.HTTP.PublicURL,
-		TagPrefix: cfg.Mail.SubjectTagPrefix,
-		Secret:    key,
-		LoopValue: a.loopValue(),
-		NotifyTo:  cfg.Mail.NotifyTo,
-		Lang:      cfg.UI.Language,
-		Brand:     compose.Brand{Primary: cfg.Brand.Primary, PrimaryDark: cfg.Brand.PrimaryDark, PrimaryLight: cfg.Brand.PrimaryLight},
-		DKIM:      dkim,
+		From:           a.senderAddress(),
+		ReplyBase:      cfg.Mail.MainAddress(),
+		CommentAddress: cfg.Mail.CommentAddress,
+		PublicURL:      cfg.HTTP.PublicURL,
+		TagPrefix:      cfg.Mail.SubjectTagPrefix,
+		Secret:         key,
+		LoopValue:      a.loopValue(),
+		NotifyTo:       cfg.Mail.NotifyTo,
+		Lang:           cfg.UI.Language,
+		Brand:          compose.Brand{Primary: cfg.Brand.Primary, PrimaryDark: cfg.Brand.PrimaryDark, PrimaryLight: cfg.Brand.PrimaryLight},
+		DKIM:           dkim,
 	}, c, a.log), nil
 }
 

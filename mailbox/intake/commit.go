@@ -57,7 +57,7 @@ func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome
 		// Two copies of one message, or two first mails of one new
 		// sender, committing at once: the loser hits a unique index; the
 		// next pass sees the duplicate or the user.
-		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+		if (errors.Is(err, store.ErrConflict) || store.IsRetryable(err)) && attempt < 3 {
 			continue
 		}
 		if err != nil {
@@ -111,7 +111,15 @@ func (in *Intake) runGroup(ctx context.Context, batch []*job) {
 	err := in.st.InTxDurable(ctx, func(q *store.Q) error {
 		for i, j := range batch {
 			var r result
-			err := q.Savepoint(ctx, fmt.Sprintf("mail_%d", i), func() error {
+			err := q.Savepoint(ctx, fmt.Sprintf("mail_%d", i), func() (err error) {
+				// A bug tripped by one message must not take the
+				// daemon (and every other message of the group) down.
+				defer func() {
+					if p := recover(); p != nil {
+						in.log.Error("panic while placing mail", "panic", p, "message_id", j.m.messageID)
+						r, err = result{}, fmt.Errorf("intake: panic: %v", p)
+					}
+				}()
 				r = in.process(ctx, q, j.m)
 				return r.err
 			})

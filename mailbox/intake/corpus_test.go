@@ -12,8 +12,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/classify"
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/mailbox/intake"
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 	"github.com/jcservicedesk/servicedesk/ticketing"
@@ -75,6 +77,9 @@ func TestCorpus(t *testing.T) {
 				c.Addresses = []string{"support@helpdesk.example", "suporte@jcservicedesk.example"}
 			})
 			ctx := context.Background()
+			if strings.HasPrefix(name, "dsn-") {
+				bouncedOurMail(t, r, raw)
+			}
 			out, err := r.in.Deliver(ctx, delivery.Envelope{Source: delivery.SourceIMAP, Recipients: []string{"support@helpdesk.example"}}, raw)
 			if err != nil {
 				t.Fatalf("deliver: %v", err)
@@ -144,6 +149,27 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// bouncedOurMail makes the bounce's returned message one we sent: a
+// ticket with that outbound Message-ID to the failed recipient.
+func bouncedOurMail(t *testing.T, r *rig, raw []byte) {
+	t.Helper()
+	ctx := context.Background()
+	rep, ok := classify.ParseBounce(raw)
+	if !ok || rep.OriginalMessageID == "" || len(rep.Recipients) == 0 {
+		t.Fatalf("fixture is not a readable bounce about one of our mails: %+v", rep)
+	}
+	tk, err := r.svc.Create(ctx, ticketing.SystemActor(), ticketing.CreateInput{Requester: r.tech, CompanyID: r.acme.ID, Subject: "Enviado por nós"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.st.InTx(ctx, func(q *store.Q) error {
+		return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(rep.OriginalMessageID), OriginalID: rep.OriginalMessageID,
+			TicketID: tk.ID, Direction: "out", Recipient: rep.Recipients[0]})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 var imgSrc = regexp.MustCompile(`<img[^>]*\ssrc="([^"]*)"`)
 
-var _ = ticketing.SystemActor

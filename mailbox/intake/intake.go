@@ -127,6 +127,11 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 	case ctx.Err() != nil:
 		return delivery.Outcome{}, fmt.Errorf("intake: %w", ctx.Err())
 	}
+	// A store that is down (or a connection lost mid-commit) is a reason
+	// to retry, not to quarantine.
+	if perr := in.st.Ping(ctx); perr != nil {
+		return delivery.Outcome{}, fmt.Errorf("intake: %w (store: %v)", err, perr)
+	}
 	in.log.Warn("mail could not be placed; quarantining", "message_id", m.messageID, "from", m.from, "err", err)
 	return in.quarantine(ctx, m, "processing failed: "+oneLine(err.Error()))
 }
@@ -225,13 +230,24 @@ func headerValue(head []byte, name string) string {
 	return ""
 }
 
+// envelopeJSON keeps what the transport knew, so a reprocessed message is
+// placed as it would have been (a Bcc to the comment address, a reply
+// token only in RCPT TO).
+func envelopeJSON(env delivery.Envelope) string {
+	b, _ := json.Marshal(env)
+	return string(b)
+}
+
+// EnvelopeFromJSON restores a quarantined message's envelope.
+func EnvelopeFromJSON(s string) delivery.Envelope {
+	var env delivery.Envelope
+	_ = json.Unmarshal([]byte(s), &env)
+	return env
+}
+
 // quarantine keeps the whole message with a reason, durably.
 func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (delivery.Outcome, error) {
-	env, _ := json.Marshal(map[string]any{
-		"source": m.env.Source, "mail_from": m.env.MailFrom, "recipients": m.env.Recipients,
-		"remote_addr": m.env.RemoteAddr, "mailbox": m.env.Mailbox, "uid_validity": m.env.UIDValidity, "uid": m.env.UID,
-	})
-	q := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: string(env), ContentHash: m.hash,
+	q := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: envelopeJSON(m.env), ContentHash: m.hash,
 		MessageID: m.messageID, FromAddr: m.from, RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw)}
 	if m.msg != nil {
 		q.Subject = m.msg.Subject

@@ -202,7 +202,7 @@ func TestBounceMarksAddressAndNotesTicket(t *testing.T) {
 		v := r.ticket(out.TicketNum)
 		// Pretend we sent a notification with this Message-ID.
 		if err := st.InTx(ctx, func(q *store.Q) error {
-			return q.AddMessageID(ctx, "out-1@helpdesk.example", "out-1@helpdesk.example", v.Ticket.ID, "out", "joao@acme.example")
+			return q.AddMessageID(ctx, store.MessageRef{MessageID: "out-1@helpdesk.example", OriginalID: "out-1@helpdesk.example", TicketID: v.Ticket.ID, Direction: "out", Recipient: "joao@acme.example"})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -354,4 +354,52 @@ func TestStoreDownIsTemporary(t *testing.T) {
 	if errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestStrangersInTheDefaultCompanyStayApart: with unknown_sender create,
+// unrelated senders share the (isolated) default company; one cannot
+// comment on another's ticket by guessing its number, nor be Cc'd in.
+func TestStrangersInTheDefaultCompanyStayApart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st)
+		victim := r.deliver(delivery.SourceSMTP, mail("victim@gmail.example", "Minha senha", "ajuda"))
+		tag := thread.SubjectTag("#", victim.TicketNum)
+		attack := r.deliver(delivery.SourceSMTP, mail("attacker@evil.example", "Re: "+tag, "injected", "Cc: attacker2@evil.example"))
+		if attack.Action != "ticket" || attack.TicketNum == victim.TicketNum {
+			t.Fatalf("stranger got onto the ticket: %+v", attack)
+		}
+		v := r.ticket(victim.TicketNum)
+		if len(v.Comments) != 0 || len(v.Participants) != 0 {
+			t.Fatalf("victim's ticket changed: %d comments, %d participants", len(v.Comments), len(v.Participants))
+		}
+		attacker, err := st.R().UserByEmail(context.Background(), store.AllCompanies(), "attacker@evil.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := r.svc.List(context.Background(), attacker, store.TicketFilter{})
+		if err != nil || len(ts) != 1 || ts[0].Number != attack.TicketNum {
+			t.Fatalf("attacker lists %d tickets (%v)", len(ts), err)
+		}
+	})
+}
+
+// TestForgedBounceSilencesNobody: a delivery report that is not about a
+// mail we sent (anyone can forge one) marks no address as bouncing.
+func TestForgedBounceSilencesNobody(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st)
+		dsn := "From: MAILER-DAEMON@evil.example\r\nTo: support@helpdesk.example\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n" +
+			"--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n" +
+			"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; evil.example\r\n\r\n" +
+			"Final-Recipient: rfc822; boss@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+			"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <made-up@helpdesk.example>\r\n--B--\r\n"
+		out, err := r.in.Deliver(context.Background(), delivery.Envelope{Source: delivery.SourceSMTP, MailFrom: ""}, []byte(dsn))
+		if err != nil || out.Action != "bounce" {
+			t.Fatalf("forged bounce: %+v %v", out, err)
+		}
+		if b, _ := st.R().IsBouncing(context.Background(), "boss@acme.example"); b {
+			t.Fatal("a forged report marked an address as bouncing")
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 	if err := q.DeleteMailMessage(ctx, rec.ID); err != nil {
 		return result{err: err}
 	}
-	qm := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: "{}", MessageID: m.messageID,
+	qm := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: envelopeJSON(m.env), MessageID: m.messageID,
 		ContentHash: m.hash, FromAddr: m.from, Subject: m.msg.Subject, RawSize: rec.RawSize, RawGz: rec.RawGz}
 	if old, err := q.QuarantineByHash(ctx, m.hash); err == nil {
 		return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason + fmt.Sprintf(" (already held as %d)", old.ID)}}
@@ -87,6 +88,13 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 // altered on the way). A Message-ID reused for a different message is not
 // a duplicate.
 func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store.MailMessage, error) {
+	// Two copies of one message committing at once on PostgreSQL (SMTP
+	// and IMAP, one altered by a gateway): the second waits for the first.
+	if m.messageID != "" {
+		if err := q.LockKey(ctx, "mail:"+m.messageID); err != nil {
+			return nil, err
+		}
+	}
 	if d, err := q.MailByHash(ctx, m.hash); err == nil {
 		return d, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -140,12 +148,22 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("rate limit: %d messages from %s in the last hour (mail loop?)", n, m.from)}
 		}
 	}
+	if m.kind.Kind == classify.Human {
+		// Mail from an address proves it works again.
+		if _, err := q.ClearBouncing(ctx, m.from); err != nil {
+			return delivery.Outcome{}, err
+		}
+	}
+	internal, err := in.internalNote(ctx, q, m, sender)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
 	t, via, err := in.findTicket(ctx, tx, m, sender)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
 	if t != nil {
-		if t.Status == store.StatusClosed {
+		if t.Status == store.StatusClosed && !internal {
 			reopen := in.cfg.ReopenDays > 0 && t.ClosedAt != nil &&
 				m.env.ReceivedAt.Sub(*t.ClosedAt) <= time.Duration(in.cfg.ReopenDays)*24*time.Hour &&
 				tx.Can(ctx, sender, t, ticketing.ActReopen) == nil
@@ -161,7 +179,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 				return in.newTicket(ctx, tx, m, rec, sender, &t.ID)
 			}
 		}
-		return in.comment(ctx, tx, m, rec, sender, t, via)
+		return in.comment(ctx, tx, m, rec, sender, t, via, internal)
 	}
 	if m.kind.Kind == classify.AutoReply {
 		// Never open a ticket from an auto-reply: that is how loops start.
@@ -234,11 +252,10 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 			}
 		}
 	}
-	refs := thread.ParseReferences(strings.Join(m.msg.Header.Values("In-Reply-To"), " "), strings.Join(m.msg.Header.Values("References"), " "))
-	if len(refs) > 0 {
-		id, _, _, err := tx.Q().TicketIDByMessageIDs(ctx, refs)
+	if refs := in.references(m); len(refs) > 0 {
+		ref, err := tx.Q().FindMessageRef(ctx, refs)
 		if err == nil {
-			t, err := tx.TicketByID(ctx, id)
+			t, err := tx.TicketByID(ctx, ref.TicketID)
 			if err == nil && allowed(t) {
 				return t, "references", nil
 			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
@@ -285,7 +302,24 @@ func (in *Intake) toCommentAddress(m *inbound) bool {
 	return false
 }
 
-func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, t *store.Ticket, via string) (delivery.Outcome, error) {
+// internalNote decides whether staff mail is an internal note: sent to the
+// comment address, or a reply to one of our internal-note mails (a tech
+// pressing Reply on a note must not publish it to the requester).
+func (in *Intake) internalNote(ctx context.Context, q *store.Q, m *inbound, sender *store.User) (bool, error) {
+	if !sender.IsStaff() {
+		return false, nil
+	}
+	if in.toCommentAddress(m) {
+		return true, nil
+	}
+	return q.AnyOutboundEvent(ctx, in.references(m), ticketing.NoticeInternal)
+}
+
+func (in *Intake) references(m *inbound) []string {
+	return thread.ParseReferences(strings.Join(m.msg.Header.Values("In-Reply-To"), " "), strings.Join(m.msg.Header.Values("References"), " "))
+}
+
+func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, t *store.Ticket, via string, internal bool) (delivery.Outcome, error) {
 	body := m.msg.NewText
 	if strings.TrimSpace(body) == "" {
 		body = m.msg.Text
@@ -299,7 +333,7 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 		actor = ticketing.SystemActor()
 		input.Internal, input.Automated = true, true
 		input.Body = fmt.Sprintf("[%s from %s]\n\n%s", m.kind.Kind, m.from, body)
-	} else if sender.IsStaff() && in.toCommentAddress(m) {
+	} else if internal {
 		input.Internal = true
 	}
 	if strings.TrimSpace(input.Body) == "" && len(m.msg.Attachments) > 0 {
@@ -321,7 +355,7 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 		}
 	}
 	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
+	if err := tx.Q().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID, rec.CommentID = &t.ID, &c.ID
@@ -333,11 +367,20 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	if subject == "" {
 		subject = "(no subject)"
 	}
-	body := m.msg.Text
-	t, err := tx.Create(ctx, sender, ticketing.CreateInput{
-		Requester: sender, Subject: subject, Body: body, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
+	in2 := ticketing.CreateInput{
+		Requester: sender, Subject: subject, Body: m.msg.Text, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
 		MessageID: m.msg.MessageID, LinkedTicket: linked, Automated: m.kind.Automated(),
-	})
+	}
+	if sender.CompanyID == nil {
+		// Staff need not belong to a company; what they open by mail goes
+		// to the default one.
+		c, err := tx.Q().CompanyByName(ctx, in.cfg.DefaultCompany)
+		if err != nil {
+			return delivery.Outcome{}, err
+		}
+		in2.CompanyID = c.ID
+	}
+	t, err := tx.Create(ctx, sender, in2)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
@@ -351,7 +394,7 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 		}
 	}
 	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, m.messageID, m.msg.MessageID, t.ID, "in", ""); err != nil {
+	if err := tx.Q().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID = &t.ID
@@ -421,29 +464,37 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	if !ok {
 		return delivery.Outcome{Action: store.MailBounce, Reason: "bounce without a readable report (" + m.kind.Reason + ")"}, nil
 	}
-	if rep.Permanent {
-		for _, r := range rep.Recipients {
-			if err := q.MarkBouncing(ctx, r, strings.TrimSpace(rep.Status+" "+rep.Diagnostic)); err != nil {
-				return delivery.Outcome{}, err
-			}
+	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("%s for %s", rep.Action, strings.Join(rep.Recipients, ", "))}
+	// Only a report about a mail we sent counts, and only for the address
+	// we sent it to: anyone can forge a delivery report, and must not be
+	// able to silence mail to someone else.
+	var ref store.MessageRef
+	var err error
+	if rep.OriginalMessageID != "" {
+		ref, err = q.FindMessageRef(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
+	}
+	if rep.OriginalMessageID == "" || errors.Is(err, store.ErrNotFound) || (err == nil && ref.Direction != "out") {
+		out.Reason += " (not about a mail we sent; no address marked)"
+		return out, nil
+	}
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	failed := ref.Recipient != "" && (len(rep.Recipients) == 0 || slices.Contains(rep.Recipients, ref.Recipient))
+	if rep.Permanent && failed {
+		if err := q.MarkBouncing(ctx, ref.Recipient, strings.TrimSpace(rep.Status+" "+rep.Diagnostic)); err != nil {
+			return delivery.Outcome{}, err
 		}
 	}
-	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("%s for %s", rep.Action, strings.Join(rep.Recipients, ", "))}
-	if rep.OriginalMessageID == "" {
-		return out, nil
-	}
-	id, _, _, err := q.TicketIDByMessageIDs(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
-	if errors.Is(err, store.ErrNotFound) {
-		return out, nil
-	}
+	t, err := tx.TicketByID(ctx, ref.TicketID)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	t, err := tx.TicketByID(ctx, id)
-	if err != nil {
-		return delivery.Outcome{}, err
+	what := "could not be delivered"
+	if !rep.Permanent && rep.Action != "failed" {
+		what = "is " + rep.Action + " (the server keeps trying)"
 	}
-	note := fmt.Sprintf("Mail to %s could not be delivered (%s %s). %s", strings.Join(rep.Recipients, ", "), rep.Action, rep.Status, rep.Diagnostic)
+	note := fmt.Sprintf("Mail to %s %s (%s %s). %s", strings.Join(rep.Recipients, ", "), what, rep.Action, rep.Status, rep.Diagnostic)
 	c, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
 		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.msg.MessageID, MailID: &rec.ID, Automated: true})
 	if err != nil {

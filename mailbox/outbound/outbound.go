@@ -21,18 +21,21 @@ import (
 
 // Config is what composing and queueing need of the configuration.
 type Config struct {
-	From       compose.Address // mail.default_sender
-	ReplyBase  string          // the main helpdesk address; replies go to its +token form
-	PublicURL  string          // http.public_url, for links to tickets
-	TagPrefix  string          // mail.subject_tag_prefix
-	Secret     []byte          // signs reply and rating tokens
-	LoopValue  string          // value of our loop header
-	NotifyTo   []string        // told about every new ticket
-	Lang       string          // ui.language: the default language
-	Brand      compose.Brand   // brand.* defaults; a company's own colors win
-	AckPerHour int             // acknowledgements to one address per hour (loop guard)
-	PerHour    int             // automatic mails to one address per hour (loop guard)
-	DKIM       *compose.DKIMSigner
+	From      compose.Address // mail.default_sender
+	ReplyBase string          // the main helpdesk address; replies go to its +token form
+	// CommentAddress, when set, is where replies to internal notes go, so
+	// a reply stays internal whatever the client does.
+	CommentAddress string
+	PublicURL      string        // http.public_url, for links to tickets
+	TagPrefix      string        // mail.subject_tag_prefix
+	Secret         []byte        // signs reply and rating tokens
+	LoopValue      string        // value of our loop header
+	NotifyTo       []string      // told about every new ticket
+	Lang           string        // ui.language: the default language
+	Brand          compose.Brand // brand.* defaults; a company's own colors win
+	AckPerHour     int           // acknowledgements to one address per hour (loop guard)
+	PerHour        int           // automatic mails to one address per hour (loop guard)
+	DKIM           *compose.DKIMSigner
 }
 
 // Outbound is a ticketing.TxHook that queues mail.
@@ -113,11 +116,17 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	}
 	// The loop guard: however badly an auto-responder behaves, one address
 	// gets a bounded number of automatic mails from us.
-	sent, err := q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto)
-	if err != nil {
-		return err
+	// Staff and notify_to addresses are ours: they are never an
+	// auto-responder on the other side, and must not miss notices.
+	capped := n.Kind == ticketing.NoticeAck || (n.User != nil && !n.User.IsStaff())
+	sent := 0
+	if capped {
+		var err error
+		if sent, err = q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto); err != nil {
+			return err
+		}
 	}
-	if sent >= limit {
+	if capped && sent >= limit {
 		o.log.Warn("not mailing: per-recipient limit reached", "to", n.Address, "kind", n.Kind, "ticket", t.Number, "limit", limit)
 		return nil
 	}
@@ -134,7 +143,7 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	}
 	d := compose.Data{
 		Event: n.Kind, Lang: lang, From: o.cfg.From, To: []compose.Address{to},
-		ReplyTo:      thread.ReplyAddress(o.cfg.ReplyBase, thread.SignToken(o.cfg.Secret, t.ID)),
+		ReplyTo:      thread.ReplyAddress(o.replyBase(n.Kind), thread.SignToken(o.cfg.Secret, t.ID)),
 		TicketNumber: t.Number, TicketSubject: t.Subject, SubjectTagPrefix: o.cfg.TagPrefix,
 		Status: t.Status, Priority: t.Priority,
 		TicketURL:     o.cfg.PublicURL + "/tickets/" + strconv.FormatInt(t.Number, 10),
@@ -185,7 +194,15 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 		return err
 	}
 	// Replies quoting this mail thread back onto the ticket.
-	return q.AddMessageID(ctx, thread.NormalizeID(m.MessageID), m.MessageID, t.ID, "out", row.Recipients)
+	return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
+		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
+}
+
+func (o *Outbound) replyBase(kind string) string {
+	if kind == ticketing.NoticeInternal && o.cfg.CommentAddress != "" {
+		return o.cfg.CommentAddress
+	}
+	return o.cfg.ReplyBase
 }
 
 func (o *Outbound) brand(c *store.Company) compose.Brand {

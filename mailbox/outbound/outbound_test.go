@@ -51,7 +51,7 @@ func newDesk(t *testing.T, st *store.Store) *desk {
 	d := &desk{t: t, st: st}
 	d.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook))
 	err = st.InTx(ctx, func(q *store.Q) error {
-		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
+		if err := q.CreateCompany(ctx, &store.Company{Name: "Default", Isolated: true}); err != nil {
 			return err
 		}
 		if err := q.CreateCompany(ctx, &store.Company{Name: "Acme", Domains: []string{"acme.example"}}); err != nil {
@@ -264,4 +264,55 @@ func TestAutoResponderLoopStops(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReplyToInternalNoteStaysInternal: a tech who presses Reply on the
+// mail of an internal note writes another internal note, not a public
+// comment mailed to the requester.
+func TestReplyToInternalNoteStaysInternal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		first := d.deliver("From: Maria <maria@acme.example>\r\nTo: support@helpdesk.example\r\nSubject: Reembolso\r\nMessage-ID: <r1@acme.example>\r\n\r\nQuero reembolso.\r\n")
+		if _, err := d.svc.Assign(ctx, d.tech, first.TicketNum, d.tech); err != nil {
+			t.Fatal(err)
+		}
+		lead := &store.User{Email: "lead@helpdesk.example", Role: store.RoleSupervisor, Name: "Lead"}
+		if err := st.InTx(ctx, func(q *store.Q) error { return q.CreateUser(ctx, lead) }); err != nil {
+			t.Fatal(err)
+		}
+		d.take()
+		if _, err := d.svc.Comment(ctx, lead, first.TicketNum, ticketing.CommentInput{Body: "Não dar reembolso.", Internal: true}); err != nil {
+			t.Fatal(err)
+		}
+		var note *store.OutboxMail
+		for _, m := range d.take() {
+			if m.Recipients == "maria@acme.example" {
+				t.Fatalf("the requester was mailed an internal note: %s", m.Event)
+			}
+			if m.Event == "internal_note" && m.Recipients == "tech@helpdesk.example" {
+				note = m
+			}
+		}
+		if note == nil {
+			t.Fatal("the assignee got no internal-note mail")
+		}
+		out := d.deliver(reply(t, "gmail", "Ana Tech <tech@helpdesk.example>", note.Raw, "Concordo, ela está blefando.", "Re: nota", true))
+		if out.Action != "comment" || out.TicketNum != first.TicketNum {
+			t.Fatalf("reply: %+v", out)
+		}
+		v, err := d.svc.Get(ctx, d.tech, first.TicketNum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := v.Comments[len(v.Comments)-1]
+		if !last.Internal {
+			t.Fatalf("the reply to an internal note became public: %+v", last)
+		}
+		for _, m := range d.take() {
+			if m.Recipients == "maria@acme.example" {
+				t.Fatalf("the requester was mailed about it: %s", m.Event)
+			}
+		}
+	})
 }

@@ -12,6 +12,7 @@ CREATE TABLE companies (
     name TEXT NOT NULL,
     name_key TEXT NOT NULL,
     accept_any_domain BOOLEAN NOT NULL DEFAULT FALSE,
+    isolated BOOLEAN NOT NULL DEFAULT FALSE,
     allowed_ips TEXT NOT NULL DEFAULT '[]',
     brand_primary TEXT NOT NULL DEFAULT '',
     brand_primary_dark TEXT NOT NULL DEFAULT '',
@@ -410,6 +411,7 @@ CREATE TABLE mail_message_ids (
     ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
     recipient TEXT NOT NULL DEFAULT '',
+    event TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL
 );
 --bun:split
