@@ -172,4 +172,3 @@ func bouncedOurMail(t *testing.T, r *rig, raw []byte) {
 }
 
 var imgSrc = regexp.MustCompile(`<img[^>]*\ssrc="([^"]*)"`)
-
