@@ -345,6 +345,22 @@ func (a *app) actor(ctx context.Context) (*store.User, error) {
 	return u, nil
 }
 
+// adminRun opens the store and runs fn as the seeded admin (directory
+// commands).
+func (a *app) adminRun(fn func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if _, err := a.openStore(ctx); err != nil {
+			return err
+		}
+		admin, err := a.adminActor(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, ctx, admin, args)
+	}
+}
+
 // adminActor is the seeded admin, for directory commands.
 func (a *app) adminActor(ctx context.Context) (*store.User, error) {
 	a.as = ""

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -20,21 +21,13 @@ func (a *app) categoryCommand() *cobra.Command {
 	var name, parent string
 	add := &cobra.Command{
 		Use: "add", Short: "Add a category (--parent for a subcategory)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			c, err := a.svc.CreateCategory(ctx, admin, name, parent)
 			if err != nil {
 				return err
 			}
 			return a.printCategories(cmd, true, c)
-		},
+		}),
 	}
 	add.Flags().StringVar(&name, "name", "", "category name")
 	add.Flags().StringVar(&parent, "parent", "", "parent category name or id")

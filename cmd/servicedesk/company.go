@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -57,21 +58,13 @@ func (a *app) companyCommand() *cobra.Command {
 	var in ticketing.CompanyInput
 	add := &cobra.Command{
 		Use: "add", Short: "Add a company", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			c, err := a.svc.CreateCompany(ctx, admin, in)
 			if err != nil {
 				return err
 			}
 			return a.printCompanies(c)
-		},
+		}),
 	}
 	companyFlags(add, &in)
 	_ = add.MarkFlagRequired("name")
@@ -107,15 +100,7 @@ func (a *app) companyCommand() *cobra.Command {
 	var upd ticketing.CompanyInput
 	update := &cobra.Command{
 		Use: "update ID|NAME", Short: "Change a company (only the flags given)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			fl := cmd.Flags()
 			c, err := a.svc.UpdateCompany(ctx, admin, args[0], func(in *ticketing.CompanyInput) {
 				if fl.Changed("name") {
@@ -141,26 +126,18 @@ func (a *app) companyCommand() *cobra.Command {
 				return err
 			}
 			return a.printCompanies(c)
-		},
+		}),
 	}
 	companyFlags(update, &upd)
 	remove := &cobra.Command{
 		Use: "remove ID|NAME", Short: "Remove a company without users or tickets", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			c, err := a.svc.RemoveCompany(ctx, admin, args[0])
 			if err != nil {
 				return err
 			}
 			return a.printCompanies(c)
-		},
+		}),
 	}
 	cmd.AddCommand(add, list, show, update, remove)
 	return cmd

@@ -104,15 +104,8 @@ func (a *app) userCommand() *cobra.Command {
 	var company string
 	add := &cobra.Command{
 		Use: "add", Short: "Add a user (confirmed unless --unconfirmed)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
+			var err error
 			if in.CompanyID, err = a.companyID(ctx, company); err != nil {
 				return err
 			}
@@ -121,7 +114,7 @@ func (a *app) userCommand() *cobra.Command {
 				return err
 			}
 			return a.printUsers(ctx, true, u)
-		},
+		}),
 	}
 	af := add.Flags()
 	af.StringVar(&in.Email, "email", "", "email address (unique, case-insensitive)")
@@ -182,17 +175,10 @@ func (a *app) userCommand() *cobra.Command {
 	}
 	update := &cobra.Command{
 		Use: "update EMAIL", Short: "Change a user (only the flags given)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			fl := cmd.Flags()
 			var cid *int64
+			var err error
 			if fl.Changed("company") {
 				if cid, err = a.companyID(ctx, upd.company); err != nil {
 					return err
@@ -230,7 +216,7 @@ func (a *app) userCommand() *cobra.Command {
 				return err
 			}
 			return a.printUsers(ctx, true, u)
-		},
+		}),
 	}
 	uf := update.Flags()
 	uf.StringVar(&upd.email, "email", "", "new email address")
@@ -244,35 +230,19 @@ func (a *app) userCommand() *cobra.Command {
 
 	disable := &cobra.Command{
 		Use: "disable EMAIL", Short: "Disable a user (they can no longer log in or act)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			u, err := a.svc.UpdateUser(ctx, admin, args[0], func(u *store.User) error { u.Disabled = true; return nil })
 			if err != nil {
 				return err
 			}
 			return a.printUsers(ctx, true, u)
-		},
+		}),
 	}
 
 	var pwEmail string
 	setPassword := &cobra.Command{
 		Use: "set-password --email EMAIL", Short: "Set a password read from standard input", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if _, err := a.openStore(ctx); err != nil {
-				return err
-			}
-			admin, err := a.adminActor(ctx)
-			if err != nil {
-				return err
-			}
+		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
 			pw, err := readLine(a.stdin)
 			if err != nil {
 				return err
@@ -285,7 +255,7 @@ func (a *app) userCommand() *cobra.Command {
 				return err
 			}
 			return a.printUsers(ctx, true, u)
-		},
+		}),
 	}
 	setPassword.Flags().StringVar(&pwEmail, "email", "", "the user's email")
 	_ = setPassword.MarkFlagRequired("email")
