@@ -143,6 +143,14 @@ type MailConfig struct {
 	DKIMDomain   string   `mapstructure:"dkim_domain" json:"dkim_domain" yaml:"dkim_domain"`
 	DKIMSelector string   `mapstructure:"dkim_selector" json:"dkim_selector" yaml:"dkim_selector"`
 	DKIMKeyFile  string   `mapstructure:"dkim_key_file" json:"dkim_key_file" yaml:"dkim_key_file"`
+	// Delivery: the first retry after a temporary failure waits RetryBase,
+	// doubling up to RetryMax; a mail still undelivered after GiveUpAfter
+	// is marked failed. PollInterval is how often the outbox is checked
+	// for mail queued by other processes (the CLI, other servers).
+	RetryBase    time.Duration `mapstructure:"retry_base" json:"retry_base" yaml:"retry_base"`
+	RetryMax     time.Duration `mapstructure:"retry_max" json:"retry_max" yaml:"retry_max"`
+	GiveUpAfter  time.Duration `mapstructure:"give_up_after" json:"give_up_after" yaml:"give_up_after"`
+	PollInterval time.Duration `mapstructure:"poll_interval" json:"poll_interval" yaml:"poll_interval"`
 }
 
 // MainAddress is the first helpdesk address, "" when there is none.
@@ -281,6 +289,10 @@ func Defaults() *Config {
 			SuppressSend:     true,
 			OutboxDir:        defaultOutboxDir(defaultDataDir),
 			NotifyTo:         []string{},
+			RetryBase:        time.Minute,
+			RetryMax:         time.Hour,
+			GiveUpAfter:      48 * time.Hour,
+			PollInterval:     2 * time.Second,
 		},
 		IMAP: IMAPConfig{Mailboxes: []Mailbox{}},
 		Brand: BrandConfig{

@@ -287,6 +287,10 @@ func TestEnvName(t *testing.T) {
 		"mail.port":                "SERVICEDESK_MAIL_PORT",
 		"http.public_url":          "SERVICEDESK_HTTP_PUBLIC_URL",
 		"mail.rate_limit_per_hour": "SERVICEDESK_MAIL_RATE_LIMIT_PER_HOUR",
+		"mail.retry_base":          "SERVICEDESK_MAIL_RETRY_BASE",
+		"mail.retry_max":           "SERVICEDESK_MAIL_RETRY_MAX",
+		"mail.give_up_after":       "SERVICEDESK_MAIL_GIVE_UP_AFTER",
+		"mail.poll_interval":       "SERVICEDESK_MAIL_POLL_INTERVAL",
 	} {
 		if got := EnvName(key); got != want {
 			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)

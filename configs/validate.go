@@ -203,6 +203,17 @@ func (c *Config) checkMail() *Error {
 	if p := m.SubjectTagPrefix; p == "" || len(p) > 16 || strings.ContainsAny(p, "[]0123456789 \t") {
 		return &Error{Key: "mail.subject_tag_prefix", Msg: fmt.Sprintf("%q not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)", p)}
 	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"mail.retry_base", m.RetryBase}, {"mail.retry_max", m.RetryMax}, {"mail.give_up_after", m.GiveUpAfter}, {"mail.poll_interval", m.PollInterval}} {
+		if d.v <= 0 {
+			return &Error{Key: d.key, Msg: fmt.Sprintf("%s is not positive (want a duration such as 30s or 1h)", d.v)}
+		}
+	}
+	if m.RetryMax < m.RetryBase {
+		return &Error{Key: "mail.retry_max", Msg: fmt.Sprintf("%s is shorter than mail.retry_base %s", m.RetryMax, m.RetryBase)}
+	}
 	if m.RateLimitPerHour < 0 {
 		return &Error{Key: "mail.rate_limit_per_hour", Msg: fmt.Sprintf("%d is negative (want 0 for no limit, or mails per hour)", m.RateLimitPerHour)}
 	}

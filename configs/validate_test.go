@@ -70,6 +70,8 @@ func TestValidateErrors(t *testing.T) {
 		{"subject_tag_prefix empty", func(c *Config) { c.Mail.SubjectTagPrefix = "" }, "mail.subject_tag_prefix", `"" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},
 		{"subject_tag_prefix digit", func(c *Config) { c.Mail.SubjectTagPrefix = "JC2" }, "mail.subject_tag_prefix", `"JC2" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},
 		{"rate_limit", func(c *Config) { c.Mail.RateLimitPerHour = -5 }, "mail.rate_limit_per_hour", "-5 is negative (want 0 for no limit, or mails per hour)"},
+		{"retry_base", func(c *Config) { c.Mail.RetryBase = 0 }, "mail.retry_base", "0s is not positive (want a duration such as 30s or 1h)"},
+		{"retry_max", func(c *Config) { c.Mail.RetryMax = time.Second }, "mail.retry_max", "1s is shorter than mail.retry_base 1m0s"},
 		{"mail.server with port", func(c *Config) { c.Mail.Server = "smtp.x.com:587" }, "mail.server", `"smtp.x.com:587" is not a host name (want e.g. smtp.example.com; the port goes in mail.port)`},
 		{"mail.port", func(c *Config) { c.Mail.Port = 0 }, "mail.port", "port 0 out of range 1-65535"},
 		{"tls and ssl", func(c *Config) { c.Mail.UseSSL = true }, "mail.use_ssl", "cannot be combined with mail.use_tls (want use_ssl for implicit TLS, port 465, or use_tls for STARTTLS, port 587)"},

@@ -82,6 +82,7 @@ func (a *app) senderConfig() sender.Config {
 		Server: m.Server, Port: m.Port, UseTLS: m.UseTLS, UseSSL: m.UseSSL,
 		Username: m.Username, Password: m.Password, Helo: a.cfg.SMTP.Hostname,
 		SuppressSend: m.SuppressSend, OutboxDir: m.OutboxDir,
+		BackoffBase: m.RetryBase, BackoffMax: m.RetryMax, MaxAge: m.GiveUpAfter, PollInterval: m.PollInterval,
 	}
 }
 
