@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -35,9 +37,12 @@ type OutboxMail struct {
 	Attempts      int        `bun:"attempts,notnull" json:"attempts"`
 	NextAttemptAt time.Time  `bun:"next_attempt_at,notnull" json:"next_attempt_at"`
 	ClaimedUntil  *time.Time `bun:"claimed_until" json:"claimed_until"`
-	LastError     string     `bun:"last_error,notnull" json:"last_error"`
-	CreatedAt     time.Time  `bun:"created_at,notnull" json:"created_at"`
-	SentAt        *time.Time `bun:"sent_at" json:"sent_at"`
+	// ClaimToken names the current claim: a sender's marks only count
+	// while its claim is the current one.
+	ClaimToken string     `bun:"claim_token,notnull" json:"-"`
+	LastError  string     `bun:"last_error,notnull" json:"last_error"`
+	CreatedAt  time.Time  `bun:"created_at,notnull" json:"created_at"`
+	SentAt     *time.Time `bun:"sent_at" json:"sent_at"`
 }
 
 // EnqueueMail queues m for delivery now.
@@ -70,8 +75,11 @@ func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]*O
 			sub = sub.For("UPDATE SKIP LOCKED")
 		}
 		until := t.Add(lease)
+		var tok [12]byte
+		_, _ = rand.Read(tok[:])
 		return q.db.NewUpdate().Model(&out).
 			Set("status = ?", OutboxSending).Set("claimed_until = ?", until).Set("attempts = attempts + 1").
+			Set("claim_token = ?", hex.EncodeToString(tok[:])).
 			Where("id IN (?)", sub).Returning("*").Scan(ctx)
 	})
 	if err != nil {
@@ -80,32 +88,37 @@ func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]*O
 	return out, nil
 }
 
-// MailSent marks a claimed message delivered.
-func (s *Store) MailSent(ctx context.Context, id int64) error {
-	return s.setMail(ctx, id, func(u *bun.UpdateQuery) *bun.UpdateQuery {
+// MailSent marks a claimed message delivered. token is the claim's (""
+// skips the check).
+func (s *Store) MailSent(ctx context.Context, id int64, token string) error {
+	return s.setMail(ctx, id, token, func(u *bun.UpdateQuery) *bun.UpdateQuery {
 		return u.Set("status = ?", OutboxSent).Set("sent_at = ?", now()).Set("claimed_until = NULL").Set("last_error = ''")
 	})
 }
 
 // MailRetry puts a message back in the queue for a later attempt.
-func (s *Store) MailRetry(ctx context.Context, id int64, next time.Time, reason string) error {
-	return s.setMail(ctx, id, func(u *bun.UpdateQuery) *bun.UpdateQuery {
+func (s *Store) MailRetry(ctx context.Context, id int64, token string, next time.Time, reason string) error {
+	return s.setMail(ctx, id, token, func(u *bun.UpdateQuery) *bun.UpdateQuery {
 		return u.Set("status = ?", OutboxQueued).Set("next_attempt_at = ?", next.UTC()).Set("claimed_until = NULL").Set("last_error = ?", reason)
 	})
 }
 
 // MailFailed records a permanent failure on the message and, as an
 // internal note's worth of audit, on its ticket.
-func (s *Store) MailFailed(ctx context.Context, id int64, reason string) error {
+func (s *Store) MailFailed(ctx context.Context, id int64, token string, reason string) error {
 	return s.InTx(ctx, func(q *Q) error {
-		res, err := q.db.NewUpdate().Model((*OutboxMail)(nil)).
+		upd := q.db.NewUpdate().Model((*OutboxMail)(nil)).
 			Set("status = ?", OutboxFailed).Set("claimed_until = NULL").Set("last_error = ?", reason).
-			Where("id = ?", id).Exec(ctx)
+			Where("id = ?", id)
+		if token != "" {
+			upd = upd.Where("claim_token = ?", token)
+		}
+		res, err := upd.Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: mail failed: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: outbox mail %d", ErrNotFound, id)
+			return fmt.Errorf("%w: outbox mail %d under this claim", ErrNotFound, id)
 		}
 		m := new(OutboxMail)
 		if err := q.db.NewSelect().Model(m).ExcludeColumn("raw").Where("id = ?", id).Scan(ctx); err != nil {
@@ -119,14 +132,21 @@ func (s *Store) MailFailed(ctx context.Context, id int64, reason string) error {
 	})
 }
 
-func (s *Store) setMail(ctx context.Context, id int64, set func(*bun.UpdateQuery) *bun.UpdateQuery) error {
+// setMail updates a claimed message, but only while token is still its
+// claim: a sender whose lease ran out (and whose mail someone else then
+// claimed) cannot overwrite the newer outcome.
+func (s *Store) setMail(ctx context.Context, id int64, token string, set func(*bun.UpdateQuery) *bun.UpdateQuery) error {
 	return s.InTx(ctx, func(q *Q) error {
-		res, err := set(q.db.NewUpdate().Model((*OutboxMail)(nil))).Where("id = ?", id).Exec(ctx)
+		upd := set(q.db.NewUpdate().Model((*OutboxMail)(nil))).Where("id = ?", id)
+		if token != "" {
+			upd = upd.Where("claim_token = ?", token)
+		}
+		res, err := upd.Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("store: outbox mail %d: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: outbox mail %d", ErrNotFound, id)
+			return fmt.Errorf("%w: outbox mail %d under this claim", ErrNotFound, id)
 		}
 		return nil
 	})
@@ -232,8 +252,8 @@ func (q *Q) OutboxCounts(ctx context.Context) (map[string]int, error) {
 
 // MailSentPartial marks a message delivered to some of its recipients and
 // records which ones the relay refused.
-func (s *Store) MailSentPartial(ctx context.Context, id int64, reason string) error {
-	return s.setMail(ctx, id, func(u *bun.UpdateQuery) *bun.UpdateQuery {
+func (s *Store) MailSentPartial(ctx context.Context, id int64, token string, reason string) error {
+	return s.setMail(ctx, id, token, func(u *bun.UpdateQuery) *bun.UpdateQuery {
 		return u.Set("status = ?", OutboxSent).Set("sent_at = ?", now()).Set("claimed_until = NULL").Set("last_error = ?", reason)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/compose"
@@ -86,34 +87,58 @@ func (a *app) senderConfig() sender.Config {
 	}
 }
 
-// outboxQueue is the sender's view of the outbox table.
-type outboxQueue struct{ st *store.Store }
+// outboxQueue is the sender's view of the outbox table. It remembers the
+// claim token of each message it handed out, so its marks apply only while
+// that claim is current.
+type outboxQueue struct {
+	st     *store.Store
+	mu     sync.Mutex
+	tokens map[int64]string
+}
 
-func (o outboxQueue) Claim(ctx context.Context, n int, lease time.Duration) ([]sender.Message, error) {
+func newOutboxQueue(st *store.Store) *outboxQueue {
+	return &outboxQueue{st: st, tokens: map[int64]string{}}
+}
+
+// token returns and forgets the claim token of id.
+func (o *outboxQueue) token(id int64) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t := o.tokens[id]
+	delete(o.tokens, id)
+	return t
+}
+
+func (o *outboxQueue) Claim(ctx context.Context, n int, lease time.Duration) ([]sender.Message, error) {
 	rows, err := o.st.ClaimMail(ctx, n, lease)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]sender.Message, 0, len(rows))
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	for _, r := range rows {
+		o.tokens[r.ID] = r.ClaimToken
 		out = append(out, sender.Message{ID: r.ID, MessageID: r.MessageID, From: r.MailFrom,
 			To: strings.Split(r.Recipients, ","), Raw: r.Raw, Attempts: r.Attempts, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }
 
-func (o outboxQueue) Sent(ctx context.Context, id int64) error { return o.st.MailSent(ctx, id) }
-
-func (o outboxQueue) Retry(ctx context.Context, id int64, next time.Time, reason string) error {
-	return o.st.MailRetry(ctx, id, next, reason)
+func (o *outboxQueue) Sent(ctx context.Context, id int64) error {
+	return o.st.MailSent(ctx, id, o.token(id))
 }
 
-func (o outboxQueue) Failed(ctx context.Context, id int64, reason string) error {
-	return o.st.MailFailed(ctx, id, reason)
+func (o *outboxQueue) Retry(ctx context.Context, id int64, next time.Time, reason string) error {
+	return o.st.MailRetry(ctx, id, o.token(id), next, reason)
 }
 
-func (o outboxQueue) SentPartial(ctx context.Context, id int64, reason string) error {
-	return o.st.MailSentPartial(ctx, id, reason)
+func (o *outboxQueue) Failed(ctx context.Context, id int64, reason string) error {
+	return o.st.MailFailed(ctx, id, o.token(id), reason)
 }
 
-var _ sender.PartialRecorder = outboxQueue{}
+func (o *outboxQueue) SentPartial(ctx context.Context, id int64, reason string) error {
+	return o.st.MailSentPartial(ctx, id, o.token(id), reason)
+}
+
+var _ sender.PartialRecorder = (*outboxQueue)(nil)

@@ -124,7 +124,7 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
 	}
 	// Mail out: the sender delivers what ticket changes queued.
-	snd := sender.New(d.app.senderConfig(), outboxQueue{d.st}, log)
+	snd := sender.New(d.app.senderConfig(), newOutboxQueue(d.st), log)
 	d.app.outbound.OnQueued(snd.Wake)
 	sendDone := make(chan struct{})
 	go func() {

@@ -458,6 +458,7 @@ CREATE TABLE mail_outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     claimed_until TIMESTAMPTZ,
+    claim_token TEXT NOT NULL DEFAULT '',
     last_error TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMPTZ NOT NULL,
     sent_at TIMESTAMPTZ

@@ -458,6 +458,7 @@ CREATE TABLE mail_outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     claimed_until TIMESTAMP,
+    claim_token TEXT NOT NULL DEFAULT '',
     last_error TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL,
     sent_at TIMESTAMP
