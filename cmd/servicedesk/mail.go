@@ -127,7 +127,7 @@ func (a *app) mailCommand() *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&raw, "raw", false, "print the original message")
-	cmd.AddCommand(ingest, list, show, a.quarantineCommand(), a.outboxCommand(), a.sendTestCommand())
+	cmd.AddCommand(ingest, list, show, a.quarantineCommand(), a.outboxCommand(), a.sendTestCommand(), a.bouncingCommand())
 	return cmd
 }
 

@@ -95,3 +95,45 @@ func TestNotificationPreferences(t *testing.T) {
 	}
 	c.fails(1, "unknown notice kind", "user", "update", "tech@helpdesk.example", "--notify-off", "everything")
 }
+
+func TestBouncingList(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	var list []string
+	c.ok(&list, "mail", "bouncing", "list")
+	if len(list) != 0 {
+		t.Fatalf("fresh list: %v", list)
+	}
+	c.fails(1, "not marked as bouncing", "mail", "bouncing", "clear", "nobody@example.com")
+	c.fails(1, "invalid email address", "mail", "bouncing", "clear", "not an address")
+
+	// Our acknowledgement to Maria bounces: she is marked, then cleared.
+	c.ok(nil, "company", "add", "--name", "Acme", "--domain", "acme.example")
+	if r := c.run("From: maria@acme.example\r\nTo: support@localhost\r\nSubject: oi\r\nMessage-ID: <m1@acme.example>\r\n\r\nolá\r\n", "mail", "ingest"); r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	var queued []struct {
+		MessageID string `json:"message_id"`
+	}
+	c.ok(&queued, "mail", "outbox", "list")
+	if len(queued) != 1 {
+		t.Fatalf("outbox: %+v", queued)
+	}
+	dsn := "From: MAILER-DAEMON@mx.acme.example\r\nTo: support@localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n" +
+		"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.example\r\n\r\n" +
+		"Final-Recipient: rfc822; maria@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+		"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <" + queued[0].MessageID + ">\r\n--B--\r\n"
+	if r := c.run(dsn, "mail", "ingest"); r.code != 0 || !strings.Contains(r.stdout, "bounce") {
+		t.Fatalf("ingest dsn: %+v", r)
+	}
+	c.ok(&list, "mail", "bouncing", "list")
+	if len(list) != 1 || list[0] != "maria@acme.example" {
+		t.Fatalf("after the bounce: %v", list)
+	}
+	c.ok(nil, "mail", "bouncing", "clear", "Maria@Acme.example")
+	c.ok(&list, "mail", "bouncing", "list")
+	if len(list) != 0 {
+		t.Fatalf("after clear: %v", list)
+	}
+}
