@@ -61,6 +61,7 @@ type app struct {
 	st       *store.Store
 	svc      *ticketing.Service
 	outbound *outbound.Outbound
+	key      []byte // the secret key, once openStore has run
 	log      *slog.Logger
 }
 
@@ -219,6 +220,7 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.key = key
 	// Every ticket change, from the CLI, mail or the portal, queues its
 	// mail in the same transaction.
 	ob, err := a.newOutbound(key)
@@ -372,6 +374,22 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printList prints items as a JSON array (never null) or as a table, one
+// row per item.
+func printList[T any](a *app, items []T, header []string, row func(T) []string) error {
+	if a.jsonOut() {
+		if items == nil {
+			items = []T{}
+		}
+		return a.printJSON(items)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	return a.printTable(header, rows)
 }
 
 // printTable writes rows under a header, aligned.

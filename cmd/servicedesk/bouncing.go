@@ -25,17 +25,7 @@ func (a *app) bouncingCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if as == nil {
-				as = []string{}
-			}
-			if a.jsonOut() {
-				return a.printJSON(as)
-			}
-			rows := make([][]string, 0, len(as))
-			for _, e := range as {
-				rows = append(rows, []string{e})
-			}
-			return a.printTable([]string{"ADDRESS"}, rows)
+			return printList(a, as, []string{"ADDRESS"}, func(e string) []string { return []string{e} })
 		},
 	}
 	clear := &cobra.Command{

@@ -30,10 +30,6 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 	if _, err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	key, err := a.secretKey(ctx)
-	if err != nil {
-		return nil, err
-	}
 	cfg := a.cfg
 	loop := cfg.SMTP.Hostname
 	if u, err := url.Parse(cfg.HTTP.PublicURL); err == nil && u.Hostname() != "" {
@@ -48,7 +44,7 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 		ReopenDays:       cfg.Mail.ReopenDays,
 		SubjectTagPrefix: cfg.Mail.SubjectTagPrefix,
 		RateLimitPerHour: cfg.Mail.RateLimitPerHour,
-		Secret:           key,
+		Secret:           a.key,
 		LoopValues:       []string{loop},
 		MaxMessageBytes:  cfg.SMTP.MaxMessageBytes,
 		MaxAttachment:    cfg.Attachments.MaxBytes,
@@ -88,18 +84,11 @@ func (a *app) mailCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOut() {
-				if ms == nil {
-					ms = []*store.MailMessage{}
-				}
-				return a.printJSON(ms)
-			}
-			rows := make([][]string, 0, len(ms))
-			for _, m := range ms {
-				rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.ReceivedAt.Format(timeFormat), m.Source, m.FromAddr,
-					trunc(m.Subject, 40), m.Kind, m.Action, m.Reason})
-			}
-			return a.printTable([]string{"ID", "RECEIVED", "SOURCE", "FROM", "SUBJECT", "KIND", "ACTION", "REASON"}, rows)
+			return printList(a, ms, []string{"ID", "RECEIVED", "SOURCE", "FROM", "SUBJECT", "KIND", "ACTION", "REASON"},
+				func(m *store.MailMessage) []string {
+					return []string{strconv.FormatInt(m.ID, 10), m.ReceivedAt.Format(timeFormat), m.Source, m.FromAddr,
+						trunc(m.Subject, 40), m.Kind, m.Action, m.Reason}
+				})
 		},
 	}
 	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
@@ -227,17 +216,9 @@ func (a *app) quarantineCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOut() {
-				if ms == nil {
-					ms = []*store.Quarantined{}
-				}
-				return a.printJSON(ms)
-			}
-			rows := make([][]string, 0, len(ms))
-			for _, m := range ms {
-				rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.FromAddr, trunc(m.Subject, 40), m.Reason})
-			}
-			return a.printTable([]string{"ID", "RECEIVED", "FROM", "SUBJECT", "REASON"}, rows)
+			return printList(a, ms, []string{"ID", "RECEIVED", "FROM", "SUBJECT", "REASON"}, func(m *store.Quarantined) []string {
+				return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.FromAddr, trunc(m.Subject, 40), m.Reason}
+			})
 		},
 	}
 	list.Flags().IntVar(&limit, "limit", 100, "at most this many")

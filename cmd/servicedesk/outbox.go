@@ -43,18 +43,11 @@ func (a *app) outboxCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.jsonOut() {
-				if ms == nil {
-					ms = []*store.OutboxMail{}
-				}
-				return a.printJSON(ms)
-			}
-			rows := make([][]string, 0, len(ms))
-			for _, m := range ms {
-				rows = append(rows, []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.Status,
-					strconv.Itoa(m.Attempts), m.Recipients, m.Event, trunc(m.Subject, 40), trunc(m.LastError, 60)})
-			}
-			return a.printTable([]string{"ID", "QUEUED", "STATUS", "TRIES", "TO", "EVENT", "SUBJECT", "LAST_ERROR"}, rows)
+			return printList(a, ms, []string{"ID", "QUEUED", "STATUS", "TRIES", "TO", "EVENT", "SUBJECT", "LAST_ERROR"},
+				func(m *store.OutboxMail) []string {
+					return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.Status,
+						strconv.Itoa(m.Attempts), m.Recipients, m.Event, trunc(m.Subject, 40), trunc(m.LastError, 60)}
+				})
 		},
 	}
 	list.Flags().StringVar(&f.Status, "status", "", "queued, sending, sent or failed")
