@@ -39,3 +39,7 @@ func invalidf(format string, args ...any) error {
 func notAllowedf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrNotAllowed}, args...)...)
 }
+
+func notFoundf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrNotFound}, args...)...)
+}

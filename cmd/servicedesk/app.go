@@ -63,6 +63,7 @@ type app struct {
 	outbound *outbound.Outbound
 	key      []byte // the secret key, once openStore has run
 	log      *slog.Logger
+	d        *deps // built by app.deps
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -370,8 +371,10 @@ func (a *app) adminActor(ctx context.Context) (*store.User, error) {
 }
 
 // printJSON writes v as indented JSON.
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+func (a *app) printJSON(v any) error { return writeJSON(a.stdout, v) }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -394,7 +397,11 @@ func printList[T any](a *app, items []T, header []string, row func(T) []string) 
 
 // printTable writes rows under a header, aligned.
 func (a *app) printTable(header []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	return writeTable(a.stdout, header, rows)
+}
+
+func writeTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))

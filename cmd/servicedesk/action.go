@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// The shape of a command (gotosocial's cmd/gotosocial/action): cobra
+// declares the command and its flags into an opts struct, and RunE calls a
+// plain action
+//
+//	func templateSet(ctx context.Context, d *deps, o templateSetOpts) error
+//
+// that parses nothing, calls one service function and prints the result
+// with printOne or printMany. Actions never open store transactions: every
+// state change is a service call that checks the policy and audits.
+
+// deps is what an action needs, built once per process by app.deps.
+type deps struct {
+	cfg   *configs.Config
+	st    *store.Store // read side only: lists and shows
+	svc   *ticketing.Service
+	log   *slog.Logger
+	actor *store.User // who the command acts as (--as, else an admin)
+
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	json   bool // --output json
+}
+
+// action adapts an action to cobra's RunE: it opens the migrated store,
+// finds the acting user, and runs fn.
+func (a *app) action(fn func(ctx context.Context, d *deps) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		d, err := a.deps(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, d)
+	}
+}
+
+// deps opens the store and resolves the actor once.
+func (a *app) deps(ctx context.Context) (*deps, error) {
+	if a.d != nil {
+		return a.d, nil
+	}
+	if _, err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	actor, err := a.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.d = &deps{cfg: a.cfg, st: a.st, svc: a.svc, log: a.log, actor: actor,
+		stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, json: a.jsonOut()}
+	return a.d, nil
+}
+
+// printOne prints one object: a JSON object with -o json, else text.
+func printOne[T any](d *deps, v T, text func(w io.Writer, v T)) error {
+	if d.json {
+		return writeJSON(d.stdout, v)
+	}
+	text(d.stdout, v)
+	return nil
+}
+
+// printMany prints a list: always a JSON array with -o json (never null,
+// never a bare object for one row), else an aligned table.
+func printMany[T any](d *deps, items []T, header []string, row func(T) []string) error {
+	if d.json {
+		if items == nil {
+			items = []T{}
+		}
+		return writeJSON(d.stdout, items)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	return writeTable(d.stdout, header, rows)
+}

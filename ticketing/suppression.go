@@ -1,0 +1,29 @@
+package ticketing
+
+import (
+	"context"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
+
+// ClearBouncing lifts the bounce suppression of addr, so it is mailed
+// again. Admins only; audited.
+func (s *Service) ClearBouncing(ctx context.Context, actor *store.User, addr string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	addr, err := NormalizeAddress(addr)
+	if err != nil {
+		return err
+	}
+	return s.TxWith(ctx, func(tx *Tx) error {
+		cleared, err := tx.q.ClearBouncing(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if !cleared {
+			return notFoundf("%s is not marked as bouncing", addr)
+		}
+		return tx.q.Audit(ctx, actor, 0, "mail_address", 0, "clear_bouncing", nil, map[string]string{"email": addr})
+	})
+}
