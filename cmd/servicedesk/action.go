@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/store"
@@ -89,4 +95,65 @@ func printMany[T any](d *deps, items []T, header []string, row func(T) []string)
 		rows = append(rows, row(it))
 	}
 	return writeTable(d.stdout, header, rows)
+}
+
+// destructive holds the flags every destructive command takes (delete,
+// remove, purge, clear, anonymize, retention): --dry-run reports what
+// would change and changes nothing; on a terminal the command asks first
+// unless --yes.
+type destructive struct {
+	dryRun bool
+	yes    bool
+}
+
+func (o *destructive) flags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
+	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
+}
+
+// confirm asks "what? [y/N]" when stdin is a terminal and --yes was not
+// given; scripts and cron (no terminal) proceed. A "no" is an error that
+// changes nothing.
+func (o *destructive) confirm(d *deps, what string) error {
+	if o.yes || o.dryRun {
+		return nil
+	}
+	f, ok := d.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	fprintf(d.stderr, "%s? [y/N] ", what)
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes", "s", "sim":
+		return nil
+	}
+	return errors.New("cancelled; nothing changed")
+}
+
+// paging holds --limit, --offset and --all for list commands.
+type paging struct {
+	limit  int
+	offset int
+	all    bool
+}
+
+// maxPage is the largest --limit; --all pages through everything.
+const maxPage = 1000
+
+func (p *paging) flags(cmd *cobra.Command, def int) {
+	cmd.Flags().IntVar(&p.limit, "limit", def, fmt.Sprintf("at most this many (1–%d)", maxPage))
+	cmd.Flags().IntVar(&p.offset, "offset", 0, "skip this many first")
+	cmd.Flags().BoolVar(&p.all, "all", false, "list every row (ignores --limit)")
+}
+
+// check refuses out-of-range values with a usage error (exit 2).
+func (p *paging) check() error {
+	if !p.all && (p.limit < 1 || p.limit > maxPage) {
+		return usagef("--limit must be between 1 and %d (use --all for everything), not %d", maxPage, p.limit)
+	}
+	if p.offset < 0 {
+		return usagef("--offset must not be negative, not %d", p.offset)
+	}
+	return nil
 }
