@@ -71,6 +71,7 @@ type Ticket struct {
 	RatingComment    string     `bun:"rating_comment,notnull" json:"rating_comment"`
 	RatedAt          *time.Time `bun:"rated_at" json:"rated_at"`
 	ReopenCount      int        `bun:"reopen_count,notnull" json:"reopen_count"`
+	SLAState
 
 	Company   *Company  `bun:"rel:belongs-to,join:company_id=id" json:"-"`
 	Requester *User     `bun:"rel:belongs-to,join:requester_id=id" json:"-"`

@@ -110,6 +110,9 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 			t.FirstResponseAt = &at
 		}
 	}
+	if err := tx.slaAfterStatus(ctx, t, before); err != nil {
+		return nil, err
+	}
 	if err := tx.q.UpdateTicket(ctx, t); err != nil {
 		return nil, err
 	}
@@ -248,6 +251,9 @@ func (tx *Tx) SetStatus(ctx context.Context, actor *store.User, t *store.Ticket,
 		reopen(t)
 	default:
 		t.Status = to
+	}
+	if err := tx.slaAfterStatus(ctx, t, from); err != nil {
+		return err
 	}
 	if err := tx.q.UpdateTicket(ctx, t); err != nil {
 		return err

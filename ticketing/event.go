@@ -32,6 +32,7 @@ type Event struct {
 	ToStatus   string
 	Assignee   *store.User // for EventAssigned
 	User       *store.User // for EventParticipantAdded
+	SLAKind    string      // for EventSLAWarning and EventSLABreach: a store.SLA* kind
 	// Automated marks changes caused by automated mail (auto-replies,
 	// bounces): nobody is told about them automatically.
 	Automated bool

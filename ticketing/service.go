@@ -21,6 +21,7 @@ type Service struct {
 	now       func() time.Time
 	hooks     []TxHook
 	listeners []Listener
+	loc       *time.Location // the default time zone (SLA without a calendar)
 }
 
 // Option configures a Service.
@@ -187,6 +188,9 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		Priority: prio, Status: store.StatusNew, Subject: subject, Description: in.Body, DescriptionHTML: in.BodyHTML,
 		Source: source, MessageID: in.MessageID, LinkedTicketID: in.LinkedTicket,
 		CreatedAt: tx.s.clock(),
+	}
+	if err := tx.applySLA(ctx, t); err != nil {
+		return nil, err
 	}
 	if err := q.CreateTicket(ctx, t); err != nil {
 		return nil, err
