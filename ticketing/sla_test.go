@@ -116,7 +116,7 @@ func TestSLALifecycle(t *testing.T) {
 		// Tuesday 1 Dec 2026, 16:00 in São Paulo.
 		w := newSLAWorld(t, st, time.Date(2026, 12, 1, 16, 0, 0, 0, sp))
 		cal, err := w.svc.CreateCalendar(ctx, w.admin, ticketing.CalendarInput{Name: "Comercial", TimeZone: "America/Sao_Paulo",
-			Week: ticketing.CalendarWeek{1: {"09:00-18:00"}, 2: {"09:00-18:00"}, 3: {"09:00-18:00"}, 4: {"09:00-18:00"}, 5: {"09:00-18:00"}},
+			Week:           ticketing.CalendarWeek{1: {"09:00-18:00"}, 2: {"09:00-18:00"}, 3: {"09:00-18:00"}, 4: {"09:00-18:00"}, 5: {"09:00-18:00"}},
 			BrazilNational: true})
 		if err != nil {
 			t.Fatal(err)
