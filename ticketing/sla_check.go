@@ -85,18 +85,33 @@ func (s *Service) CheckSLA(ctx context.Context, actor *store.User, o SLACheckOpt
 		}
 		after = ids[len(ids)-1]
 		rep.Checked += len(ids)
-		if o.DryRun {
-			for _, id := range ids {
-				t, err := s.st.R().Ticket(ctx, store.AllCompanies(), id, false)
-				if err != nil {
-					return nil, err
+		// Read the batch unlocked and lock only the tickets with something
+		// to record: most candidates were warned already and wait for
+		// their due time.
+		ts, err := s.st.R().TicketsByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var due []int64
+		for _, t := range ts {
+			if hits := slaDue(t, now); len(hits) > 0 {
+				if o.DryRun {
+					rep.add(hits)
 				}
-				rep.add(slaDue(t, now))
+				due = append(due, t.ID)
 			}
+		}
+		if o.DryRun {
+			continue
+		}
+		if err := s.st.RenewLease(ctx, slaLease, holder, ttl); err != nil {
+			return nil, fmt.Errorf("sla check: %w", err)
+		}
+		if len(due) == 0 {
 			continue
 		}
 		err = s.TxWith(ctx, func(tx *Tx) error {
-			for _, id := range ids {
+			for _, id := range due {
 				t, err := tx.TicketByID(ctx, id)
 				if err != nil {
 					return err
@@ -111,9 +126,6 @@ func (s *Service) CheckSLA(ctx context.Context, actor *store.User, o SLACheckOpt
 		})
 		if err != nil {
 			return nil, err
-		}
-		if err := s.st.RenewLease(ctx, slaLease, holder, ttl); err != nil {
-			return nil, fmt.Errorf("sla check: %w", err)
 		}
 	}
 	return rep, nil
