@@ -93,3 +93,37 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 	}
 	return out, nil
 }
+
+// CheckMigrated reports, without creating or changing anything, whether
+// every embedded migration is applied: ErrNotMigrated when the migrations
+// table is missing or some are pending.
+func (s *Store) CheckMigrated(ctx context.Context) error {
+	var exists bool
+	var err error
+	if s.driver == Postgres {
+		err = s.read.QueryRowContext(ctx,
+			"SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations')").Scan(&exists)
+	} else {
+		var n int
+		err = s.read.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&n)
+		exists = n > 0
+	}
+	if err != nil {
+		return fmt.Errorf("store: check migrations: %w", err)
+	}
+	if !exists {
+		return fmt.Errorf("%w: no migrations table", ErrNotMigrated)
+	}
+	m, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("store: check migrations: %w", err)
+	}
+	if pending := ms.Unapplied(); len(pending) > 0 {
+		return fmt.Errorf("%w: %d pending", ErrNotMigrated, len(pending))
+	}
+	return nil
+}
