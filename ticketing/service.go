@@ -21,6 +21,8 @@ type Service struct {
 	now       func() time.Time
 	hooks     []TxHook
 	listeners []Listener
+
+	checkTemplate TemplateCheck
 }
 
 // Option configures a Service.
@@ -74,9 +76,6 @@ type Tx struct {
 	q    *store.Q
 	emit func(Event)
 }
-
-// Q gives the transaction's queries.
-func (tx *Tx) Q() *store.Q { return tx.q }
 
 func mapStoreErr(err error) error {
 	switch {
