@@ -169,6 +169,18 @@ func TestAdminOperationsCheckPolicyAndAudit(t *testing.T) {
 				t.Fatalf("audit row %+v", r)
 			}
 		}
+		if err := st.InTx(ctx, func(q *store.Q) error { return q.MarkBouncing(ctx, "gone@acme.example", "5.1.1") }); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.ClearBouncing(ctx, w.admin, "gone@acme.example", true); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := st.R().IsBouncing(ctx, "gone@acme.example"); err != nil || !b {
+			t.Fatalf("clear --dry-run cleared: %v %v", b, err)
+		}
+		if err := svc.ClearBouncing(ctx, w.tech, "gone@acme.example", false); !errors.Is(err, ticketing.ErrNotAllowed) {
+			t.Fatalf("tech clears: %v", err)
+		}
 		// Without a channel, a change is the system's; the system actor is
 		// named.
 		if _, err := svc.SecretKey(context.Background(), ""); err != nil {
