@@ -65,4 +65,11 @@ func TestMustExistCreatesNothing(t *testing.T) {
 	if err := s.CheckMigrated(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A binary newer than the schema: pending migrations.
+	if _, err := s.write.ExecContext(ctx, "DELETE FROM schema_migrations WHERE id = (SELECT max(id) FROM schema_migrations)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckMigrated(ctx); err == nil || !strings.Contains(err.Error(), "1 pending") {
+		t.Fatalf("pending migration: %v", err)
+	}
 }

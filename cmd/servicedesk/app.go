@@ -263,9 +263,16 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 // noDatabase words a missing or unmigrated database for the admin.
 func (a *app) noDatabase(err error) error {
 	migrate := "; run `servicedesk migrate` first"
-	switch {
-	case a.target.Driver == store.Postgres:
-		return fmt.Errorf("schema not migrated%s (%w)", migrate, err)
+	// What is missing, without the store's own prefix.
+	detail := strings.TrimPrefix(err.Error(), store.ErrNotMigrated.Error()+": ")
+	if !errors.Is(err, store.ErrNotMigrated) {
+		detail = ""
+	}
+	if detail != "" {
+		detail = " (" + detail + ")"
+	}
+	if a.target.Driver == store.Postgres {
+		return fmt.Errorf("schema not migrated%s%s", migrate, detail)
 	}
 	// The absolute path: a wrong working folder is the usual cause.
 	path := a.target.DSN
@@ -275,7 +282,7 @@ func (a *app) noDatabase(err error) error {
 	if errors.Is(err, store.ErrNoDatabase) {
 		return fmt.Errorf("no database at %s%s", path, migrate)
 	}
-	return fmt.Errorf("database at %s is not migrated%s (%w)", path, migrate, err)
+	return fmt.Errorf("database at %s is not migrated%s%s", path, migrate, detail)
 }
 
 // openRaw opens the database without migrating it; it creates the SQLite

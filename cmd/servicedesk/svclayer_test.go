@@ -37,6 +37,7 @@ func TestCommandsNeedAMigratedDatabase(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(c.dir, "data")); !os.IsNotExist(err) {
 			t.Fatalf("a command without a database created %s: %v", filepath.Join(c.dir, "data"), err)
 		}
+		c.fails(1, "no database at "+path, "migrate", "status")
 		// A mistyped path is named as given.
 		c.fails(1, "no database at /nonexistent/typo.db", "company", "list", "--database", "sqlite:////nonexistent/typo.db")
 		c.ok(nil, "migrate")
@@ -45,6 +46,16 @@ func TestCommandsNeedAMigratedDatabase(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		c := newBareCLI(t, "postgres")
 		c.fails(1, "schema not migrated; run `servicedesk migrate` first", "company", "list")
+		// Looking at the status creates nothing either.
+		var status []struct {
+			Name    string `json:"name"`
+			Applied bool   `json:"applied"`
+		}
+		c.ok(&status, "migrate", "status")
+		if len(status) < 2 || status[0].Applied {
+			t.Fatalf("migrate status on an empty schema: %+v", status)
+		}
+		c.fails(1, "schema not migrated; run `servicedesk migrate` first (no migrations table)", "company", "list")
 		if r := c.run("", "mail", "quarantine", "list"); r.code != 1 {
 			t.Fatalf("quarantine list on an empty schema: exit %d: %s", r.code, r.stderr)
 		}

@@ -29,8 +29,11 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	} else if dup != nil {
 		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
 		if dup.TicketID != nil {
-			if t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false); err == nil {
+			t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false)
+			if err == nil {
 				out.TicketNum = t.Number
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return result{err: err}
 			}
 		}
 		return result{out: out}
