@@ -232,8 +232,10 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 		} else if len(applied) > 0 {
 			a.log.Info("database migrated", "applied", applied)
 		}
-	} else if err := st.CheckMigrated(ctx); err != nil {
+	} else if err := st.CheckMigrated(ctx); errors.Is(err, store.ErrNotMigrated) {
 		return nil, a.noDatabase(err)
+	} else if err != nil {
+		return nil, err
 	}
 	boot := ticketing.NewService(st)
 	if a.mayCreate {
