@@ -60,12 +60,17 @@ func (c *Company) encode() error {
 	return nil
 }
 
-func (c *Company) decode() {
+// decode fills the derived fields. A corrupt allow-list is an error: read
+// as empty it would mean "no restriction" and open the portal to anyone.
+func (c *Company) decode() error {
 	c.AllowedIPs = []string{}
-	_ = json.Unmarshal([]byte(c.AllowedIPsJSON), &c.AllowedIPs)
 	if c.Domains == nil {
 		c.Domains = []string{}
 	}
+	if err := json.Unmarshal([]byte(c.AllowedIPsJSON), &c.AllowedIPs); err != nil {
+		return fmt.Errorf("store: company %d has a corrupt allowed_ips list %q: %w", c.ID, c.AllowedIPsJSON, err)
+	}
+	return nil
 }
 
 // CreateCompany inserts c with its domains. A name or domain already in use
@@ -196,7 +201,9 @@ func (q *Q) Companies(ctx context.Context) ([]*Company, error) {
 		}
 	}
 	for _, c := range cs {
-		c.decode()
+		if err := c.decode(); err != nil {
+			return nil, err
+		}
 	}
 	return cs, nil
 }
@@ -210,6 +217,5 @@ func (q *Q) loadDomains(ctx context.Context, c *Company) error {
 	for _, d := range ds {
 		c.Domains = append(c.Domains, d.Domain)
 	}
-	c.decode()
-	return nil
+	return c.decode()
 }

@@ -289,12 +289,18 @@ func (q *Q) QuarantineByHash(ctx context.Context, hash string) (*Quarantined, er
 
 // QuarantineList lists held (not released) messages, newest first.
 func (q *Q) QuarantineList(ctx context.Context, limit int) ([]*Quarantined, error) {
-	var ms []*Quarantined
 	if limit <= 0 {
 		limit = 100
 	}
-	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").Where("released_at IS NULL").
-		OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	return q.QuarantinePage(ctx, limit, 0)
+}
+
+// QuarantinePage lists held messages, newest first, skipping offset
+// (limit 0: all of them).
+func (q *Q) QuarantinePage(ctx context.Context, limit, offset int) ([]*Quarantined, error) {
+	var ms []*Quarantined
+	sel := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").Where("released_at IS NULL").OrderExpr("id DESC")
+	err := page(sel, limit, offset).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: quarantine list: %w", err)
 	}
@@ -406,6 +412,12 @@ func (q *Q) IMAPCursor(ctx context.Context, mailbox string) (uidValidity, lastUI
 	return uint32(c.UIDValidity), uint32(c.LastUID), nil
 }
 
+// SetIMAPCursor stores a mailbox's cursor in a transaction of its own
+// (the pollers' bookkeeping, no ticket change).
+func (s *Store) SetIMAPCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
+	return s.InTx(ctx, func(q *Q) error { return q.SetIMAPCursor(ctx, mailbox, uidValidity, lastUID) })
+}
+
 // SetIMAPCursor stores a mailbox's cursor.
 func (q *Q) SetIMAPCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
 	c := &imapCursor{Mailbox: mailbox, UIDValidity: int64(uidValidity), LastUID: int64(lastUID), UpdatedAt: now()}
@@ -448,11 +460,17 @@ func (q *Q) BouncingAddresses(ctx context.Context) ([]string, error) {
 
 // MailList lists ingested messages, newest first.
 func (q *Q) MailList(ctx context.Context, limit int) ([]*MailMessage, error) {
-	var ms []*MailMessage
 	if limit <= 0 {
 		limit = 50
 	}
-	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	return q.MailPage(ctx, limit, 0)
+}
+
+// MailPage lists ingested messages, newest first, skipping offset (limit
+// 0: all of them).
+func (q *Q) MailPage(ctx context.Context, limit, offset int) ([]*MailMessage, error) {
+	var ms []*MailMessage
+	err := page(q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").OrderExpr("id DESC"), limit, offset).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: mail list: %w", err)
 	}

@@ -156,7 +156,8 @@ func (s *Store) setMail(ctx context.Context, id int64, token string, set func(*b
 type OutboxFilter struct {
 	Status   string
 	TicketID int64
-	Limit    int
+	Limit    int // 0: 50; negative: no limit
+	Offset   int
 }
 
 // OutboxList lists outbox messages, newest first.
@@ -170,10 +171,10 @@ func (q *Q) OutboxList(ctx context.Context, f OutboxFilter) ([]*OutboxMail, erro
 		sel = sel.Where("ticket_id = ?", f.TicketID)
 	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50
 	}
-	if err := sel.Limit(int64(limit)).Scan(ctx); err != nil {
+	if err := page(sel, limit, f.Offset).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
 	return ms, nil

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,11 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	ErrConflict = errors.New("store: already exists")
 	ErrNoScope  = errors.New("store: query without a company scope")
+	// ErrNoDatabase: Options.MustExist and the SQLite file is not there.
+	ErrNoDatabase = errors.New("store: no database")
+	// ErrNotMigrated: the schema lacks the migrations table, or some
+	// migrations are pending (see CheckMigrated).
+	ErrNotMigrated = errors.New("store: schema not migrated")
 )
 
 // Driver names accepted by Open.
@@ -43,6 +49,9 @@ type Options struct {
 	// missing). Tests use it to get a database of their own.
 	Schema       string
 	MaxOpenConns int
+	// MustExist: never create a database (the SQLite file and its folder,
+	// the PostgreSQL schema); only serve and migrate may.
+	MustExist bool
 }
 
 // Store is an open database. Reads go through a pool of connections;
@@ -90,6 +99,13 @@ func openSQLite(o Options) (*Store, error) {
 		name := fmt.Sprintf("mem%d", time.Now().UnixNano())
 		wdsn = "file:" + name + "?mode=memory&cache=shared&" + pragmas + "&_txlock=immediate"
 		rdsn = "file:" + name + "?mode=memory&cache=shared&" + pragmas
+	} else if o.MustExist {
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w at %s", ErrNoDatabase, path)
+		}
+		// mode=rw: a file removed meanwhile is an error, not a new database.
+		wdsn = "file:" + path + "?mode=rw&" + pragmas + "&_pragma=journal_mode(WAL)&_txlock=immediate"
+		rdsn = "file:" + path + "?mode=rw&" + pragmas + "&_pragma=journal_mode(WAL)&_pragma=query_only(1)"
 	} else {
 		if dir := filepath.Dir(path); dir != "" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -133,7 +149,7 @@ func openSQLite(o Options) (*Store, error) {
 
 func openPostgres(ctx context.Context, o Options) (*Store, error) {
 	opts := []pgdriver.Option{pgdriver.WithDSN(o.DSN), pgdriver.WithApplicationName("servicedesk")}
-	if o.Schema != "" {
+	if o.Schema != "" && !o.MustExist {
 		if !validIdent(o.Schema) {
 			return nil, fmt.Errorf("store: invalid schema name %q", o.Schema)
 		}
@@ -143,6 +159,11 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		// Two processes creating it at once: the loser sees 23505.
 		if err != nil && !strings.Contains(err.Error(), "23505") {
 			return nil, fmt.Errorf("store: create schema: %w", err)
+		}
+	}
+	if o.Schema != "" {
+		if !validIdent(o.Schema) {
+			return nil, fmt.Errorf("store: invalid schema name %q", o.Schema)
 		}
 		opts = append(opts, pgdriver.WithConnParams(map[string]any{"search_path": o.Schema}))
 	}
@@ -289,6 +310,21 @@ func (sc Scope) where(q *bun.SelectQuery, column string) (*bun.SelectQuery, erro
 	default:
 		return nil, ErrNoScope
 	}
+}
+
+// page applies a limit (0: none) and an offset to sel. SQLite wants a
+// LIMIT before an OFFSET, so "no limit" with an offset is the largest one.
+func page(sel *bun.SelectQuery, limit, offset int) *bun.SelectQuery {
+	if limit <= 0 && offset > 0 {
+		limit = math.MaxInt32
+	}
+	if limit > 0 {
+		sel = sel.Limit(int64(limit))
+	}
+	if offset > 0 {
+		sel = sel.Offset(int64(offset))
+	}
+	return sel
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

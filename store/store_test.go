@@ -242,11 +242,11 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	states, err := s.MigrationStatus(ctx)
+	all, err := s.MigrationStatus(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != len(states) {
-		t.Fatalf("%d migrations applied in all, want each of the %d once", total, len(states))
+	if total != len(all) {
+		t.Fatalf("migrations applied %d times in all, want each once (%d)", total, len(all))
 	}
 }

@@ -169,3 +169,14 @@ func (q *Q) CountUsers(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// FirstActiveAdmin is the active admin with the lowest id: whom the CLI
+// acts as when no --as is given.
+func (q *Q) FirstActiveAdmin(ctx context.Context) (*User, error) {
+	u := new(User)
+	err := q.db.NewSelect().Model(u).Where("u.role = ? AND u.disabled = ?", RoleAdmin, false).Order("u.id").Limit(1).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "active admin")
+	}
+	return u, nil
+}

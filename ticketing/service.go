@@ -22,6 +22,8 @@ type Service struct {
 	hooks     []TxHook
 	listeners []Listener
 	loc       *time.Location // the default time zone (SLA without a calendar)
+
+	checkTemplate TemplateCheck
 }
 
 // Option configures a Service.
@@ -75,9 +77,6 @@ type Tx struct {
 	q    *store.Q
 	emit func(Event)
 }
-
-// Q gives the transaction's queries.
-func (tx *Tx) Q() *store.Q { return tx.q }
 
 func mapStoreErr(err error) error {
 	switch {

@@ -81,11 +81,10 @@ func (in *SLAPlanInput) fill(ctx context.Context, q *store.Q, p *store.SLAPlan) 
 		if err != nil {
 			return err
 		}
-		id := cat
 		if sub != nil {
-			id = *sub
+			cat = sub
 		}
-		p.CategoryID = &id
+		p.CategoryID = cat
 	}
 	if in.Calendar != "" {
 		c, err := q.SLACalendarByRef(ctx, in.Calendar)
@@ -102,21 +101,6 @@ func (in *SLAPlanInput) fill(ctx context.Context, q *store.Q, p *store.SLAPlan) 
 		p.BreachQueueID = &qu.ID
 	}
 	return nil
-}
-
-// resolveCategory finds "Parent" or "Parent/Child" (or a child's own name).
-func resolveCategory(ctx context.Context, q *store.Q, ref string) (int64, *int64, error) {
-	c, err := q.CategoryByRef(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFoundf("unknown category %q", ref)
-	} else if err != nil {
-		return 0, nil, err
-	}
-	if c.ParentID != nil {
-		id := c.ID
-		return *c.ParentID, &id, nil
-	}
-	return c.ID, nil, nil
 }
 
 // PlanInput returns the input form of p, for updates.

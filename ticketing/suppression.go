@@ -7,8 +7,8 @@ import (
 )
 
 // ClearBouncing lifts the bounce suppression of addr, so it is mailed
-// again. Admins only; audited.
-func (s *Service) ClearBouncing(ctx context.Context, actor *store.User, addr string) error {
+// again (with dry: only checks that it is marked). Admins only; audited.
+func (s *Service) ClearBouncing(ctx context.Context, actor *store.User, addr string, dry bool) error {
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
@@ -16,7 +16,7 @@ func (s *Service) ClearBouncing(ctx context.Context, actor *store.User, addr str
 	if err != nil {
 		return err
 	}
-	return s.TxWith(ctx, func(tx *Tx) error {
+	return s.txMaybeDry(ctx, dry, func(tx *Tx) error {
 		cleared, err := tx.q.ClearBouncing(ctx, addr)
 		if err != nil {
 			return err

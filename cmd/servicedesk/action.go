@@ -157,3 +157,23 @@ func (p *paging) check() error {
 	}
 	return nil
 }
+
+// page is the limit (0: no limit, with --all) and offset for a store query.
+func (p *paging) page() (limit, offset int) {
+	if p.all {
+		return 0, p.offset
+	}
+	return p.limit, p.offset
+}
+
+// checked is a.action for list commands: the paging flags are checked
+// first, so a bad value is exit 2 with nothing opened.
+func (a *app) checked(p *paging, fn func(ctx context.Context, d *deps) error) func(*cobra.Command, []string) error {
+	run := a.action(fn)
+	return func(cmd *cobra.Command, args []string) error {
+		if err := p.check(); err != nil {
+			return err
+		}
+		return run(cmd, args)
+	}
+}

@@ -2,20 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/mailbox/compose"
 	"github.com/jcservicedesk/servicedesk/mailbox/outbound"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
@@ -55,6 +56,8 @@ type app struct {
 	database   string
 	output     string
 	as         string
+	mayCreate  bool // serve and migrate: create, migrate and seed the database
+	target     configs.DatabaseTarget
 
 	root     *cobra.Command
 	cfg      *configs.Config
@@ -116,6 +119,16 @@ func (a *app) rootCommand() *cobra.Command {
 			if a.output != "table" && a.output != "json" {
 				return usagef("--output must be table or json, not %q", a.output)
 			}
+			path := cmd.CommandPath()
+			a.mayCreate = path == "servicedesk serve" || path == "servicedesk migrate"
+			// Every audit row written by this process says where it came
+			// from: the daemon's automatic changes are the system's, the
+			// rest is an admin at a shell (or cron, which looks alike).
+			via := ticketing.ViaCLI
+			if path == "servicedesk serve" {
+				via = ticketing.ViaSystem
+			}
+			cmd.SetContext(ticketing.WithVia(cmd.Context(), via, osUser()))
 			return nil
 		},
 	}
@@ -124,6 +137,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.configFile, "config", "", "configuration file (default: ./servicedesk.yaml, ./configs/servicedesk.yaml, /etc/servicedesk/servicedesk.yaml)")
 	pf.StringVar(&a.database, "database", "", "database URL (sqlite:///path.db or postgres://…); overrides database.url")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&a.as, "as", "", "act as this user (default: the first active admin)")
 	a.root = root
 	root.AddCommand(
 		a.serveCommand(),
@@ -136,6 +150,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mailCommand(),
 		a.templateCommand(),
 		a.slaCommand(),
+		a.auditCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
@@ -201,7 +216,9 @@ func newLogger(c configs.LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openStore opens and migrates the database and seeds the first admin.
+// openStore opens the database and builds the services. Only serve and
+// migrate (a.mayCreate) create, migrate and seed it; every other command
+// needs a migrated database and changes nothing when there is none.
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	if a.svc != nil {
 		return a.st, nil
@@ -210,15 +227,24 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if applied, err := st.Migrate(ctx); err != nil {
+	if a.mayCreate {
+		if applied, err := st.Migrate(ctx); err != nil {
+			return nil, err
+		} else if len(applied) > 0 {
+			a.log.Info("database migrated", "applied", applied)
+		}
+	} else if err := st.CheckMigrated(ctx); errors.Is(err, store.ErrNotMigrated) {
+		return nil, a.noDatabase(err)
+	} else if err != nil {
 		return nil, err
-	} else if len(applied) > 0 {
-		a.log.Info("database migrated", "applied", applied)
 	}
-	if err := a.seed(ctx); err != nil {
-		return nil, err
+	boot := ticketing.NewService(st)
+	if a.mayCreate {
+		if err := a.seed(ctx, boot); err != nil {
+			return nil, err
+		}
 	}
-	key, err := a.secretKey(ctx)
+	key, err := boot.SecretKey(ctx, a.cfg.Security.SecretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -230,11 +256,40 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 		return nil, err
 	}
 	a.outbound = ob
-	a.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook), ticketing.WithListener(ob.Listener))
+	a.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook), ticketing.WithListener(ob.Listener),
+		ticketing.WithTemplateCheck(func(subject, text, html string) error {
+			return compose.Validate(compose.Template{Subject: subject, Text: text, HTML: html})
+		}))
 	return st, nil
 }
 
-// openRaw opens the database without migrating it.
+// noDatabase words a missing or unmigrated database for the admin.
+func (a *app) noDatabase(err error) error {
+	migrate := "; run `servicedesk migrate` first"
+	// What is missing, without the store's own prefix.
+	detail := strings.TrimPrefix(err.Error(), store.ErrNotMigrated.Error()+": ")
+	if !errors.Is(err, store.ErrNotMigrated) {
+		detail = ""
+	}
+	if detail != "" {
+		detail = " (" + detail + ")"
+	}
+	if a.target.Driver == store.Postgres {
+		return fmt.Errorf("schema not migrated%s%s", migrate, detail)
+	}
+	// The absolute path: a wrong working folder is the usual cause.
+	path := a.target.DSN
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		path = abs
+	}
+	if errors.Is(err, store.ErrNoDatabase) {
+		return fmt.Errorf("no database at %s%s", path, migrate)
+	}
+	return fmt.Errorf("database at %s is not migrated%s%s", path, migrate, detail)
+}
+
+// openRaw opens the database without migrating it; it creates the SQLite
+// file (and its folder) only for serve and migrate.
 func (a *app) openRaw(ctx context.Context) (*store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
@@ -247,11 +302,16 @@ func (a *app) openRaw(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := store.Options{Driver: target.Driver, DSN: target.DSN, MaxOpenConns: cfg.Database.MaxOpenConns}
+	a.target = target
+	opts := store.Options{Driver: target.Driver, DSN: target.DSN, MaxOpenConns: cfg.Database.MaxOpenConns, MustExist: !a.mayCreate}
 	if target.InMemory() {
-		opts.DSN = ":memory:"
+		// A throwaway database exists only in this process.
+		opts.DSN, opts.MustExist, a.mayCreate = ":memory:", false, true
 	}
 	st, err := store.Open(ctx, opts)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, a.noDatabase(err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -259,97 +319,27 @@ func (a *app) openRaw(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// seed creates the default company and the admin on first start. It never
-// overwrites an existing user. Without a configured password it prints a
-// generated one, once.
-func (a *app) seed(ctx context.Context) error {
-	cfg := a.cfg
-	var generated string
-	err := a.st.InTx(ctx, func(q *store.Q) error {
-		company, err := q.CompanyByName(ctx, cfg.Admin.Company)
-		if errors.Is(err, store.ErrNotFound) {
-			// The default company collects people of no known company
-			// (mail.unknown_sender: create): they must not see each
-			// other's tickets.
-			company = &store.Company{Name: cfg.Admin.Company, Isolated: true}
-			if err := q.CreateCompany(ctx, company); err != nil {
-				return err
-			}
-			if err := q.Audit(ctx, nil, company.ID, "company", company.ID, "seed", nil, company); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		if _, err := q.UserByEmail(ctx, store.AllCompanies(), cfg.Admin.Email); err == nil {
-			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		pw := cfg.Admin.Password
-		if pw == "" {
-			generated = randomPassword()
-			pw = generated
-		}
-		cid := company.ID
-		_, err = ticketing.CreateUserTx(ctx, q, nil, ticketing.UserInput{
-			Email: cfg.Admin.Email, Name: cfg.Admin.Name, Role: store.RoleAdmin, CompanyID: &cid, Password: pw,
-		}, func() time.Time { return time.Now() })
-		return err
-	})
+// seed creates the default company and the first admin, once per
+// database. Without a configured password it prints a generated one, once.
+func (a *app) seed(ctx context.Context, svc *ticketing.Service) error {
+	c := a.cfg.Admin
+	res, err := svc.Seed(ctx, ticketing.SeedInput{Company: c.Company, Email: c.Email, Name: c.Name, Password: c.Password})
 	if err != nil {
-		return fmt.Errorf("seed admin: %w", err)
+		return err
 	}
-	if generated != "" {
+	if res.Password != "" {
 		fmt.Fprintf(a.stderr, "First start: created admin %s with password %s\n(shown once; change it with `servicedesk user set-password --email %s`)\n",
-			cfg.Admin.Email, generated, cfg.Admin.Email)
+			res.Admin.Email, res.Password, res.Admin.Email)
 	}
 	return nil
 }
 
-func randomPassword() string {
-	var b [15]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// secretKey is the configured key, or one generated once and kept in the
-// database so every process (and every restart) signs alike.
-func (a *app) secretKey(ctx context.Context) ([]byte, error) {
-	if k := a.cfg.Security.SecretKey; k != "" {
-		return []byte(k), nil
-	}
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	var key string
-	err := a.st.InTx(ctx, func(q *store.Q) error {
-		var err error
-		key, err = q.SettingOrInit(ctx, "secret_key", base64.RawStdEncoding.EncodeToString(b[:]))
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	return []byte(key), nil
-}
-
-// actor is the user ticket commands act as: --as, else the seeded admin.
+// actor is the user commands act as: --as, else the first active admin.
 func (a *app) actor(ctx context.Context) (*store.User, error) {
-	email := a.as
-	if email == "" {
-		email = a.cfg.Admin.Email
-	}
-	u, err := a.st.R().UserByEmail(ctx, store.AllCompanies(), email)
-	if err != nil {
-		return nil, fmt.Errorf("acting user %s: %w", email, err)
-	}
-	if u.Disabled {
-		return nil, fmt.Errorf("acting user %s is disabled", email)
-	}
-	return u, nil
+	return a.svc.ActingUser(ctx, a.as)
 }
 
-// adminRun opens the store and runs fn as the seeded admin (directory
+// adminRun opens the store and runs fn as the acting admin (directory
 // commands).
 func (a *app) adminRun(fn func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
@@ -365,9 +355,9 @@ func (a *app) adminRun(fn func(cmd *cobra.Command, ctx context.Context, admin *s
 	}
 }
 
-// adminActor is the seeded admin, for directory commands.
+// adminActor is the acting user of directory commands (--as, else the
+// first active admin); the service checks that it is an admin.
 func (a *app) adminActor(ctx context.Context) (*store.User, error) {
-	a.as = ""
 	return a.actor(ctx)
 }
 
@@ -378,6 +368,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// osUser names the operating-system user for the audit log.
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
 }
 
 // printList prints items as a JSON array (never null) or as a table, one

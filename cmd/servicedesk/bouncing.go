@@ -31,22 +31,34 @@ func bouncingList(ctx context.Context, d *deps) error {
 	return printMany(d, as, []string{"ADDRESS"}, func(e string) []string { return []string{e} })
 }
 
-type bouncingClearOpts struct{ address string }
+type bouncingClearOpts struct {
+	destructive
+	address string
+}
 
 func (a *app) bouncingClearCommand() *cobra.Command {
 	var o bouncingClearOpts
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use: "clear ADDRESS", Short: "Mail an address again", Args: cobra.ExactArgs(1),
 		PreRun: func(_ *cobra.Command, args []string) { o.address = args[0] },
 		RunE:   a.action(func(ctx context.Context, d *deps) error { return bouncingClear(ctx, d, o) }),
 	}
+	o.destructive.flags(cmd)
+	return cmd
 }
 
 func bouncingClear(ctx context.Context, d *deps, o bouncingClearOpts) error {
-	if err := d.svc.ClearBouncing(ctx, d.actor, o.address); err != nil {
+	if err := o.confirm(d, "Mail "+o.address+" again"); err != nil {
 		return err
 	}
-	return printOne(d, map[string]string{"cleared": o.address}, func(w io.Writer, v map[string]string) {
-		fprintf(w, "%s will be mailed again\n", v["cleared"])
+	if err := d.svc.ClearBouncing(ctx, d.actor, o.address, o.dryRun); err != nil {
+		return err
+	}
+	return printOne(d, map[string]any{"cleared": o.address, "dry_run": o.dryRun}, func(w io.Writer, v map[string]any) {
+		if o.dryRun {
+			fprintf(w, "%s would be mailed again (dry run; nothing changed)\n", o.address)
+			return
+		}
+		fprintf(w, "%s will be mailed again\n", o.address)
 	})
 }

@@ -50,7 +50,19 @@ type cli struct {
 	db  []string // --database flag, for PostgreSQL
 }
 
+// newCLI is a CLI on a migrated and seeded database (`servicedesk
+// migrate`, as the README's first step).
 func newCLI(t *testing.T, driver string) *cli {
+	t.Helper()
+	c := newBareCLI(t, driver)
+	if r := c.run("", "migrate"); r.code != 0 {
+		t.Fatalf("migrate: exit %d: %s", r.code, r.stderr)
+	}
+	return c
+}
+
+// newBareCLI is a CLI with no database yet (PostgreSQL: an empty schema).
+func newBareCLI(t *testing.T, driver string) *cli {
 	c := &cli{t: t, dir: t.TempDir(), env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}}
 	if driver == "postgres" {
 		url := os.Getenv(storetest.PostgresEnv)
@@ -323,11 +335,12 @@ func TestConfigShowRedactsAndBadConfigNamesKey(t *testing.T) {
 // TestFlaskDotEnv: the old app's .env with DATABASE_URL=sqlite:///app.db
 // keeps working from the working folder.
 func TestFlaskDotEnv(t *testing.T) {
-	c := newCLI(t, "sqlite")
+	c := newBareCLI(t, "sqlite")
 	env := "DATABASE_URL=sqlite:///app.db\nADMIN_EMAIL=chefe@empresa.com.br\nADMIN_PASSWORD=troque-esta-senha\n"
 	if err := os.WriteFile(filepath.Join(c.dir, ".env"), []byte(env), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	c.ok(nil, "migrate")
 	var users []struct{ Email, Role string }
 	c.ok(&users, "user", "list")
 	if len(users) != 1 || users[0].Email != "chefe@empresa.com.br" || users[0].Role != "admin" {
@@ -344,9 +357,9 @@ func TestFlaskDotEnv(t *testing.T) {
 }
 
 func TestFirstStartPrintsGeneratedPasswordOnce(t *testing.T) {
-	c := newCLI(t, "sqlite")
-	r1 := c.run("", "company", "list")
-	r2 := c.run("", "company", "list")
+	c := newBareCLI(t, "sqlite")
+	r1 := c.run("", "migrate")
+	r2 := c.run("", "migrate")
 	if !strings.Contains(r1.stderr, "admin@example.com with password ") {
 		t.Fatalf("first start: %q", r1.stderr)
 	}

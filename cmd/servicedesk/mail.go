@@ -51,261 +51,354 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 	}, a.svc, a.log), nil
 }
 
+// outcomeJSON is what became of one input of `mail ingest` or of a
+// reprocessed quarantine entry.
 type outcomeJSON struct {
-	Source string `json:"source"`
-	Action string `json:"action"`
-	Ticket int64  `json:"ticket,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Source     string `json:"source"`
+	Action     string `json:"action"` // ticket, comment, bounce, quarantine, duplicate, ignored; failed
+	Ticket     int64  `json:"ticket,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Quarantine int64  `json:"quarantine_id,omitempty"` // the entry that holds it
+	Error      string `json:"error,omitempty"`         // why it failed (action failed)
+}
+
+func outcomeOf(source string, out delivery.Outcome) outcomeJSON {
+	return outcomeJSON{Source: source, Action: out.Action, Ticket: out.TicketNum, Reason: out.Reason, Quarantine: out.QuarantineID}
+}
+
+func printOutcome(w io.Writer, r outcomeJSON) {
+	line := r.Source + ": " + r.Action
+	if r.Ticket > 0 {
+		line += " #" + strconv.FormatInt(r.Ticket, 10)
+	}
+	if r.Quarantine > 0 {
+		line += " as quarantine entry " + strconv.FormatInt(r.Quarantine, 10)
+	}
+	if r.Reason != "" {
+		line += " (" + r.Reason + ")"
+	}
+	if r.Error != "" {
+		line += ": " + r.Error
+	}
+	fprintf(w, "%s\n", line)
 }
 
 func (a *app) mailCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Mail tools: the gateway pipe, ingested mail and the quarantine"}
-	var isMbox bool
-	ingest := &cobra.Command{
+	cmd.AddCommand(a.mailIngestCommand(), a.mailListCommand(), a.mailShowCommand(),
+		a.quarantineCommand(), a.outboxCommand(), a.sendTestCommand(), a.bouncingCommand())
+	return cmd
+}
+
+type mailIngestOpts struct {
+	files  []string
+	isMbox bool
+}
+
+func (a *app) mailIngestCommand() *cobra.Command {
+	var o mailIngestOpts
+	cmd := &cobra.Command{
 		Use:   "ingest [FILE…]",
 		Short: "Ingest RFC 5322 messages from stdin or files (a Postfix/procmail pipe target)",
 		Long: "Reads one message from standard input, or each FILE (with --mbox, every message of each mbox file), " +
 			"and turns it into a ticket change.\nExit 0: committed (as a ticket, comment, bounce, duplicate, or quarantine entry); " +
-			"65: the input is not mail (kept in quarantine); 75: temporary failure, nothing stored, the MTA should retry.",
+			"65: the input is not mail (kept in quarantine); 75: temporary failure, nothing stored, the MTA should retry. " +
+			"With several inputs each is reported, and the exit code is that of the worst failure, naming the inputs that failed.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.ingest(cmd.Context(), args, isMbox)
+			o.files = args
+			// The intake is built here, not through a.action: a missing
+			// database is a temporary failure (75) for the MTA, not exit 1.
+			ctx := cmd.Context()
+			in, err := a.newIntake(ctx)
+			if err != nil {
+				return exitCodeError{code: exTempFail, err: err}
+			}
+			d := &deps{cfg: a.cfg, st: a.st, svc: a.svc, log: a.log, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, json: a.jsonOut()}
+			return mailIngest(ctx, d, in, o)
 		},
 	}
-	ingest.Flags().BoolVar(&isMbox, "mbox", false, "each FILE (or stdin) is an mbox with many messages")
-	var limit int
-	list := &cobra.Command{
-		Use: "list", Short: "List ingested messages and what became of each, newest first", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ms, err := st.R().MailList(cmd.Context(), limit)
-			if err != nil {
-				return err
-			}
-			return printList(a, ms, []string{"ID", "RECEIVED", "SOURCE", "FROM", "SUBJECT", "KIND", "ACTION", "REASON"},
-				func(m *store.MailMessage) []string {
-					return []string{strconv.FormatInt(m.ID, 10), m.ReceivedAt.Format(timeFormat), m.Source, m.FromAddr,
-						trunc(m.Subject, 40), m.Kind, m.Action, m.Reason}
-				})
-		},
-	}
-	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
-	var raw bool
-	show := &cobra.Command{
-		Use: "show ID", Short: "Show an ingested message (--raw prints the original .eml)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			m, body, err := st.R().MailRaw(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if raw {
-				_, err := a.stdout.Write(body)
-				return err
-			}
-			return a.printJSON(m)
-		},
-	}
-	show.Flags().BoolVar(&raw, "raw", false, "print the original message")
-	cmd.AddCommand(ingest, list, show, a.quarantineCommand(), a.outboxCommand(), a.sendTestCommand(), a.bouncingCommand())
+	cmd.Flags().BoolVar(&o.isMbox, "mbox", false, "each FILE (or stdin) is an mbox with many messages")
 	return cmd
 }
 
-func (a *app) ingest(ctx context.Context, files []string, isMbox bool) error {
-	temp := func(err error) error { return exitCodeError{code: exTempFail, err: err} }
-	in, err := a.newIntake(ctx)
-	if err != nil {
-		return temp(err)
-	}
+// ingestFailure is one input that failed, with its exit code.
+type ingestFailure struct {
+	source string
+	code   int
+	err    error
+}
+
+func mailIngest(ctx context.Context, d *deps, in *intake.Intake, o mailIngestOpts) error {
 	var results []outcomeJSON
-	worst := 0
-	one := func(name string, raw []byte) error {
+	var failed []ingestFailure
+	fail := func(source string, code int, err error) {
+		failed = append(failed, ingestFailure{source, code, err})
+		results = append(results, outcomeJSON{Source: source, Action: "failed", Error: err.Error()})
+	}
+	one := func(name string, raw []byte) {
 		out, err := in.Deliver(ctx, delivery.Envelope{Source: delivery.SourcePipe, ReceivedAt: time.Now()}, raw)
 		if err != nil {
-			return temp(fmt.Errorf("%s: %w", name, err))
+			fail(name, exTempFail, err)
+			return
 		}
+		res := outcomeOf(name, out)
+		results = append(results, res)
 		if out.Action == store.MailQuarantine && out.Reason == intake.ReasonNotMail {
-			worst = exDataErr
+			failed = append(failed, ingestFailure{name, exDataErr, fmt.Errorf("not mail; kept in quarantine as entry %d", out.QuarantineID)})
 		}
-		results = append(results, outcomeJSON{Source: name, Action: out.Action, Ticket: out.TicketNum, Reason: out.Reason})
-		return nil
 	}
-	read := func(name string, r io.Reader) error {
-		if isMbox {
+	read := func(name string, r io.Reader) {
+		if o.isMbox {
 			i := 0
 			err := mbox.Each(r, func(msg []byte) error {
 				i++
-				return one(fmt.Sprintf("%s#%d", name, i), append([]byte(nil), msg...))
+				one(fmt.Sprintf("%s#%d", name, i), append([]byte(nil), msg...))
+				return nil
 			})
-			var ce exitCodeError
-			if err != nil && !errors.As(err, &ce) {
-				return exitCodeError{code: exDataErr, err: err}
+			if err != nil {
+				fail(fmt.Sprintf("%s#%d", name, i+1), exDataErr, fmt.Errorf("not an mbox: %w", err))
 			}
-			return err
+			return
 		}
 		// Read past the message limit so an oversized message is kept whole
 		// in quarantine; only absurd input is refused outright.
-		hardCap := 4*a.cfg.SMTP.MaxMessageBytes + 1<<20
+		hardCap := 4*d.cfg.SMTP.MaxMessageBytes + 1<<20
 		raw, err := io.ReadAll(io.LimitReader(r, hardCap+1))
 		if err != nil {
-			return temp(fmt.Errorf("read %s: %w", name, err))
+			fail(name, exTempFail, fmt.Errorf("read: %w", err))
+			return
 		}
 		if int64(len(raw)) > hardCap {
-			return exitCodeError{code: exDataErr, err: fmt.Errorf("%s: over %d bytes, refused", name, hardCap)}
+			fail(name, exDataErr, fmt.Errorf("over %d bytes, refused", hardCap))
+			return
 		}
-		return one(name, raw)
+		one(name, raw)
 	}
-	if len(files) == 0 {
-		if err := read("stdin", a.stdin); err != nil {
-			return err
-		}
+	if len(o.files) == 0 {
+		read("stdin", d.stdin)
 	}
-	for _, f := range files {
+	for _, f := range o.files {
 		fh, err := os.Open(f)
 		if err != nil {
-			return exitCodeError{code: exitError, err: err}
+			fail(f, exitError, err)
+			continue
 		}
-		err = read(f, fh)
-		fh.Close()
-		if err != nil {
-			return err
+		read(f, fh)
+		if err := fh.Close(); err != nil {
+			d.log.Warn("closing an ingested file", "file", f, "err", err)
 		}
 	}
-	if a.jsonOut() {
-		if err := a.printJSON(results); err != nil {
+	// One line per input (what MTAs log), or a JSON array.
+	if d.json {
+		if err := printMany(d, results, nil, nil); err != nil {
 			return err
 		}
 	} else {
 		for _, r := range results {
-			line := r.Source + ": " + r.Action
-			if r.Ticket > 0 {
-				line += " #" + strconv.FormatInt(r.Ticket, 10)
-			}
-			if r.Reason != "" {
-				line += " (" + r.Reason + ")"
-			}
-			fprintf(a.stdout, "%s\n", line)
+			printOutcome(d.stdout, r)
 		}
 	}
-	if worst != 0 {
-		return exitCodeError{code: worst, err: errors.New("input is not mail; kept in quarantine")}
+	return ingestError(failed, len(results))
+}
+
+// ingestError names the inputs that failed; the exit code is the worst
+// one: 75 (retry) over 65 (not mail) over 1.
+func ingestError(failed []ingestFailure, total int) error {
+	if len(failed) == 0 {
+		return nil
 	}
-	return nil
+	rank := map[int]int{exTempFail: 3, exDataErr: 2, exitError: 1}
+	code := failed[0].code
+	var parts []string
+	for _, f := range failed {
+		if rank[f.code] > rank[code] {
+			code = f.code
+		}
+		parts = append(parts, f.source+": "+f.err.Error())
+	}
+	if total == 1 {
+		return exitCodeError{code: code, err: errors.New(parts[0])}
+	}
+	return exitCodeError{code: code, err: fmt.Errorf("%d of %d inputs failed: %s", len(failed), total, strings.Join(parts, "; "))}
+}
+
+type mailListOpts struct{ paging }
+
+func (a *app) mailListCommand() *cobra.Command {
+	var o mailListOpts
+	cmd := &cobra.Command{
+		Use: "list", Short: "List ingested messages and what became of each, newest first", Args: cobra.NoArgs,
+		RunE: a.checked(&o.paging, func(ctx context.Context, d *deps) error { return mailList(ctx, d, o) }),
+	}
+	o.flags(cmd, 50)
+	return cmd
+}
+
+func mailList(ctx context.Context, d *deps, o mailListOpts) error {
+	limit, offset := o.page()
+	ms, err := d.st.R().MailPage(ctx, limit, offset)
+	if err != nil {
+		return err
+	}
+	return printMany(d, ms, []string{"ID", "RECEIVED", "SOURCE", "FROM", "SUBJECT", "KIND", "ACTION", "REASON"},
+		func(m *store.MailMessage) []string {
+			return []string{strconv.FormatInt(m.ID, 10), m.ReceivedAt.Format(timeFormat), m.Source, m.FromAddr,
+				trunc(m.Subject, 40), m.Kind, m.Action, m.Reason}
+		})
+}
+
+type idOpts struct {
+	id  int64
+	raw bool
+}
+
+// idArg parses the ID argument before the action runs (a bad one is exit 2
+// with nothing opened).
+func (o *idOpts) idArg(_ *cobra.Command, args []string) error {
+	id, err := parseID(args[0])
+	o.id = id
+	return err
+}
+
+func (a *app) mailShowCommand() *cobra.Command {
+	var o idOpts
+	cmd := &cobra.Command{
+		Use: "show ID", Short: "Show an ingested message (--raw prints the original .eml)", Args: cobra.ExactArgs(1),
+		PreRunE: o.idArg,
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return mailShow(ctx, d, o) }),
+	}
+	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the original message")
+	return cmd
+}
+
+func mailShow(ctx context.Context, d *deps, o idOpts) error {
+	m, body, err := d.st.R().MailRaw(ctx, o.id)
+	if err != nil {
+		return err
+	}
+	if o.raw {
+		_, err := d.stdout.Write(body)
+		return err
+	}
+	return writeJSON(d.stdout, m)
 }
 
 func (a *app) quarantineCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "quarantine", Short: "Mail that could not be placed, kept whole with the reason"}
-	var limit int
-	list := &cobra.Command{
+	cmd.AddCommand(a.quarantineListCommand(), a.quarantineShowCommand(), a.quarantineReprocessCommand(), a.quarantineDeleteCommand())
+	return cmd
+}
+
+type quarantineListOpts struct{ paging }
+
+func (a *app) quarantineListCommand() *cobra.Command {
+	var o quarantineListOpts
+	cmd := &cobra.Command{
 		Use: "list", Short: "List held messages, newest first", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ms, err := st.R().QuarantineList(cmd.Context(), limit)
-			if err != nil {
-				return err
-			}
-			return printList(a, ms, []string{"ID", "RECEIVED", "FROM", "SUBJECT", "REASON"}, func(m *store.Quarantined) []string {
-				return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.FromAddr, trunc(m.Subject, 40), m.Reason}
-			})
-		},
+		RunE: a.checked(&o.paging, func(ctx context.Context, d *deps) error { return quarantineList(ctx, d, o) }),
 	}
-	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
-	var raw bool
-	show := &cobra.Command{
+	o.flags(cmd, 100)
+	return cmd
+}
+
+func quarantineList(ctx context.Context, d *deps, o quarantineListOpts) error {
+	limit, offset := o.page()
+	ms, err := d.st.R().QuarantinePage(ctx, limit, offset)
+	if err != nil {
+		return err
+	}
+	return printMany(d, ms, []string{"ID", "RECEIVED", "FROM", "SUBJECT", "REASON"}, func(m *store.Quarantined) []string {
+		return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.FromAddr, trunc(m.Subject, 40), m.Reason}
+	})
+}
+
+func (a *app) quarantineShowCommand() *cobra.Command {
+	var o idOpts
+	cmd := &cobra.Command{
 		Use: "show ID", Short: "Show a held message (--raw prints the .eml)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			m, body, err := st.R().QuarantineGet(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if raw {
-				_, err := a.stdout.Write(body)
-				return err
-			}
-			if a.jsonOut() {
-				return a.printJSON(m)
-			}
-			fprintf(a.stdout, "id: %d\nreceived: %s\nsource: %s\nfrom: %s\nsubject: %s\nmessage-id: %s\nsize: %d\nreason: %s\n",
-				m.ID, m.CreatedAt.Format(timeFormat), m.Source, m.FromAddr, m.Subject, m.MessageID, m.RawSize, m.Reason)
-			return nil
-		},
+		PreRunE: o.idArg,
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return quarantineShow(ctx, d, o) }),
 	}
-	show.Flags().BoolVar(&raw, "raw", false, "print the original message")
-	reprocess := &cobra.Command{
+	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the original message")
+	return cmd
+}
+
+func quarantineShow(ctx context.Context, d *deps, o idOpts) error {
+	m, body, err := d.st.R().QuarantineGet(ctx, o.id)
+	if err != nil {
+		return err
+	}
+	if o.raw {
+		_, err := d.stdout.Write(body)
+		return err
+	}
+	return printOne(d, m, func(w io.Writer, m *store.Quarantined) {
+		state := "held"
+		if m.ReleasedAt != nil {
+			state = "released " + m.ReleasedAt.Format(timeFormat)
+		}
+		fprintf(w, "id: %d\nreceived: %s\nstate: %s\nsource: %s\nfrom: %s\nsubject: %s\nmessage-id: %s\nsize: %d\nreason: %s\n",
+			m.ID, m.CreatedAt.Format(timeFormat), state, m.Source, m.FromAddr, m.Subject, m.MessageID, m.RawSize, m.Reason)
+	})
+}
+
+func (a *app) quarantineReprocessCommand() *cobra.Command {
+	var o idOpts
+	return &cobra.Command{
 		Use: "reprocess ID", Short: "Run a held message through the intake again (after fixing its cause)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
+		Long: "Runs a held message through the intake again. The entry is then released (still shown by `quarantine show ID`); " +
+			"if the message lands in quarantine again, the new entry's id is printed.",
+		PreRunE: o.idArg,
+		RunE: a.action(func(ctx context.Context, d *deps) error {
 			in, err := a.newIntake(ctx)
 			if err != nil {
 				return err
 			}
-			held, body, err := a.st.R().QuarantineGet(ctx, id)
-			if err != nil {
-				return err
-			}
-			// Place it as it would have been placed: same recipients and
-			// envelope sender (a Bcc to the comment address, a reply token
-			// only in RCPT TO), but as accepted mail, never refused.
-			env := intake.EnvelopeFromJSON(held.Envelope)
-			env.Source, env.ReceivedAt = delivery.SourcePipe, time.Now()
-			// Release first: if it lands in quarantine again, that is a
-			// new entry with the new reason.
-			if err := a.st.InTx(ctx, func(q *store.Q) error { return q.QuarantineRelease(ctx, id) }); err != nil {
-				return err
-			}
-			out, err := in.Deliver(ctx, env, body)
-			if err != nil {
-				_ = a.st.InTx(context.WithoutCancel(ctx), func(q *store.Q) error { return q.QuarantineUnrelease(ctx, id) })
-				return err
-			}
-			res := outcomeJSON{Source: "quarantine " + args[0], Action: out.Action, Ticket: out.TicketNum, Reason: out.Reason}
-			if a.jsonOut() {
-				return a.printJSON(res)
-			}
-			fprintf(a.stdout, "%s: %s #%d %s\n", res.Source, res.Action, res.Ticket, res.Reason)
-			return nil
-		},
+			return quarantineReprocess(ctx, d, in, o)
+		}),
 	}
-	del := &cobra.Command{
+}
+
+func quarantineReprocess(ctx context.Context, d *deps, in *intake.Intake, o idOpts) error {
+	res, err := in.Reprocess(ctx, d.actor, o.id)
+	if err != nil {
+		return err
+	}
+	return printOne(d, outcomeOf("quarantine "+strconv.FormatInt(res.ID, 10), res.Outcome), printOutcome)
+}
+
+type quarantineDeleteOpts struct {
+	idOpts
+	destructive
+}
+
+func (a *app) quarantineDeleteCommand() *cobra.Command {
+	var o quarantineDeleteOpts
+	cmd := &cobra.Command{
 		Use: "delete ID", Short: "Delete a held message for good", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return st.InTx(cmd.Context(), func(q *store.Q) error { return q.QuarantineDelete(cmd.Context(), id) })
-		},
+		PreRunE: o.idArg,
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return quarantineDelete(ctx, d, o) }),
 	}
-	cmd.AddCommand(list, show, reprocess, del)
+	o.destructive.flags(cmd)
 	return cmd
+}
+
+func quarantineDelete(ctx context.Context, d *deps, o quarantineDeleteOpts) error {
+	if err := o.confirm(d, fmt.Sprintf("Delete quarantined mail %d for good", o.id)); err != nil {
+		return err
+	}
+	m, err := d.svc.DeleteQuarantined(ctx, d.actor, o.id, o.dryRun)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"id": m.ID, "from": m.FromAddr, "subject": m.Subject, "deleted": !o.dryRun}
+	return printOne(d, out, func(w io.Writer, _ map[string]any) {
+		if o.dryRun {
+			fprintf(w, "would delete quarantined mail %d from %s (dry run; nothing changed)\n", m.ID, m.FromAddr)
+			return
+		}
+		fprintf(w, "deleted quarantined mail %d from %s\n", m.ID, m.FromAddr)
+	})
 }
 
 func parseID(s string) (int64, error) {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -15,127 +17,157 @@ import (
 
 func (a *app) outboxCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "outbox", Short: "Outbound mail queued by ticket changes"}
-	var f store.OutboxFilter
+	cmd.AddCommand(a.outboxListCommand(), a.outboxShowCommand(), a.outboxRetryCommand(), a.outboxPurgeCommand())
+	return cmd
+}
+
+type outboxListOpts struct {
+	paging
+	status string
+	ticket int64
+}
+
+func (a *app) outboxListCommand() *cobra.Command {
+	var o outboxListOpts
 	var ticket string
-	list := &cobra.Command{
+	cmd := &cobra.Command{
 		Use: "list", Short: "List queued, sent and failed mail, newest first", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			if f.Status != "" && f.Status != store.OutboxQueued && f.Status != store.OutboxSending && f.Status != store.OutboxSent && f.Status != store.OutboxFailed {
-				return usagef("unknown status %q (want queued, sending, sent or failed)", f.Status)
+		PreRunE: func(*cobra.Command, []string) error {
+			switch o.status {
+			case "", store.OutboxQueued, store.OutboxSending, store.OutboxSent, store.OutboxFailed:
+			default:
+				return usagef("unknown status %q (want queued, sending, sent or failed)", o.status)
 			}
 			if ticket != "" {
 				n, err := ticketNumber(ticket)
 				if err != nil {
 					return err
 				}
-				t, err := st.R().TicketByNumber(ctx, store.AllCompanies(), n, false)
-				if err != nil {
-					return err
-				}
-				f.TicketID = t.ID
+				o.ticket = n
 			}
-			ms, err := st.R().OutboxList(ctx, f)
-			if err != nil {
-				return err
-			}
-			return printList(a, ms, []string{"ID", "QUEUED", "STATUS", "TRIES", "TO", "EVENT", "SUBJECT", "LAST_ERROR"},
-				func(m *store.OutboxMail) []string {
-					return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.Status,
-						strconv.Itoa(m.Attempts), m.Recipients, m.Event, trunc(m.Subject, 40), trunc(m.LastError, 60)}
-				})
-		},
-	}
-	list.Flags().StringVar(&f.Status, "status", "", "queued, sending, sent or failed")
-	list.Flags().StringVar(&ticket, "ticket", "", "only mail about this ticket number")
-	list.Flags().IntVar(&f.Limit, "limit", 50, "at most this many")
-
-	var raw bool
-	show := &cobra.Command{
-		Use: "show ID", Short: "Show one outbound mail (--raw prints the .eml)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			m, err := st.R().OutboxGet(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if raw {
-				_, err := a.stdout.Write(m.Raw)
-				return err
-			}
-			return a.printJSON(m)
-		},
-	}
-	show.Flags().BoolVar(&raw, "raw", false, "print the message as sent")
-
-	retry := &cobra.Command{
-		Use: "retry ID", Short: "Queue a failed mail again, now", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := st.InTx(cmd.Context(), func(q *store.Q) error { return q.OutboxRequeue(cmd.Context(), id) }); err != nil {
-				return err
-			}
-			m, err := st.R().OutboxGet(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if a.jsonOut() {
-				return a.printJSON(m)
-			}
-			fprintf(a.stdout, "outbox %d queued again for %s\n", m.ID, m.Recipients)
 			return nil
 		},
+		RunE: a.checked(&o.paging, func(ctx context.Context, d *deps) error { return outboxList(ctx, d, o) }),
 	}
-	var olderThan time.Duration
-	var failedToo bool
-	purge := &cobra.Command{
+	cmd.Flags().StringVar(&o.status, "status", "", "queued, sending, sent or failed")
+	cmd.Flags().StringVar(&ticket, "ticket", "", "only mail about this ticket number")
+	o.flags(cmd, 50)
+	return cmd
+}
+
+func outboxList(ctx context.Context, d *deps, o outboxListOpts) error {
+	f := store.OutboxFilter{Status: o.status}
+	f.Limit, f.Offset = o.page()
+	if f.Limit == 0 {
+		f.Limit = -1 // --all
+	}
+	if o.ticket > 0 {
+		t, err := d.st.R().TicketByNumber(ctx, store.AllCompanies(), o.ticket, false)
+		if err != nil {
+			return err
+		}
+		f.TicketID = t.ID
+	}
+	ms, err := d.st.R().OutboxList(ctx, f)
+	if err != nil {
+		return err
+	}
+	return printMany(d, ms, []string{"ID", "QUEUED", "STATUS", "TRIES", "TO", "EVENT", "SUBJECT", "LAST_ERROR"},
+		func(m *store.OutboxMail) []string {
+			return []string{strconv.FormatInt(m.ID, 10), m.CreatedAt.Format(timeFormat), m.Status,
+				strconv.Itoa(m.Attempts), m.Recipients, m.Event, trunc(m.Subject, 40), trunc(m.LastError, 60)}
+		})
+}
+
+func (a *app) outboxShowCommand() *cobra.Command {
+	var o idOpts
+	cmd := &cobra.Command{
+		Use: "show ID", Short: "Show one outbound mail (--raw prints the .eml)", Args: cobra.ExactArgs(1),
+		PreRunE: o.idArg,
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return outboxShow(ctx, d, o) }),
+	}
+	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the message as sent")
+	return cmd
+}
+
+func outboxShow(ctx context.Context, d *deps, o idOpts) error {
+	m, err := d.st.R().OutboxGet(ctx, o.id)
+	if err != nil {
+		return err
+	}
+	if o.raw {
+		_, err := d.stdout.Write(m.Raw)
+		return err
+	}
+	return writeJSON(d.stdout, m)
+}
+
+func (a *app) outboxRetryCommand() *cobra.Command {
+	var o idOpts
+	return &cobra.Command{
+		Use: "retry ID", Short: "Queue a failed mail again, now", Args: cobra.ExactArgs(1),
+		PreRunE: o.idArg,
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return outboxRetry(ctx, d, o) }),
+	}
+}
+
+func outboxRetry(ctx context.Context, d *deps, o idOpts) error {
+	m, err := d.svc.RetryOutbox(ctx, d.actor, o.id)
+	if err != nil {
+		return err
+	}
+	return printOne(d, m, func(w io.Writer, m *store.OutboxMail) {
+		fprintf(w, "outbox %d queued again for %s\n", m.ID, m.Recipients)
+	})
+}
+
+type outboxPurgeOpts struct {
+	destructive
+	olderThan time.Duration
+	failedToo bool
+}
+
+func (a *app) outboxPurgeCommand() *cobra.Command {
+	var o outboxPurgeOpts
+	cmd := &cobra.Command{
 		Use: "purge", Short: "Delete sent mail older than --older-than (and failed with --failed)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if olderThan <= 0 {
+		PreRunE: func(*cobra.Command, []string) error {
+			if o.olderThan <= 0 {
 				return usagef("--older-than must be positive, e.g. 720h")
 			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var n int64
-			err = st.InTx(cmd.Context(), func(q *store.Q) error {
-				var err error
-				n, err = q.OutboxPurge(cmd.Context(), time.Now().Add(-olderThan), failedToo)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if a.jsonOut() {
-				return a.printJSON(map[string]int64{"deleted": n})
-			}
-			fprintf(a.stdout, "deleted %d messages\n", n)
 			return nil
 		},
+		RunE: a.action(func(ctx context.Context, d *deps) error { return outboxPurge(ctx, d, o) }),
 	}
-	purge.Flags().DurationVar(&olderThan, "older-than", 30*24*time.Hour, "age of the mail to delete")
-	purge.Flags().BoolVar(&failedToo, "failed", false, "delete failed mail too")
-	cmd.AddCommand(list, show, retry, purge)
+	cmd.Flags().DurationVar(&o.olderThan, "older-than", 30*24*time.Hour, "age of the mail to delete")
+	cmd.Flags().BoolVar(&o.failedToo, "failed", false, "delete failed mail too")
+	o.destructive.flags(cmd)
 	return cmd
+}
+
+func outboxPurge(ctx context.Context, d *deps, o outboxPurgeOpts) error {
+	what := "sent"
+	if o.failedToo {
+		what = "sent and failed"
+	}
+	if err := o.confirm(d, fmt.Sprintf("Delete %s mail older than %s", what, o.olderThan)); err != nil {
+		return err
+	}
+	n, err := d.svc.PurgeOutbox(ctx, d.actor, time.Now().Add(-o.olderThan), o.failedToo, o.dryRun)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"deleted": n, "dry_run": o.dryRun}
+	if o.dryRun {
+		out = map[string]any{"would_delete": n, "dry_run": true}
+	}
+	return printOne(d, out, func(w io.Writer, _ map[string]any) {
+		if o.dryRun {
+			fprintf(w, "would delete %d messages (dry run; nothing changed)\n", n)
+			return
+		}
+		fprintf(w, "deleted %d messages\n", n)
+	})
 }
 
 func (a *app) sendTestCommand() *cobra.Command {

@@ -250,5 +250,5 @@ func (s imapState) Cursor(ctx context.Context, mailbox string) (uint32, uint32, 
 }
 
 func (s imapState) SetCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
-	return s.st.InTx(ctx, func(q *store.Q) error { return q.SetIMAPCursor(ctx, mailbox, uidValidity, lastUID) })
+	return s.st.SetIMAPCursor(ctx, mailbox, uidValidity, lastUID)
 }

@@ -581,6 +581,5 @@ func (a *app) slaPauseCommand(pause bool) *cobra.Command {
 			})
 		}),
 	}
-	cmd.Flags().StringVar(&a.as, "as", "", "act as this user (default: the configured admin)")
 	return cmd
 }

@@ -188,14 +188,8 @@ func (a *app) ticketCommand() *cobra.Command {
 			}
 			in := ticketing.CreateInput{Requester: req, Subject: cr.subject, Body: cr.body, Priority: cr.priority, Source: store.SourceCLI}
 			if cr.category != "" {
-				c, err := a.st.R().CategoryByRef(ctx, cr.category)
-				if err != nil {
-					return errors.New("unknown category " + strconv.Quote(cr.category))
-				}
-				if c.ParentID != nil {
-					in.SubcategoryID = &c.ID
-				} else {
-					in.CategoryID = &c.ID
+				if in.CategoryID, in.SubcategoryID, err = a.svc.ResolveCategory(ctx, cr.category); err != nil {
+					return err
 				}
 			}
 			if cr.company != "" {

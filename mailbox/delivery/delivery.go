@@ -37,6 +37,9 @@ type Outcome struct {
 	Action    string // "ticket", "comment", "bounce", "quarantine", "duplicate", "ignored"
 	TicketNum int64  // human ticket number when Action is ticket or comment
 	Reason    string // why, for quarantine and ignored
+	// QuarantineID is the entry that holds the message when Action is
+	// quarantine.
+	QuarantineID int64
 }
 
 // Deliverer commits one message. A nil error is a promise that the message

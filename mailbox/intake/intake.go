@@ -98,6 +98,7 @@ type inbound struct {
 // with its reason. It returns an error only when nothing could be stored;
 // the transport then asks the sender to retry.
 func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte) (delivery.Outcome, error) {
+	ctx = ticketing.WithVia(ctx, ticketing.ViaMail, string(env.Source))
 	if env.ReceivedAt.IsZero() {
 		env.ReceivedAt = time.Now()
 	}
@@ -184,11 +185,22 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 // contentHash identifies a message independently of the path it took: the
 // identifying headers and the body, without trace headers that each hop
 // adds, and with line endings normalized.
+//
+// Input without any of those headers (not mail at all) is identified by
+// all its bytes: hashing only the empty headers and the missing body made
+// every such input one entry, and later ones were lost.
 func contentHash(raw []byte) string {
 	h := sha256.New()
 	head, body := splitMessage(raw)
+	found := false
 	for _, name := range []string{"message-id", "from", "to", "cc", "subject", "date"} {
-		h.Write([]byte(name + ":" + headerValue(head, name) + "\n"))
+		v := headerValue(head, name)
+		found = found || v != ""
+		h.Write([]byte(name + ":" + v + "\n"))
+	}
+	if !found {
+		whole := sha256.Sum256(raw)
+		return "raw:" + hex.EncodeToString(whole[:])
 	}
 	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
 	h.Write(bytes.TrimRight(body, " \t\r\n"))
@@ -239,10 +251,49 @@ func envelopeJSON(env delivery.Envelope) string {
 }
 
 // EnvelopeFromJSON restores a quarantined message's envelope.
-func EnvelopeFromJSON(s string) delivery.Envelope {
+func EnvelopeFromJSON(s string) (delivery.Envelope, error) {
 	var env delivery.Envelope
-	_ = json.Unmarshal([]byte(s), &env)
-	return env
+	if err := json.Unmarshal([]byte(s), &env); err != nil {
+		return env, fmt.Errorf("intake: quarantined envelope %q: %w", s, err)
+	}
+	return env, nil
+}
+
+// Reprocessed is what a quarantine reprocess did.
+type Reprocessed struct {
+	ID      int64            // the entry reprocessed (released unless it failed)
+	Outcome delivery.Outcome // with QuarantineID when it is held again, under a new id
+}
+
+// Reprocess runs a held message through the intake again (after its cause
+// was fixed), as actor: released first, so that if it lands in quarantine
+// again that is a new entry with the new reason (Outcome.QuarantineID); if
+// it cannot be stored at all it is held again. Admins only; audited.
+func (in *Intake) Reprocess(ctx context.Context, actor *store.User, id int64) (Reprocessed, error) {
+	held, body, err := in.st.R().QuarantineGet(ctx, id)
+	if err != nil {
+		return Reprocessed{}, err
+	}
+	// Place it as it would have been placed: same recipients and envelope
+	// sender (a Bcc to the comment address, a reply token only in RCPT
+	// TO), but as accepted mail, never refused.
+	env, err := EnvelopeFromJSON(held.Envelope)
+	if err != nil {
+		return Reprocessed{}, err
+	}
+	env.Source, env.ReceivedAt = delivery.SourcePipe, time.Now()
+	if err := in.svc.ReleaseQuarantined(ctx, actor, id, false); err != nil {
+		return Reprocessed{}, err
+	}
+	out, err := in.Deliver(ctx, env, body)
+	if err != nil {
+		if herr := in.svc.ReleaseQuarantined(context.WithoutCancel(ctx), actor, id, true); herr != nil {
+			in.log.Error("reprocess failed and the mail could not be held again", "quarantine_id", id, "err", err, "hold_err", herr)
+			return Reprocessed{}, fmt.Errorf("reprocess %d: %w; and holding it again failed: %v", id, err, herr)
+		}
+		return Reprocessed{}, fmt.Errorf("reprocess %d (still held): %w", id, err)
+	}
+	return Reprocessed{ID: id, Outcome: out}, nil
 }
 
 // quarantine keeps the whole message with a reason, durably.
@@ -257,6 +308,8 @@ func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (de
 		if old, err := tx.QuarantineByHash(ctx, m.hash); err == nil {
 			q.ID = old.ID
 			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 		return tx.Quarantine(ctx, q)
 	})
@@ -264,5 +317,5 @@ func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (de
 		return delivery.Outcome{}, fmt.Errorf("intake: quarantine: %w", err)
 	}
 	in.log.Info("mail quarantined", "id", q.ID, "reason", reason, "from", m.from, "source", m.env.Source)
-	return delivery.Outcome{Action: store.MailQuarantine, Reason: reason}, nil
+	return delivery.Outcome{Action: store.MailQuarantine, Reason: reason, QuarantineID: q.ID}, nil
 }

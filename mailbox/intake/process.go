@@ -29,8 +29,11 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	} else if dup != nil {
 		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
 		if dup.TicketID != nil {
-			if t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false); err == nil {
+			t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false)
+			if err == nil {
 				out.TicketNum = t.Number
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return result{err: err}
 			}
 		}
 		return result{out: out}
@@ -74,13 +77,15 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 	qm := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: envelopeJSON(m.env), MessageID: m.messageID,
 		ContentHash: m.hash, FromAddr: m.from, Subject: m.msg.Subject, RawSize: rec.RawSize, RawGz: rec.RawGz}
 	if old, err := q.QuarantineByHash(ctx, m.hash); err == nil {
-		return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason + fmt.Sprintf(" (already held as %d)", old.ID)}}
+		return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason + fmt.Sprintf(" (already held as %d)", old.ID), QuarantineID: old.ID}}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return result{err: err}
 	}
 	if err := q.Quarantine(ctx, qm); err != nil {
 		return result{err: err}
 	}
 	in.log.Info("mail quarantined", "id", qm.ID, "reason", reason, "from", m.from, "source", m.env.Source)
-	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason}}
+	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason, QuarantineID: qm.ID}}
 }
 
 // duplicate finds an earlier copy of m: the same content hash, or the same
@@ -118,7 +123,7 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 // place decides and applies: bounce, loop, comment on a ticket, or a new
 // ticket.
 func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage) (delivery.Outcome, error) {
-	q := tx.Q()
+	q := tx.MailIn()
 	switch m.kind.Kind {
 	case classify.Loop:
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "our own mail came back (" + m.kind.Reason + ")"}, nil
@@ -132,7 +137,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
 	}
 	automated := m.kind.Automated()
-	sender, err := in.sender(ctx, q, m, automated)
+	sender, err := in.sender(ctx, tx, m, automated)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
@@ -164,18 +169,16 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 	}
 	if t != nil {
 		if t.Status == store.StatusClosed && !internal {
-			reopen := in.cfg.ReopenDays > 0 && t.ClosedAt != nil &&
-				m.env.ReceivedAt.Sub(*t.ClosedAt) <= time.Duration(in.cfg.ReopenDays)*24*time.Hour &&
-				tx.Can(ctx, sender, t, ticketing.ActReopen) == nil
-			switch {
-			case automated:
+			if automated {
 				rec.TicketID = &t.ID
 				return delivery.Outcome{Action: store.MailIgnored, TicketNum: t.Number, Reason: string(m.kind.Kind) + " to a closed ticket"}, nil
-			case reopen:
-				if err := tx.SetStatus(ctx, sender, t, store.StatusReopened, ticketing.StatusInput{}); err != nil {
-					return delivery.Outcome{}, err
-				}
-			default:
+			}
+			// Reopen or follow up: the one rule, in ticketing.
+			what, err := tx.ReplyTo(ctx, sender, t, ticketing.ReplyInput{At: m.env.ReceivedAt, ReopenDays: in.cfg.ReopenDays})
+			if err != nil {
+				return delivery.Outcome{}, err
+			}
+			if what == ticketing.ReplyFollowUp {
 				return in.newTicket(ctx, tx, m, rec, sender, &t.ID)
 			}
 		}
@@ -200,7 +203,8 @@ func (in *Intake) ownAddress(a string) bool {
 
 // sender finds or creates the user who sent m. It returns nil, nil for
 // automated mail from someone unknown (nobody is created for it).
-func (in *Intake) sender(ctx context.Context, q *store.Q, m *inbound, automated bool) (*store.User, error) {
+func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, automated bool) (*store.User, error) {
+	q := tx.MailIn()
 	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
 	if err == nil {
 		if u.Disabled {
@@ -231,9 +235,9 @@ func (in *Intake) sender(ctx context.Context, q *store.Q, m *inbound, automated 
 	}
 	cid := company.ID
 	// Known domain: a client of that company, unconfirmed, no password.
-	return ticketing.CreateUserTx(ctx, q, nil, ticketing.UserInput{
+	return tx.CreateUser(ctx, ticketing.SystemActor(), ticketing.UserInput{
 		Email: m.from, Name: m.msg.From.Name, Role: in.cfg.DefaultRole, CompanyID: &cid, Unconfirmed: true,
-	}, time.Now)
+	})
 }
 
 // findTicket threads m: signed reply token, then In-Reply-To/References,
@@ -253,7 +257,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 		}
 	}
 	if refs := in.references(m); len(refs) > 0 {
-		ref, err := tx.Q().FindMessageRef(ctx, refs)
+		ref, err := tx.MailIn().FindMessageRef(ctx, refs)
 		if err == nil {
 			t, err := tx.TicketByID(ctx, ref.TicketID)
 			if err == nil && allowed(t) {
@@ -305,7 +309,7 @@ func (in *Intake) toCommentAddress(m *inbound) bool {
 // internalNote decides whether staff mail is an internal note: sent to the
 // comment address, or a reply to one of our internal-note mails (a tech
 // pressing Reply on a note must not publish it to the requester).
-func (in *Intake) internalNote(ctx context.Context, q *store.Q, m *inbound, sender *store.User) (bool, error) {
+func (in *Intake) internalNote(ctx context.Context, q ticketing.MailIn, m *inbound, sender *store.User) (bool, error) {
 	if !sender.IsStaff() {
 		return false, nil
 	}
@@ -350,12 +354,14 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 		if err := in.attach(ctx, tx, m, t, &c.ID, sender, &c.BodyHTML, &c.BodyText); err != nil {
 			return delivery.Outcome{}, err
 		}
-		if err := tx.Q().UpdateCommentBodies(ctx, c); err != nil {
+		if err := tx.MailIn().UpdateCommentBodies(ctx, c); err != nil {
 			return delivery.Outcome{}, err
 		}
 	}
-	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
+	if err := in.addParticipants(ctx, tx, m, t); err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID, rec.CommentID = &t.ID, &c.ID
@@ -374,7 +380,7 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	if sender.CompanyID == nil {
 		// Staff need not belong to a company; what they open by mail goes
 		// to the default one.
-		c, err := tx.Q().CompanyByName(ctx, in.cfg.DefaultCompany)
+		c, err := tx.MailIn().CompanyByName(ctx, in.cfg.DefaultCompany)
 		if err != nil {
 			return delivery.Outcome{}, err
 		}
@@ -389,12 +395,14 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 		if err := in.attach(ctx, tx, m, t, nil, sender, &t.DescriptionHTML, &t.Description); err != nil {
 			return delivery.Outcome{}, err
 		}
-		if err := tx.Q().UpdateTicket(ctx, t); err != nil {
+		if err := tx.MailIn().UpdateTicket(ctx, t); err != nil {
 			return delivery.Outcome{}, err
 		}
 	}
-	in.addParticipants(ctx, tx, m, t)
-	if err := tx.Q().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
+	if err := in.addParticipants(ctx, tx, m, t); err != nil {
+		return delivery.Outcome{}, err
+	}
+	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID = &t.ID
@@ -421,7 +429,7 @@ func (in *Intake) attach(ctx context.Context, tx *ticketing.Tx, m *inbound, t *s
 		if sender != nil && sender.ID > 0 {
 			st.UploadedBy = &sender.ID
 		}
-		if err := tx.Q().AddAttachment(ctx, st, a.Data); err != nil {
+		if err := tx.MailIn().AddAttachment(ctx, st, a.Data); err != nil {
 			return err
 		}
 		if a.ContentID != "" {
@@ -438,28 +446,40 @@ func (in *Intake) attach(ctx context.Context, tx *ticketing.Tx, m *inbound, t *s
 }
 
 // addParticipants brings Cc'd and To'd colleagues of the ticket's company
-// (and staff) into the ticket. Strangers are not added.
-func (in *Intake) addParticipants(ctx context.Context, tx *ticketing.Tx, m *inbound, t *store.Ticket) {
+// (and staff) into the ticket. Strangers are not added. A database error
+// fails the message (the transaction is spoiled by it anyway).
+func (in *Intake) addParticipants(ctx context.Context, tx *ticketing.Tx, m *inbound, t *store.Ticket) error {
 	if m.kind.Automated() {
-		return
+		return nil
 	}
 	for _, a := range append(append([]parse.Address{}, m.msg.To...), m.msg.Cc...) {
 		email := store.NormalizeEmail(a.Email)
 		if email == "" || email == m.from || in.ownAddress(email) {
 			continue
 		}
-		u, err := tx.Q().UserByEmail(ctx, store.AllCompanies(), email)
-		if err != nil || u.Disabled {
+		u, err := tx.MailIn().UserByEmail(ctx, store.AllCompanies(), email)
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
-		_ = tx.AddParticipant(ctx, ticketing.SystemActor(), t, u)
+		if err != nil {
+			return fmt.Errorf("participant %s: %w", email, err)
+		}
+		if u.Disabled {
+			continue
+		}
+		if err := tx.AddParticipant(ctx, ticketing.SystemActor(), t, u); errors.Is(err, ticketing.ErrNotAllowed) {
+			continue // someone of another company: not brought in
+		} else if err != nil {
+			return fmt.Errorf("participant %s: %w", email, err)
+		}
 	}
+	return nil
 }
 
 // bounce records a delivery failure: it marks the failed addresses as
 // bouncing and notes it on the ticket whose mail bounced.
 func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage) (delivery.Outcome, error) {
-	q := tx.Q()
+	q := tx.MailIn()
 	rep, ok := classify.ParseBounce(m.raw)
 	if !ok {
 		return delivery.Outcome{Action: store.MailBounce, Reason: "bounce without a readable report (" + m.kind.Reason + ")"}, nil

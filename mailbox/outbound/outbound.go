@@ -89,7 +89,7 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	if err != nil || len(notices) == 0 {
 		return err
 	}
-	q := tx.Q()
+	q := tx.MailOut()
 	t := ev.Ticket
 	company, err := q.Company(ctx, t.CompanyID)
 	if err != nil {
@@ -107,7 +107,7 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	return nil
 }
 
-func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) error {
+func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) error {
 	t := ev.Ticket
 	auto := "auto-generated"
 	limit := o.cfg.PerHour
