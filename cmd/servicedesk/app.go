@@ -136,6 +136,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mailCommand(),
 		a.templateCommand(),
 	)
+	a.extendRoot(root)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
 	}
