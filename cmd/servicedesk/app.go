@@ -63,7 +63,8 @@ type app struct {
 	outbound *outbound.Outbound
 	key      []byte // the secret key, once openStore has run
 	log      *slog.Logger
-	d        *deps // built by app.deps
+	d        *deps    // built by app.deps
+	cli      cliFlags // -v and the admin commands' log level (errors.go)
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -80,7 +81,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := cleanMessage(err)
 	fmt.Fprintln(stderr, "servicedesk: "+msg)
 	var ue usageError
 	var ce exitCodeError
@@ -187,7 +188,7 @@ func (a *app) config() (*configs.Config, error) {
 		return nil, err
 	}
 	a.cfg = cfg
-	a.log = newLogger(cfg.Log, a.stderr)
+	a.log = newLogger(a.cli.logConfig(cfg.Log), a.stderr)
 	return cfg, nil
 }
 

@@ -76,4 +76,5 @@ func (a *app) extendRoot(root *cobra.Command) {
 	root.Version = readVersion().String()
 	root.SetVersionTemplate("servicedesk {{.Version}}\n")
 	root.AddCommand(a.versionCommand())
+	a.cli.register(root)
 }
