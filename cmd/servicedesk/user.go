@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
@@ -362,7 +365,10 @@ type userSetPasswordOpts struct{ email string }
 func (a *app) userSetPasswordCommand() *cobra.Command {
 	var o userSetPasswordOpts
 	setPassword := &cobra.Command{
-		Use: "set-password --email EMAIL", Short: "Set a password read from standard input", Args: cobra.NoArgs,
+		Use: "set-password --email EMAIL", Short: "Set a password: asked twice without echo on a terminal, else one line of standard input",
+		Args: cobra.NoArgs,
+		Example: `  servicedesk user set-password --email ana@helpdesk.example                 # asks twice
+  printf '%s\n' "$PW" | servicedesk user set-password --email ana@helpdesk.example`,
 		RunE: a.action(func(ctx context.Context, d *deps) error { return userSetPassword(ctx, d, o) }),
 	}
 	setPassword.Flags().StringVar(&o.email, "email", "", "the user's email")
@@ -371,7 +377,7 @@ func (a *app) userSetPasswordCommand() *cobra.Command {
 }
 
 func userSetPassword(ctx context.Context, d *deps, o userSetPasswordOpts) error {
-	pw, err := readLine(d.stdin)
+	pw, err := readPassword(d)
 	if err != nil {
 		return err
 	}
@@ -392,4 +398,35 @@ func userByEmailOf(ctx context.Context, st *store.Store, email string) (*store.U
 		return nil, errors.New("unknown user " + strconv.Quote(email))
 	}
 	return u, err
+}
+
+// readPassword reads the new password: on a terminal it asks twice with
+// echo off and refuses a mismatch; from a pipe it reads one line, as
+// scripts expect.
+func readPassword(d *deps) (string, error) {
+	f, ok := d.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return readLine(d.stdin)
+	}
+	ask := func(prompt string) (string, error) {
+		fprintf(d.stderr, "%s", prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fprintf(d.stderr, "\n")
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	pw, err := ask("New password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := ask("Repeat the password: ")
+	if err != nil {
+		return "", err
+	}
+	if pw != again {
+		return "", errors.New("the passwords do not match; nothing changed")
+	}
+	return pw, nil
 }
