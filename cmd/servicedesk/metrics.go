@@ -288,4 +288,3 @@ func bearerMatches(header string, token []byte) bool {
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), token) == 1
 }
-
