@@ -71,10 +71,12 @@ func (a *app) versionCommand() *cobra.Command {
 }
 
 // extendRoot adds what every command shares beyond app.go's flags: the
-// version, -v, completions.
+// version, -v, completions and examples.
 func (a *app) extendRoot(root *cobra.Command) {
 	root.Version = readVersion().String()
 	root.SetVersionTemplate("servicedesk {{.Version}}\n")
 	root.AddCommand(a.versionCommand())
 	a.cli.register(root)
+	a.registerCompletions(root)
+	addExamples(root)
 }
