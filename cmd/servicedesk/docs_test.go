@@ -85,6 +85,8 @@ func TestDocumentedCommandsExist(t *testing.T) {
 		t.Fatalf("found only %d documented commands: %v", len(found), found)
 	}
 	root := (&app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}).rootCommand()
+	root.InitDefaultHelpCmd() // cobra adds these two when it executes
+	root.InitDefaultCompletionCmd()
 	paths := map[string]string{}
 	for words, where := range found {
 		args := strings.Fields(words)
