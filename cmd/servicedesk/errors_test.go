@@ -25,7 +25,7 @@ func TestBadEnumeratedValuesExit2(t *testing.T) {
 		{`unknown role "god"`, []string{"user", "list", "--role", "god"}},
 		{`unknown language "klingon"`, []string{"user", "add", "--email", "b@acme.example", "--company", "Acme", "--language", "klingon"}},
 		{`unknown language "klingon"`, []string{"user", "update", "ana@acme.example", "--language", "klingon"}},
-		{`unknown notice "gossip"`, []string{"user", "update", "ana@acme.example", "--notify-off", "gossip"}},
+		{`unknown notice kind "gossip"`, []string{"user", "update", "ana@acme.example", "--notify-off", "gossip"}},
 		{`unknown priority "asap"`, []string{"ticket", "create", "--requester", "ana@acme.example", "--subject", "y", "--priority", "asap"}},
 		{`unknown priority "asap"`, []string{"ticket", "update", n, "--priority", "asap"}},
 		{`unknown status "done"`, []string{"ticket", "list", "--status", "open,done"}},

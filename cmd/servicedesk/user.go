@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -275,7 +276,7 @@ func userUpdate(ctx context.Context, d *deps, o userUpdateOpts) error {
 	}
 	for _, k := range append(append([]string(nil), o.notifyOn...), o.notifyOff...) {
 		if !slices.Contains(ticketing.NoticeKinds, k) {
-			return usagef("unknown notice %q (want one of %v)", k, ticketing.NoticeKinds)
+			return usagef("unknown notice kind %q for --notify-on/--notify-off (want one of %s)", k, strings.Join(ticketing.NoticeKinds, ", "))
 		}
 	}
 	var cid *int64
