@@ -70,7 +70,7 @@ func newMetrics(outbox outboxCounter, log *slog.Logger) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(), log: log, outbox: outbox,
 		mailReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "servicedesk_mail_received_total", Help: "Inbound messages handed to the intake, by channel (smtp, imap, pipe).",
+			Name: "servicedesk_mail_received_total", Help: "Inbound messages handed to the daemon's intake, by channel (smtp, imap; mail ingest runs in its own process).",
 		}, []string{"channel"}),
 		mailCommitted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "servicedesk_mail_committed_total", Help: "Inbound messages committed, by channel and outcome (ticket, comment, bounce, quarantine, duplicate, ignored).",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -130,5 +131,79 @@ func TestSetPasswordOnTerminal(t *testing.T) {
 	}
 	if strings.Contains(echoed+echoed2+r.stdout+r.stderr, "s3cret") {
 		t.Fatalf("the password was echoed: terminal %q, stderr %q", echoed+echoed2, r.stderr)
+	}
+}
+
+// answerOnTTY runs args with a terminal as stdin and types answer once
+// the command has asked (the prompt ends in "[y/N] " on stderr).
+func answerOnTTY(t *testing.T, c *cli, answer string, args ...string) result {
+	t.Helper()
+	master, tty := openPTY(t)
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Env = c.dir, c.env
+	var out bytes.Buffer
+	var errb lockedBuffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	go func() { _, _ = io.Copy(io.Discard, master) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for !strings.Contains(errb.String(), "[y/N] ") {
+		if ctx.Err() != nil {
+			_ = cmd.Process.Kill()
+			t.Fatalf("%v asked nothing on a terminal; stderr %q", args, errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := master.WriteString(answer + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// TestDestructiveAsksOnTerminal: on a terminal, company remove and user
+// disable ask first; "no" changes nothing, "yes" goes ahead, --yes skips
+// the question.
+func TestDestructiveAsksOnTerminal(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.env = append(c.env, "ADMIN_PASSWORD=first-admin-password")
+	c.ok(nil, "company", "add", "--name", "Gone")
+	c.ok(nil, "user", "add", "--email", "t@helpdesk.example", "--role", "tech")
+
+	if r := answerOnTTY(t, c, "n", "company", "remove", "Gone"); r.code != 1 || !strings.Contains(r.stderr, "nothing changed") {
+		t.Fatalf("answered no: %+v", r)
+	}
+	c.ok(nil, "company", "show", "Gone")
+	if r := answerOnTTY(t, c, "y", "company", "remove", "Gone"); r.code != 0 {
+		t.Fatalf("answered yes: %+v", r)
+	}
+	c.fails(1, `unknown company "Gone"`, "company", "show", "Gone")
+
+	if r := answerOnTTY(t, c, "", "user", "disable", "t@helpdesk.example"); r.code != 1 {
+		t.Fatalf("user disable, answered nothing: %+v", r)
+	}
+	var u struct{ Disabled bool }
+	c.ok(&u, "user", "show", "t@helpdesk.example")
+	if u.Disabled {
+		t.Fatal("disabled without a yes")
+	}
+	// --yes on a terminal: no question (stdin is never read).
+	master, tty := openPTY(t)
+	defer master.Close()
+	cmd := exec.Command(binary, "user", "disable", "t@helpdesk.example", "--yes", "-o", "json")
+	cmd.Dir, cmd.Env, cmd.Stdin = c.dir, c.env, tty
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"disabled": true`) {
+		t.Fatalf("--yes on a terminal: %v %s", err, out)
 	}
 }
