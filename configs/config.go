@@ -32,6 +32,7 @@ type Config struct {
 	UI          UIConfig          `mapstructure:"ui" json:"ui" yaml:"ui"`
 	Log         LogConfig         `mapstructure:"log" json:"log" yaml:"log"`
 	Jobs        JobsConfig        `mapstructure:"jobs" json:"jobs" yaml:"jobs"`
+	Metrics     MetricsConfig     `mapstructure:"metrics" json:"metrics" yaml:"metrics"`
 
 	// File is the configuration file Load read, "" when none was found.
 	// It is not a setting, so it is never printed or decoded.
@@ -300,8 +301,9 @@ func Defaults() *Config {
 			PrimaryDark:  "#083f78",
 			PrimaryLight: "#e6f0fa",
 		},
-		UI:  UIConfig{Language: "pt-BR"},
-		Log: LogConfig{Level: "info", Format: "text"},
+		UI:      UIConfig{Language: "pt-BR"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Metrics: defaultMetrics(),
 	}
 	return c
 }
@@ -362,6 +364,8 @@ func (c *Config) Redacted() *Config {
 	hide(&r.Security.SecretKey)
 	hide(&r.Admin.Password)
 	hide(&r.Mail.Password)
+	hide(&r.Metrics.Token)
+	r.Metrics.AllowedNetworks = slices.Clone(c.Metrics.AllowedNetworks)
 	r.Database.URL = redactDatabaseURL(c.Database.URL)
 	r.Mail.Addresses = slices.Clone(c.Mail.Addresses)
 	r.Mail.NotifyTo = slices.Clone(c.Mail.NotifyTo)

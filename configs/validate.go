@@ -59,6 +59,7 @@ func (c *Config) Validate() error {
 		c.checkMail,
 		c.checkIMAP,
 		c.checkLook,
+		c.checkMetrics,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

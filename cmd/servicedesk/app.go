@@ -66,7 +66,8 @@ type app struct {
 	outbound *outbound.Outbound
 	key      []byte // the secret key, once openStore has run
 	log      *slog.Logger
-	d        *deps // built by app.deps
+	d        *deps    // built by app.deps
+	cli      cliFlags // -v and the admin commands' log level (errors.go)
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -83,7 +84,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := cleanMessage(err)
 	fmt.Fprintln(stderr, "servicedesk: "+msg)
 	var ue usageError
 	var ce exitCodeError
@@ -152,6 +153,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.slaCommand(),
 		a.auditCommand(),
 	)
+	a.extendRoot(root)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
 	}
@@ -202,7 +204,7 @@ func (a *app) config() (*configs.Config, error) {
 		return nil, err
 	}
 	a.cfg = cfg
-	a.log = newLogger(cfg.Log, a.stderr)
+	a.log = newLogger(a.cli.logConfig(cfg.Log), a.stderr)
 	return cfg, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -16,44 +17,68 @@ type categoryJSON struct {
 	Path     string `json:"path"`
 }
 
+var categoryHeader = []string{"ID", "CATEGORY"}
+
+func categoryRow(v categoryJSON) []string { return []string{strconv.FormatInt(v.ID, 10), v.Path} }
+
 func (a *app) categoryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "category", Short: "Manage ticket categories and subcategories"}
-	var name, parent string
-	add := &cobra.Command{
-		Use: "add", Short: "Add a category (--parent for a subcategory)", Args: cobra.NoArgs,
-		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
-			c, err := a.svc.CreateCategory(ctx, admin, name, parent)
-			if err != nil {
-				return err
-			}
-			return a.printCategories(cmd, true, c)
-		}),
-	}
-	add.Flags().StringVar(&name, "name", "", "category name")
-	add.Flags().StringVar(&parent, "parent", "", "parent category name or id")
-	_ = add.MarkFlagRequired("name")
-	list := &cobra.Command{
-		Use: "list", Short: "List categories", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			cs, err := st.R().Categories(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.printCategories(cmd, false, cs...)
-		},
-	}
-	cmd.AddCommand(add, list)
+	cmd.AddCommand(a.categoryAddCommand(), a.categoryListCommand())
 	return cmd
 }
 
-func (a *app) printCategories(cmd *cobra.Command, one bool, cs ...*store.Category) error {
-	all, err := a.st.R().Categories(cmd.Context())
+type categoryAddOpts struct{ name, parent string }
+
+func (a *app) categoryAddCommand() *cobra.Command {
+	var o categoryAddOpts
+	add := &cobra.Command{
+		Use: "add", Short: "Add a category (--parent for a subcategory)", Args: cobra.NoArgs,
+		RunE: a.action(func(ctx context.Context, d *deps) error { return categoryAdd(ctx, d, o) }),
+	}
+	add.Flags().StringVar(&o.name, "name", "", "category name")
+	add.Flags().StringVar(&o.parent, "parent", "", "parent category name or id")
+	_ = add.MarkFlagRequired("name")
+	return add
+}
+
+func categoryAdd(ctx context.Context, d *deps, o categoryAddOpts) error {
+	c, err := d.svc.CreateCategory(ctx, d.actor, o.name, o.parent)
 	if err != nil {
 		return err
+	}
+	views, err := categoryViews(ctx, d.st, c)
+	if err != nil {
+		return err
+	}
+	return printOne(d, views[0], func(w io.Writer, v categoryJSON) {
+		_ = writeTable(w, categoryHeader, [][]string{categoryRow(v)})
+	})
+}
+
+func (a *app) categoryListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use: "list", Short: "List categories", Args: cobra.NoArgs,
+		RunE: a.action(categoryList),
+	}
+}
+
+func categoryList(ctx context.Context, d *deps) error {
+	cs, err := d.st.R().Categories(ctx)
+	if err != nil {
+		return err
+	}
+	views, err := categoryViews(ctx, d.st, cs...)
+	if err != nil {
+		return err
+	}
+	return printMany(d, views, categoryHeader, categoryRow)
+}
+
+// categoryViews gives each category its Parent/Child path.
+func categoryViews(ctx context.Context, st *store.Store, cs ...*store.Category) ([]categoryJSON, error) {
+	all, err := st.R().Categories(ctx)
+	if err != nil {
+		return nil, err
 	}
 	names := map[int64]string{}
 	for _, c := range all {
@@ -67,15 +92,5 @@ func (a *app) printCategories(cmd *cobra.Command, one bool, cs ...*store.Categor
 		}
 		views = append(views, v)
 	}
-	if a.jsonOut() {
-		if one {
-			return a.printJSON(views[0])
-		}
-		return a.printJSON(views)
-	}
-	rows := make([][]string, 0, len(views))
-	for _, v := range views {
-		rows = append(rows, []string{strconv.FormatInt(v.ID, 10), v.Path})
-	}
-	return a.printTable([]string{"ID", "CATEGORY"}, rows)
+	return views, nil
 }

@@ -269,7 +269,7 @@ func TestCLIBadInputChangesNothing(t *testing.T) {
 			return r1.stdout + r2.stdout + r3.stdout
 		}
 		before := snapshot()
-		c.fails(1, `unknown role "boss"`, "user", "add", "--email", "b@acme.example", "--role", "boss", "--company", "Acme")
+		c.fails(2, `unknown role "boss"`, "user", "add", "--email", "b@acme.example", "--role", "boss", "--company", "Acme")
 		c.fails(1, `unknown company "Nope"`, "user", "add", "--email", "b@acme.example", "--company", "Nope")
 		c.fails(1, "already exists", "user", "add", "--email", "ANA@acme.example", "--company", "Acme")
 		c.fails(1, "invalid email address", "user", "add", "--email", "not-an-address", "--company", "Acme")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 
@@ -34,113 +36,184 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (a *app) printCompanies(cs ...*store.Company) error {
-	if a.jsonOut() {
-		if len(cs) == 1 {
-			return a.printJSON(companyView(cs[0]))
-		}
-		out := make([]companyJSON, 0, len(cs))
-		for _, c := range cs {
-			out = append(out, companyView(c))
-		}
-		return a.printJSON(out)
-	}
-	rows := make([][]string, 0, len(cs))
-	for _, c := range cs {
-		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Name, strings.Join(c.Domains, ","),
-			strconv.FormatBool(c.AcceptAnyDomain), strings.Join(c.AllowedIPs, ","), c.BrandPrimary})
-	}
-	return a.printTable([]string{"ID", "NAME", "DOMAINS", "ANY_DOMAIN", "ALLOWED_IPS", "BRAND"}, rows)
+var companyHeader = []string{"ID", "NAME", "DOMAINS", "ANY_DOMAIN", "ALLOWED_IPS", "BRAND"}
+
+func companyRow(c companyJSON) []string {
+	return []string{strconv.FormatInt(c.ID, 10), c.Name, strings.Join(c.Domains, ","),
+		strconv.FormatBool(c.AcceptAnyDomain), strings.Join(c.AllowedIPs, ","), c.BrandPrimary}
+}
+
+// printCompany prints one company: an object with -o json, else a
+// one-row table.
+func printCompany(d *deps, c *store.Company) error {
+	return printOne(d, companyView(c), func(w io.Writer, v companyJSON) {
+		_ = writeTable(w, companyHeader, [][]string{companyRow(v)})
+	})
 }
 
 func (a *app) companyCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "company", Short: "Manage companies (tenants)"}
+	cmd.AddCommand(a.companyAddCommand(), a.companyListCommand(), a.companyShowCommand(),
+		a.companyUpdateCommand(), a.companyRemoveCommand())
+	return cmd
+}
+
+func (a *app) companyAddCommand() *cobra.Command {
 	var in ticketing.CompanyInput
 	add := &cobra.Command{
 		Use: "add", Short: "Add a company", Args: cobra.NoArgs,
-		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
-			c, err := a.svc.CreateCompany(ctx, admin, in)
-			if err != nil {
-				return err
-			}
-			return a.printCompanies(c)
-		}),
+		Example: `  servicedesk company add --name "Acme Ltda" --domain acme.com.br --brand-primary '#0b5cad'
+  servicedesk company add --name "Particulares" --isolated --accept-any-domain`,
+		RunE: a.action(func(ctx context.Context, d *deps) error { return companyAdd(ctx, d, in) }),
 	}
 	companyFlags(add, &in)
 	_ = add.MarkFlagRequired("name")
+	return add
+}
 
-	list := &cobra.Command{
+func companyAdd(ctx context.Context, d *deps, in ticketing.CompanyInput) error {
+	c, err := d.svc.CreateCompany(ctx, d.actor, in)
+	if err != nil {
+		return err
+	}
+	return printCompany(d, c)
+}
+
+func (a *app) companyListCommand() *cobra.Command {
+	return &cobra.Command{
 		Use: "list", Short: "List companies", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			cs, err := st.R().Companies(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.printCompanies(cs...)
-		},
+		RunE: a.action(companyList),
 	}
-	show := &cobra.Command{
+}
+
+func companyList(ctx context.Context, d *deps) error {
+	cs, err := d.st.R().Companies(ctx)
+	if err != nil {
+		return err
+	}
+	views := make([]companyJSON, 0, len(cs))
+	for _, c := range cs {
+		views = append(views, companyView(c))
+	}
+	return printMany(d, views, companyHeader, companyRow)
+}
+
+type companyRefOpts struct{ ref string }
+
+func (a *app) companyShowCommand() *cobra.Command {
+	var o companyRefOpts
+	return &cobra.Command{
 		Use: "show ID|NAME", Short: "Show one company", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			c, err := st.R().CompanyByRef(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.printCompanies(c)
-		},
+		PreRun: func(_ *cobra.Command, args []string) { o.ref = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return companyShow(ctx, d, o) }),
 	}
-	var upd ticketing.CompanyInput
+}
+
+func companyShow(ctx context.Context, d *deps, o companyRefOpts) error {
+	c, err := companyByRef(ctx, d, o.ref)
+	if err != nil {
+		return err
+	}
+	return printCompany(d, c)
+}
+
+// companyByRef finds a company by id or name, saying which one is unknown.
+func companyByRef(ctx context.Context, d *deps, ref string) (*store.Company, error) {
+	c, err := d.st.R().CompanyByRef(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("unknown company " + strconv.Quote(ref))
+	}
+	return c, err
+}
+
+type companyUpdateOpts struct {
+	ref     string
+	in      ticketing.CompanyInput
+	changed func(flag string) bool
+}
+
+func (a *app) companyUpdateCommand() *cobra.Command {
+	var o companyUpdateOpts
 	update := &cobra.Command{
 		Use: "update ID|NAME", Short: "Change a company (only the flags given)", Args: cobra.ExactArgs(1),
-		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
-			fl := cmd.Flags()
-			c, err := a.svc.UpdateCompany(ctx, admin, args[0], func(in *ticketing.CompanyInput) {
-				if fl.Changed("name") {
-					in.Name = upd.Name
-				}
-				if fl.Changed("domain") {
-					in.Domains = upd.Domains
-				}
-				if fl.Changed("accept-any-domain") {
-					in.AcceptAnyDomain = upd.AcceptAnyDomain
-				}
-				if fl.Changed("isolated") {
-					in.Isolated = upd.Isolated
-				}
-				if fl.Changed("allowed-ip") {
-					in.AllowedIPs = upd.AllowedIPs
-				}
-				if fl.Changed("brand-primary") {
-					in.BrandPrimary = upd.BrandPrimary
-				}
-			})
-			if err != nil {
-				return err
-			}
-			return a.printCompanies(c)
-		}),
+		PreRun: func(cmd *cobra.Command, args []string) {
+			o.ref, o.changed = args[0], cmd.Flags().Changed
+		},
+		RunE: a.action(func(ctx context.Context, d *deps) error { return companyUpdate(ctx, d, o) }),
 	}
-	companyFlags(update, &upd)
+	companyFlags(update, &o.in)
+	return update
+}
+
+func companyUpdate(ctx context.Context, d *deps, o companyUpdateOpts) error {
+	c, err := d.svc.UpdateCompany(ctx, d.actor, o.ref, func(in *ticketing.CompanyInput) {
+		if o.changed("name") {
+			in.Name = o.in.Name
+		}
+		if o.changed("domain") {
+			in.Domains = o.in.Domains
+		}
+		if o.changed("accept-any-domain") {
+			in.AcceptAnyDomain = o.in.AcceptAnyDomain
+		}
+		if o.changed("isolated") {
+			in.Isolated = o.in.Isolated
+		}
+		if o.changed("allowed-ip") {
+			in.AllowedIPs = o.in.AllowedIPs
+		}
+		if o.changed("brand-primary") {
+			in.BrandPrimary = o.in.BrandPrimary
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return printCompany(d, c)
+}
+
+type companyRemoveOpts struct {
+	ref string
+	destructive
+}
+
+func (a *app) companyRemoveCommand() *cobra.Command {
+	var o companyRemoveOpts
 	remove := &cobra.Command{
 		Use: "remove ID|NAME", Short: "Remove a company without users or tickets", Args: cobra.ExactArgs(1),
-		RunE: a.adminRun(func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error {
-			c, err := a.svc.RemoveCompany(ctx, admin, args[0])
-			if err != nil {
-				return err
-			}
-			return a.printCompanies(c)
-		}),
+		PreRun: func(_ *cobra.Command, args []string) { o.ref = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return companyRemove(ctx, d, o) }),
 	}
-	cmd.AddCommand(add, list, show, update, remove)
-	return cmd
+	o.destructive.flags(remove)
+	return remove
+}
+
+// dryRunJSON is what --dry-run prints: the object the command would change.
+type dryRunJSON[T any] struct {
+	DryRun bool   `json:"dry_run"`
+	Action string `json:"action"`
+	Target T      `json:"target"`
+}
+
+func companyRemove(ctx context.Context, d *deps, o companyRemoveOpts) error {
+	if o.dryRun {
+		c, err := companyByRef(ctx, d, o.ref)
+		if err != nil {
+			return err
+		}
+		return printOne(d, dryRunJSON[companyJSON]{DryRun: true, Action: "remove", Target: companyView(c)},
+			func(w io.Writer, v dryRunJSON[companyJSON]) {
+				fprintf(w, "would remove company %d %q (dry run: nothing changed)\n", v.Target.ID, v.Target.Name)
+			})
+	}
+	if err := o.confirm(d, "Remove company "+strconv.Quote(o.ref)); err != nil {
+		return err
+	}
+	c, err := d.svc.RemoveCompany(ctx, d.actor, o.ref)
+	if err != nil {
+		return err
+	}
+	return printCompany(d, c)
 }
 
 func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput) {

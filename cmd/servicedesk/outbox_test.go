@@ -93,7 +93,7 @@ func TestNotificationPreferences(t *testing.T) {
 	if strings.Join(u.NotifyOff, ",") != "status_changed" {
 		t.Fatalf("notify_off = %v", u.NotifyOff)
 	}
-	c.fails(1, "unknown notice kind", "user", "update", "tech@helpdesk.example", "--notify-off", "everything")
+	c.fails(2, "unknown notice kind", "user", "update", "tech@helpdesk.example", "--notify-off", "everything")
 }
 
 func TestBouncingList(t *testing.T) {

@@ -90,12 +90,14 @@ func (d *daemon) run(ctx context.Context) error {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
+	m := newMetrics(storeOutbox{d.st}, log)
+	mux.Handle("GET /metrics", m.handler(cfg.Metrics))
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: m.instrument(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 4)
 
 	// Mail in: the SMTP receiver and the IMAP pollers share one intake.
@@ -111,7 +113,7 @@ func (d *daemon) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		smtpSrv = smtpd.New(scfg, in, log)
+		smtpSrv = smtpd.New(scfg, m.deliverer(in), log)
 		sln, err := net.Listen("tcp", cfg.SMTP.Addr)
 		if err != nil {
 			return fmt.Errorf("smtp: listen %s: %w", cfg.SMTP.Addr, err)
@@ -124,7 +126,7 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
 	}
 	// Mail out: the sender delivers what ticket changes queued.
-	snd := sender.New(d.app.senderConfig(), newOutboxQueue(d.st), log)
+	snd := sender.New(d.app.senderConfig(), m.queue(newOutboxQueue(d.st)), log)
 	d.app.outbound.OnQueued(snd.Wake)
 	sendDone := make(chan struct{})
 	go func() {
@@ -148,12 +150,13 @@ func (d *daemon) run(ctx context.Context) error {
 			ps = append(ps, poller.New(poller.Mailbox{
 				Name: mb.Name, Host: mb.Host, Port: mb.Port, Security: mb.Security, Username: mb.Username,
 				Password: mb.Password, Folder: mb.Folder, After: mb.After, PollInterval: mb.PollInterval, Address: mb.Address,
-			}, in, imapState{d.st}, d.st, log.With("component", "imap", "mailbox", mb.Name)))
+			}, m.deliverer(in), imapState{d.st}, d.st, log.With("component", "imap", "mailbox", mb.Name)))
 		}
 		group := poller.NewGroup(ps...)
 		// A failing mailbox shows in the details but does not take the
 		// process out of rotation: the portal and SMTP still work.
 		d.addCheck("imap", func() (bool, any) { return true, group.Statuses() })
+		m.watchIMAP(group.Statuses)
 		go func() {
 			defer close(pollDone)
 			if err := group.Run(mailCtx); err != nil {

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +29,7 @@ type ticketJSON struct {
 	Requester       string        `json:"requester"`
 	Assignee        *string       `json:"assignee"`
 	Category        *string       `json:"category"`
+	Subcategory     *string       `json:"subcategory"`
 	Description     string        `json:"description,omitempty"`
 	CreatedAt       string        `json:"created_at"`
 	UpdatedAt       string        `json:"updated_at"`
@@ -36,6 +42,32 @@ type ticketJSON struct {
 	ReopenCount     int           `json:"reopen_count"`
 	Participants    []string      `json:"participants,omitempty"`
 	Comments        []commentJSON `json:"comments,omitempty"`
+}
+
+type attachmentJSON struct {
+	ID          int64  `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Inline      bool   `json:"inline"`
+	CommentID   *int64 `json:"comment_id"`
+	SHA256      string `json:"sha256"`
+	CreatedAt   string `json:"created_at"`
+}
+
+func attachmentView(a *store.Attachment) attachmentJSON {
+	return attachmentJSON{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Inline: a.Inline,
+		CommentID: a.CommentID, SHA256: a.SHA256, CreatedAt: a.CreatedAt.UTC().Format(timeFormat)}
+}
+
+var attachmentHeader = []string{"ID", "FILENAME", "TYPE", "SIZE", "COMMENT"}
+
+func attachmentRow(a attachmentJSON) []string {
+	comment := "-"
+	if a.CommentID != nil {
+		comment = strconv.FormatInt(*a.CommentID, 10)
+	}
+	return []string{strconv.FormatInt(a.ID, 10), a.Filename, a.ContentType, strconv.FormatInt(a.Size, 10), comment}
 }
 
 type commentJSON struct {
@@ -75,34 +107,38 @@ func ticketView(t *store.Ticket) ticketJSON {
 	return v
 }
 
-func (a *app) printTickets(ts []*store.Ticket) error {
-	if a.jsonOut() {
-		out := make([]ticketJSON, 0, len(ts))
-		for _, t := range ts {
-			out = append(out, ticketView(t))
-		}
-		return a.printJSON(out)
+var ticketHeader = []string{"NUMBER", "STATUS", "PRIORITY", "COMPANY", "REQUESTER", "ASSIGNEE", "SUBJECT"}
+
+func ticketRow(v ticketJSON) []string {
+	assignee := "-"
+	if v.Assignee != nil {
+		assignee = *v.Assignee
 	}
-	rows := make([][]string, 0, len(ts))
-	for _, t := range ts {
-		v := ticketView(t)
-		assignee := "-"
-		if v.Assignee != nil {
-			assignee = *v.Assignee
-		}
-		rows = append(rows, []string{"#" + strconv.FormatInt(t.Number, 10), v.Status, v.Priority, v.Company, v.Requester, assignee, v.Subject})
-	}
-	return a.printTable([]string{"NUMBER", "STATUS", "PRIORITY", "COMPANY", "REQUESTER", "ASSIGNEE", "SUBJECT"}, rows)
+	return []string{"#" + strconv.FormatInt(v.Number, 10), v.Status, v.Priority, v.Company, v.Requester, assignee, v.Subject}
 }
 
-func (a *app) printTicket(v *ticketing.View) error {
-	out := ticketView(v.Ticket)
+// ticketShowJSON is `ticket show`: the ticket with its comments,
+// participants and attachments, each always an array.
+type ticketShowJSON struct {
+	ticketJSON
+	Comments     []commentJSON    `json:"comments"`
+	Participants []string         `json:"participants"`
+	Attachments  []attachmentJSON `json:"attachments"`
+}
+
+func ticketShowView(ctx context.Context, st *store.Store, v *ticketing.View) (ticketShowJSON, error) {
+	out := ticketShowJSON{ticketJSON: ticketView(v.Ticket), Comments: []commentJSON{}, Participants: []string{}, Attachments: []attachmentJSON{}}
 	out.Description = v.Ticket.Description
-	out.Participants = []string{}
+	if id := v.Ticket.SubcategoryID; id != nil {
+		sub, err := st.R().Category(ctx, *id)
+		if err != nil {
+			return out, err
+		}
+		out.Subcategory = &sub.Name
+	}
 	for _, p := range v.Participants {
 		out.Participants = append(out.Participants, p.Email)
 	}
-	out.Comments = []commentJSON{}
 	for _, c := range v.Comments {
 		author := "system"
 		if c.Author != nil {
@@ -111,16 +147,13 @@ func (a *app) printTicket(v *ticketing.View) error {
 		out.Comments = append(out.Comments, commentJSON{ID: c.ID, Author: author, Body: c.BodyText, Internal: c.Internal,
 			Source: c.Source, CreatedAt: c.CreatedAt.UTC().Format(timeFormat)})
 	}
-	if a.jsonOut() {
-		// show always includes the comments array, even when empty.
-		type withComments struct {
-			ticketJSON
-			Comments     []commentJSON `json:"comments"`
-			Participants []string      `json:"participants"`
-		}
-		return a.printJSON(withComments{ticketJSON: out, Comments: out.Comments, Participants: out.Participants})
+	for _, a := range v.Attachments {
+		out.Attachments = append(out.Attachments, attachmentView(a))
 	}
-	w := a.stdout
+	return out, nil
+}
+
+func printTicketShow(w io.Writer, out ticketShowJSON) {
 	assignee := "-"
 	if out.Assignee != nil {
 		assignee = *out.Assignee
@@ -128,6 +161,13 @@ func (a *app) printTicket(v *ticketing.View) error {
 	fprintf(w, "#%d  %s\n", out.Number, out.Subject)
 	fprintf(w, "status: %s   priority: %s   source: %s\n", out.Status, out.Priority, out.Source)
 	fprintf(w, "company: %s   requester: %s   assignee: %s\n", out.Company, out.Requester, assignee)
+	if out.Category != nil {
+		cat := *out.Category
+		if out.Subcategory != nil {
+			cat += "/" + *out.Subcategory
+		}
+		fprintf(w, "category: %s\n", cat)
+	}
 	if len(out.Participants) > 0 {
 		fprintf(w, "participants: %s\n", strings.Join(out.Participants, ", "))
 	}
@@ -139,7 +179,12 @@ func (a *app) printTicket(v *ticketing.View) error {
 		}
 		fprintf(w, "\n--- %s, %s%s\n%s\n", c.Author, c.CreatedAt, kind, c.Body)
 	}
-	return nil
+	if len(out.Attachments) > 0 {
+		fprintf(w, "\nattachments:\n")
+		for _, a := range out.Attachments {
+			fprintf(w, "  %d  %s (%s, %d bytes)\n", a.ID, a.Filename, a.ContentType, a.Size)
+		}
+	}
 }
 
 // ticketNumber parses "1042" or "#1042".
@@ -181,6 +226,9 @@ func (a *app) ticketCommand() *cobra.Command {
 	var cr struct{ requester, subject, body, category, priority, company string }
 	create := &cobra.Command{
 		Use: "create", Short: "Open a ticket", Args: cobra.NoArgs,
+		Example: `  servicedesk ticket create --requester maria@acme.com.br --subject "Impressora não imprime" --category Hardware/Impressora
+  servicedesk ticket create --requester maria@acme.com.br --subject "VPN" --priority urgent --body "Sem acesso desde 8h"`,
+		PreRunE: func(*cobra.Command, []string) error { return checkPriority(cr.priority) },
 		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, _ []string) error {
 			req, err := a.userByEmail(ctx, cr.requester)
 			if err != nil {
@@ -216,136 +264,452 @@ func (a *app) ticketCommand() *cobra.Command {
 	_ = create.MarkFlagRequired("requester")
 	_ = create.MarkFlagRequired("subject")
 
-	var lf struct {
-		statuses         []string
-		company          string
-		assignee, search string
-		unassigned       bool
-		limit            int
-	}
-	list := &cobra.Command{
-		Use: "list", Short: "List tickets, most recently updated first", Args: cobra.NoArgs,
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, _ []string) error {
-			filter := store.TicketFilter{Unassigned: lf.unassigned, Limit: lf.limit, Search: lf.search}
-			for _, s := range lf.statuses {
-				for _, part := range strings.Split(s, ",") {
-					part = strings.TrimSpace(part)
-					if !ticketing.ValidStatus(part) {
-						return usagef("unknown status %q (want new, open, pending, resolved, closed or reopened)", part)
-					}
-					filter.Statuses = append(filter.Statuses, part)
-				}
-			}
-			if lf.company != "" {
-				id, err := a.companyID(ctx, lf.company)
-				if err != nil {
-					return err
-				}
-				filter.CompanyID = *id
-			}
-			if lf.assignee != "" {
-				u, err := a.userByEmail(ctx, lf.assignee)
-				if err != nil {
-					return err
-				}
-				filter.AssigneeID = u.ID
-			}
-			ts, err := a.svc.List(ctx, actor, filter)
-			if err != nil {
-				return err
-			}
-			return a.printTickets(ts)
-		}),
-	}
-	lfl := list.Flags()
-	lfl.StringArrayVar(&lf.statuses, "status", nil, "only these statuses (repeatable or comma-separated)")
-	lfl.StringVar(&lf.company, "company", "", "only this company")
-	lfl.StringVar(&lf.assignee, "assignee", "", "only tickets assigned to this email")
-	lfl.BoolVar(&lf.unassigned, "unassigned", false, "only unassigned tickets")
-	lfl.StringVar(&lf.search, "search", "", "subject contains")
-	lfl.IntVar(&lf.limit, "limit", 50, "at most this many (1-1000)")
-	list.MarkFlagsMutuallyExclusive("assignee", "unassigned")
-
-	show := &cobra.Command{
-		Use: "show N", Short: "Show a ticket with its comments", Args: cobra.ExactArgs(1),
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, args []string) error {
-			n, err := ticketNumber(args[0])
-			if err != nil {
-				return err
-			}
-			return a.showTicket(ctx, actor, n)
-		}),
-	}
-
-	var cm struct {
-		body     string
-		internal bool
-	}
-	comment := &cobra.Command{
-		Use: "comment N --body TEXT", Short: "Add a public comment (or --internal note)", Args: cobra.ExactArgs(1),
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, args []string) error {
-			n, err := ticketNumber(args[0])
-			if err != nil {
-				return err
-			}
-			if _, err := a.svc.Comment(ctx, actor, n, ticketing.CommentInput{Body: cm.body, Internal: cm.internal, Source: store.SourceCLI}); err != nil {
-				return err
-			}
-			return a.showTicket(ctx, actor, n)
-		}),
-	}
-	comment.Flags().StringVar(&cm.body, "body", "", "comment text")
-	comment.Flags().BoolVar(&cm.internal, "internal", false, "internal note, never shown to the requester")
-	_ = comment.MarkFlagRequired("body")
-
-	var to string
-	assign := &cobra.Command{
-		Use: "assign N --to EMAIL", Short: "Assign (take or transfer) a ticket", Args: cobra.ExactArgs(1),
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, args []string) error {
-			n, err := ticketNumber(args[0])
-			if err != nil {
-				return err
-			}
-			u, err := a.userByEmail(ctx, to)
-			if err != nil {
-				return err
-			}
-			if _, err := a.svc.Assign(ctx, actor, n, u); err != nil {
-				return err
-			}
-			return a.showTicket(ctx, actor, n)
-		}),
-	}
-	assign.Flags().StringVar(&to, "to", "", "assignee's email (tech, supervisor or admin)")
-	_ = assign.MarkFlagRequired("to")
-
-	var evaluation string
-	status := &cobra.Command{
-		Use: "status N STATUS", Short: "Change status: open, pending, resolved, closed or reopened", Args: cobra.ExactArgs(2),
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, args []string) error {
-			n, err := ticketNumber(args[0])
-			if err != nil {
-				return err
-			}
-			if !ticketing.ValidStatus(args[1]) {
-				return usagef("unknown status %q (want new, open, pending, resolved, closed or reopened)", args[1])
-			}
-			if _, err := a.svc.SetStatus(ctx, actor, n, args[1], ticketing.StatusInput{Evaluation: evaluation}); err != nil {
-				return err
-			}
-			return a.showTicket(ctx, actor, n)
-		}),
-	}
-	status.Flags().StringVar(&evaluation, "evaluation", "", "technician's evaluation, when closing")
-
-	cmd.AddCommand(create, list, show, comment, assign, status)
+	cmd.AddCommand(create, a.ticketListCommand(), a.ticketShowCommand(), a.ticketUpdateCommand(), a.ticketCommentCommand(),
+		a.ticketAssignCommand(), a.ticketStatusCommand(), a.ticketAttachmentCommand())
 	return cmd
 }
 
+// showTicket prints ticket n as actor sees it (what every change prints).
 func (a *app) showTicket(ctx context.Context, actor *store.User, n int64) error {
-	v, err := a.svc.Get(ctx, actor, n)
+	d, err := a.deps(ctx)
 	if err != nil {
 		return err
 	}
-	return a.printTicket(v)
+	return ticketShowAs(ctx, d, actor, n)
+}
+
+func ticketShowAs(ctx context.Context, d *deps, actor *store.User, n int64) error {
+	v, err := d.svc.Get(ctx, actor, n)
+	if err != nil {
+		return err
+	}
+	out, err := ticketShowView(ctx, d.st, v)
+	if err != nil {
+		return err
+	}
+	return printOne(d, out, printTicketShow)
+}
+
+// Status words --status takes beyond the statuses themselves.
+const statusActive = "active" // every unresolved status
+
+func statusList() string {
+	return strings.Join(ticketing.Statuses, ", ") + " or " + statusActive
+}
+
+// checkPriority refuses an unknown --priority as bad usage.
+func checkPriority(p string) error {
+	if !ticketing.ValidPriority(p) {
+		return usagef("unknown priority %q for --priority (want low, normal, high or urgent)", p)
+	}
+	return nil
+}
+
+type ticketListOpts struct {
+	statuses         []string
+	company          string
+	assignee, search string
+	unassigned       bool
+	paging
+}
+
+func (a *app) ticketListCommand() *cobra.Command {
+	var o ticketListOpts
+	list := &cobra.Command{
+		Use: "list", Short: "List tickets, most recently updated first", Args: cobra.NoArgs,
+		Example: `  servicedesk ticket list --status active                  # every unresolved ticket
+  servicedesk ticket list --status open,pending --company "Acme Ltda" -o json
+  servicedesk ticket list --unassigned --limit 20
+  servicedesk ticket list --all -o json > tickets.json     # every ticket, page by page
+  servicedesk ticket list --as maria@acme.com.br           # what a client sees`,
+		RunE: a.action(func(ctx context.Context, d *deps) error { return ticketList(ctx, d, o) }),
+	}
+	lfl := list.Flags()
+	lfl.StringArrayVar(&o.statuses, "status", nil, "only these statuses, or active for every unresolved one (repeatable or comma-separated)")
+	lfl.StringVar(&o.company, "company", "", "only this company")
+	lfl.StringVar(&o.assignee, "assignee", "", "only tickets assigned to this email")
+	lfl.BoolVar(&o.unassigned, "unassigned", false, "only unassigned tickets")
+	lfl.StringVar(&o.search, "search", "", "subject contains")
+	o.paging.flags(list, 50)
+	list.MarkFlagsMutuallyExclusive("assignee", "unassigned")
+	return list
+}
+
+// parseStatuses expands --status values: comma lists, and active for every
+// status but resolved and closed.
+func parseStatuses(values []string) ([]string, error) {
+	var out []string
+	for _, s := range values {
+		for _, part := range strings.Split(s, ",") {
+			part = strings.TrimSpace(part)
+			switch {
+			case part == statusActive:
+				for _, st := range ticketing.Statuses {
+					if st != store.StatusResolved && st != store.StatusClosed && !slices.Contains(out, st) {
+						out = append(out, st)
+					}
+				}
+			case ticketing.ValidStatus(part):
+				if !slices.Contains(out, part) {
+					out = append(out, part)
+				}
+			default:
+				return nil, usagef("unknown status %q for --status (want %s)", part, statusList())
+			}
+		}
+	}
+	return out, nil
+}
+
+func ticketList(ctx context.Context, d *deps, o ticketListOpts) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	statuses, err := parseStatuses(o.statuses)
+	if err != nil {
+		return err
+	}
+	filter := store.TicketFilter{Statuses: statuses, Unassigned: o.unassigned, Search: o.search, Limit: o.limit, Offset: o.offset}
+	if o.company != "" {
+		c, err := companyByRef(ctx, d, o.company)
+		if err != nil {
+			return err
+		}
+		filter.CompanyID = c.ID
+	}
+	if o.assignee != "" {
+		u, err := userByEmailOf(ctx, d.st, o.assignee)
+		if err != nil {
+			return err
+		}
+		filter.AssigneeID = u.ID
+	}
+	var ts []*store.Ticket
+	if o.all {
+		// Page through everything at the largest page the store serves.
+		filter.Limit = maxPage
+		for {
+			page, err := d.svc.List(ctx, d.actor, filter)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, page...)
+			if len(page) < filter.Limit {
+				break
+			}
+			filter.Offset += len(page)
+		}
+	} else if ts, err = d.svc.List(ctx, d.actor, filter); err != nil {
+		return err
+	}
+	views := make([]ticketJSON, 0, len(ts))
+	for _, t := range ts {
+		views = append(views, ticketView(t))
+	}
+	return printMany(d, views, ticketHeader, ticketRow)
+}
+
+type ticketNumberOpts struct{ number string }
+
+func (a *app) ticketShowCommand() *cobra.Command {
+	var o ticketNumberOpts
+	return &cobra.Command{
+		Use: "show N", Short: "Show a ticket with its comments and attachments", Args: cobra.ExactArgs(1),
+		Example: `  servicedesk ticket show 1001
+  servicedesk ticket show '#1001' -o json | jq '.attachments'`,
+		PreRun: func(_ *cobra.Command, args []string) { o.number = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketShow(ctx, d, o) }),
+	}
+}
+
+func ticketShow(ctx context.Context, d *deps, o ticketNumberOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+type ticketUpdateOpts struct {
+	number                      string
+	priority, subject, category string
+	changed                     func(flag string) bool
+}
+
+func (a *app) ticketUpdateCommand() *cobra.Command {
+	var o ticketUpdateOpts
+	update := &cobra.Command{
+		Use: "update N [--priority P] [--subject S] [--category C]", Short: "Change a ticket's priority, subject or category",
+		Args: cobra.ExactArgs(1),
+		Example: `  servicedesk ticket update 1001 --priority urgent
+  servicedesk ticket update 1001 --subject "Impressora do 2º andar" --category Hardware/Impressora
+  servicedesk ticket update 1001 --category ""               # no category`,
+		PreRun: func(cmd *cobra.Command, args []string) { o.number, o.changed = args[0], cmd.Flags().Changed },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketUpdate(ctx, d, o) }),
+	}
+	f := update.Flags()
+	f.StringVar(&o.priority, "priority", "", "low, normal, high or urgent")
+	f.StringVar(&o.subject, "subject", "", "new subject")
+	f.StringVar(&o.category, "category", "", `category or Parent/Subcategory, by name or id ("" for none)`)
+	return update
+}
+
+func ticketUpdate(ctx context.Context, d *deps, o ticketUpdateOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	if !o.changed("priority") && !o.changed("subject") && !o.changed("category") {
+		return usagef("nothing to change: give --priority, --subject or --category")
+	}
+	var in ticketing.UpdateInput
+	if o.changed("priority") {
+		if err := checkPriority(o.priority); err != nil {
+			return err
+		}
+		in.Priority = &o.priority
+	}
+	if o.changed("subject") {
+		in.Subject = &o.subject
+	}
+	if o.changed("category") {
+		in.Category = &o.category
+	}
+	if _, err := d.svc.Update(ctx, d.actor, n, in); err != nil {
+		return err
+	}
+	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+type ticketCommentOpts struct {
+	number   string
+	body     string
+	bodyFile string
+	internal bool
+}
+
+func (a *app) ticketCommentCommand() *cobra.Command {
+	var o ticketCommentOpts
+	comment := &cobra.Command{
+		Use: "comment N (--body TEXT | --body-file FILE)", Short: "Add a public comment (or --internal note)", Args: cobra.ExactArgs(1),
+		Example: `  servicedesk ticket comment 1001 --body "Reinicie, por favor" --as ana@helpdesk.example
+  servicedesk ticket comment 1001 --internal --body "driver antigo"
+  servicedesk ticket comment 1001 --body-file resposta.txt
+  git log -1 | servicedesk ticket comment 1001 --internal --body-file -   # from standard input`,
+		PreRun: func(_ *cobra.Command, args []string) { o.number = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketComment(ctx, d, o) }),
+	}
+	comment.Flags().StringVar(&o.body, "body", "", "comment text")
+	comment.Flags().StringVar(&o.bodyFile, "body-file", "", "read the comment text from this file (- for standard input)")
+	comment.Flags().BoolVar(&o.internal, "internal", false, "internal note, never shown to the requester")
+	comment.MarkFlagsMutuallyExclusive("body", "body-file")
+	return comment
+}
+
+// maxCommentFile bounds --body-file: a comment, not an attachment.
+const maxCommentFile = 1 << 20
+
+func ticketComment(ctx context.Context, d *deps, o ticketCommentOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	if o.body == "" && o.bodyFile == "" {
+		return usagef("give the comment with --body TEXT or --body-file FILE (- for standard input)")
+	}
+	body := o.body
+	if o.bodyFile != "" {
+		if body, err = readBodyFile(d.stdin, o.bodyFile); err != nil {
+			return err
+		}
+	}
+	if _, err := d.svc.Comment(ctx, d.actor, n, ticketing.CommentInput{Body: body, Internal: o.internal, Source: store.SourceCLI}); err != nil {
+		return err
+	}
+	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+// readBodyFile reads a comment from a file or, for "-", standard input.
+func readBodyFile(stdin io.Reader, name string) (string, error) {
+	r := stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", usagef("--body-file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxCommentFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read --body-file %s: %w", name, err)
+	}
+	if len(b) > maxCommentFile {
+		return "", usagef("--body-file %s is over %d bytes; attach large text instead", name, maxCommentFile)
+	}
+	if !utf8.Valid(b) {
+		return "", usagef("--body-file %s is not UTF-8 text", name)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+type ticketAssignOpts struct{ number, to string }
+
+func (a *app) ticketAssignCommand() *cobra.Command {
+	var o ticketAssignOpts
+	assign := &cobra.Command{
+		Use: "assign N --to EMAIL", Short: "Assign (take or transfer) a ticket", Args: cobra.ExactArgs(1),
+		Example: `  servicedesk ticket assign 1001 --to ana@helpdesk.example
+  servicedesk ticket assign 1001 --to ana@helpdesk.example --as ana@helpdesk.example   # take it`,
+		PreRun: func(_ *cobra.Command, args []string) { o.number = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketAssign(ctx, d, o) }),
+	}
+	assign.Flags().StringVar(&o.to, "to", "", "assignee's email (tech, supervisor or admin)")
+	_ = assign.MarkFlagRequired("to")
+	return assign
+}
+
+func ticketAssign(ctx context.Context, d *deps, o ticketAssignOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	u, err := userByEmailOf(ctx, d.st, o.to)
+	if err != nil {
+		return err
+	}
+	if _, err := d.svc.Assign(ctx, d.actor, n, u); err != nil {
+		return err
+	}
+	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+type ticketStatusOpts struct{ number, status, evaluation string }
+
+func (a *app) ticketStatusCommand() *cobra.Command {
+	var o ticketStatusOpts
+	status := &cobra.Command{
+		Use: "status N STATUS", Short: "Change status: open, pending, resolved, closed or reopened", Args: cobra.ExactArgs(2),
+		Example: `  servicedesk ticket status 1001 pending
+  servicedesk ticket status 1001 resolved --as ana@helpdesk.example
+  servicedesk ticket status 1001 closed --evaluation "trocado o driver"`,
+		PreRun: func(_ *cobra.Command, args []string) { o.number, o.status = args[0], args[1] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketStatus(ctx, d, o) }),
+	}
+	status.Flags().StringVar(&o.evaluation, "evaluation", "", "technician's evaluation, when closing")
+	return status
+}
+
+func ticketStatus(ctx context.Context, d *deps, o ticketStatusOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	if !ticketing.ValidStatus(o.status) {
+		return usagef("unknown status %q (want %s)", o.status, strings.Join(ticketing.Statuses, ", "))
+	}
+	if _, err := d.svc.SetStatus(ctx, d.actor, n, o.status, ticketing.StatusInput{Evaluation: o.evaluation}); err != nil {
+		return err
+	}
+	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+func (a *app) ticketAttachmentCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "attachment", Short: "A ticket's attached files (as the actor may see them)"}
+	cmd.AddCommand(a.ticketAttachmentListCommand(), a.ticketAttachmentGetCommand())
+	return cmd
+}
+
+func (a *app) ticketAttachmentListCommand() *cobra.Command {
+	var o ticketNumberOpts
+	return &cobra.Command{
+		Use: "list N", Short: "List a ticket's attachments", Args: cobra.ExactArgs(1),
+		PreRun: func(_ *cobra.Command, args []string) { o.number = args[0] },
+		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketAttachmentList(ctx, d, o) }),
+	}
+}
+
+func ticketAttachmentList(ctx context.Context, d *deps, o ticketNumberOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	v, err := d.svc.Get(ctx, d.actor, n)
+	if err != nil {
+		return err
+	}
+	views := make([]attachmentJSON, 0, len(v.Attachments))
+	for _, at := range v.Attachments {
+		views = append(views, attachmentView(at))
+	}
+	return printMany(d, views, attachmentHeader, attachmentRow)
+}
+
+type ticketAttachmentGetOpts struct {
+	number, id string
+	out        string
+}
+
+func (a *app) ticketAttachmentGetCommand() *cobra.Command {
+	var o ticketAttachmentGetOpts
+	get := &cobra.Command{
+		Use:   "get N [ID]",
+		Short: "Write an attachment to standard output or --out FILE (ID may be left out when the ticket has one)",
+		Args:  cobra.RangeArgs(1, 2),
+		Example: `  servicedesk ticket attachment get 1001 --out print.png
+  servicedesk ticket attachment get 1001 7 > log.txt`,
+		PreRun: func(_ *cobra.Command, args []string) {
+			o.number = args[0]
+			if len(args) > 1 {
+				o.id = args[1]
+			}
+		},
+		RunE: a.action(func(ctx context.Context, d *deps) error { return ticketAttachmentGet(ctx, d, o) }),
+	}
+	get.Flags().StringVar(&o.out, "out", "", "write the file here instead of standard output (never overwrites)")
+	return get
+}
+
+func ticketAttachmentGet(ctx context.Context, d *deps, o ticketAttachmentGetOpts) error {
+	n, err := ticketNumber(o.number)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if o.id != "" {
+		if id, err = parseID(o.id); err != nil {
+			return err
+		}
+	} else {
+		v, err := d.svc.Get(ctx, d.actor, n)
+		if err != nil {
+			return err
+		}
+		if len(v.Attachments) != 1 {
+			return usagef("ticket #%d has %d attachments; name one by ID (see `ticket attachment list %d`)", n, len(v.Attachments), n)
+		}
+		id = v.Attachments[0].ID
+	}
+	at, data, err := d.svc.Attachment(ctx, d.actor, n, id)
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		_, err := d.stdout.Write(data)
+		return err
+	}
+	f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", o.out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", o.out, err)
+	}
+	return printOne(d, attachmentView(at), func(w io.Writer, v attachmentJSON) {
+		fprintf(w, "%s: %d bytes written to %s\n", v.Filename, v.Size, o.out)
+	})
 }

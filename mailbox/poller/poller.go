@@ -54,6 +54,7 @@ type Status struct {
 	LastSuccess         time.Time
 	LastError           string
 	ConsecutiveFailures int
+	Failures            uint64 // every failure since start (for /metrics)
 	Healthy             bool
 }
 
@@ -182,6 +183,7 @@ func (p *Poller) failed(err error) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.status.ConsecutiveFailures++
+	p.status.Failures++
 	p.status.LastError = err.Error()
 	return p.status.ConsecutiveFailures
 }

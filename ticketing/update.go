@@ -1,0 +1,99 @@
+package ticketing
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
+
+// UpdateInput changes a ticket's editable fields; nil leaves a field as
+// it is.
+type UpdateInput struct {
+	Priority *string
+	Subject  *string
+	// Category is a category or "Parent/Subcategory", by name or id; ""
+	// clears both.
+	Category *string
+}
+
+// Update edits a ticket's priority, subject and category: one change,
+// checked against the policy (ActEdit) and audited with before and after.
+func (s *Service) Update(ctx context.Context, actor *store.User, number int64, in UpdateInput) (*store.Ticket, error) {
+	var t *store.Ticket
+	err := s.TxWith(ctx, func(tx *Tx) error {
+		var err error
+		t, err = tx.load(ctx, actor, number, ActEdit)
+		if err != nil {
+			return err
+		}
+		before := auditEdit(t)
+		if in.Priority != nil {
+			if !ValidPriority(*in.Priority) {
+				return invalidf("unknown priority %q (want low, normal, high or urgent)", *in.Priority)
+			}
+			t.Priority = *in.Priority
+		}
+		if in.Subject != nil {
+			subject := cleanSubject(*in.Subject)
+			if subject == "" {
+				return invalidf("subject is empty")
+			}
+			t.Subject = subject
+		}
+		if in.Category != nil {
+			if t.CategoryID, t.SubcategoryID, err = categoryRef(ctx, tx.q, *in.Category); err != nil {
+				return err
+			}
+			t.Category = nil
+		}
+		after := auditEdit(t)
+		if equalEdit(before, after) {
+			return invalidf("nothing to change on ticket #%d", t.Number)
+		}
+		if err := tx.q.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		return tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "update", before, after)
+	})
+	return t, err
+}
+
+// categoryRef resolves a category reference to the ticket's category and
+// subcategory ids: a subcategory brings its parent along.
+func categoryRef(ctx context.Context, q *store.Q, ref string) (cat, sub *int64, err error) {
+	if ref == "" {
+		return nil, nil, nil
+	}
+	c, err := q.CategoryByRef(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, invalidf("unknown category %s", strconv.Quote(ref))
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if c.ParentID != nil {
+		return c.ParentID, &c.ID, nil
+	}
+	return &c.ID, nil, nil
+}
+
+func auditEdit(t *store.Ticket) map[string]any {
+	return map[string]any{"priority": t.Priority, "subject": t.Subject, "category_id": idOrNil(t.CategoryID), "subcategory_id": idOrNil(t.SubcategoryID)}
+}
+
+func idOrNil(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func equalEdit(a, b map[string]any) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
