@@ -2,8 +2,6 @@ package ticketing
 
 import (
 	"context"
-	"errors"
-	"strconv"
 
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -43,8 +41,11 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 			t.Subject = subject
 		}
 		if in.Category != nil {
-			if t.CategoryID, t.SubcategoryID, err = categoryRef(ctx, tx.q, *in.Category); err != nil {
-				return err
+			t.CategoryID, t.SubcategoryID = nil, nil
+			if *in.Category != "" {
+				if t.CategoryID, t.SubcategoryID, err = resolveCategory(ctx, tx.q, *in.Category); err != nil {
+					return err
+				}
 			}
 			t.Category = nil
 		}
@@ -52,30 +53,16 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 		if equalEdit(before, after) {
 			return invalidf("nothing to change on ticket #%d", t.Number)
 		}
+		// A new priority or category may bring another SLA plan.
+		if err := tx.applySLA(ctx, t); err != nil {
+			return err
+		}
 		if err := tx.q.UpdateTicket(ctx, t); err != nil {
 			return err
 		}
 		return tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "update", before, after)
 	})
 	return t, err
-}
-
-// categoryRef resolves a category reference to the ticket's category and
-// subcategory ids: a subcategory brings its parent along.
-func categoryRef(ctx context.Context, q *store.Q, ref string) (cat, sub *int64, err error) {
-	if ref == "" {
-		return nil, nil, nil
-	}
-	c, err := q.CategoryByRef(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, invalidf("unknown category %s", strconv.Quote(ref))
-	} else if err != nil {
-		return nil, nil, err
-	}
-	if c.ParentID != nil {
-		return c.ParentID, &c.ID, nil
-	}
-	return &c.ID, nil, nil
 }
 
 func auditEdit(t *store.Ticket) map[string]any {

@@ -341,28 +341,6 @@ func (a *app) actor(ctx context.Context) (*store.User, error) {
 	return a.svc.ActingUser(ctx, a.as)
 }
 
-// adminRun opens the store and runs fn as the acting admin (directory
-// commands).
-func (a *app) adminRun(fn func(cmd *cobra.Command, ctx context.Context, admin *store.User, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		if _, err := a.openStore(ctx); err != nil {
-			return err
-		}
-		admin, err := a.adminActor(ctx)
-		if err != nil {
-			return err
-		}
-		return fn(cmd, ctx, admin, args)
-	}
-}
-
-// adminActor is the acting user of directory commands (--as, else the
-// first active admin); the service checks that it is an admin.
-func (a *app) adminActor(ctx context.Context) (*store.User, error) {
-	return a.actor(ctx)
-}
-
 // printJSON writes v as indented JSON.
 func (a *app) printJSON(v any) error { return writeJSON(a.stdout, v) }
 
@@ -378,22 +356,6 @@ func osUser() string {
 		return u.Username
 	}
 	return os.Getenv("USER")
-}
-
-// printList prints items as a JSON array (never null) or as a table, one
-// row per item.
-func printList[T any](a *app, items []T, header []string, row func(T) []string) error {
-	if a.jsonOut() {
-		if items == nil {
-			items = []T{}
-		}
-		return a.printJSON(items)
-	}
-	rows := make([][]string, 0, len(items))
-	for _, it := range items {
-		rows = append(rows, row(it))
-	}
-	return a.printTable(header, rows)
 }
 
 // printTable writes rows under a header, aligned.

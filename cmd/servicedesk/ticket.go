@@ -40,6 +40,7 @@ type ticketJSON struct {
 	Rating          *int          `json:"rating"`
 	RatingComment   string        `json:"rating_comment,omitempty"`
 	ReopenCount     int           `json:"reopen_count"`
+	SLA             *slaJSON      `json:"sla"`
 	Participants    []string      `json:"participants,omitempty"`
 	Comments        []commentJSON `json:"comments,omitempty"`
 }
@@ -104,7 +105,24 @@ func ticketView(t *store.Ticket) ticketJSON {
 	if t.Category != nil && t.CategoryID != nil {
 		v.Category = &t.Category.Name
 	}
+	if t.SLAPlanID != nil {
+		v.SLA = &slaJSON{PlanID: *t.SLAPlanID, FirstResponseDue: fmtTime(t.FirstResponseDue), ResolutionDue: fmtTime(t.ResolutionDue),
+			PausedAt: fmtTime(t.SLAPausedAt), PauseReason: t.SLAPauseReason, PausedSeconds: t.SLAPausedSeconds,
+			FirstResponseBreachedAt: fmtTime(t.FirstResponseBreachedAt), ResolutionBreachedAt: fmtTime(t.ResolutionBreachedAt)}
+	}
 	return v
+}
+
+// slaJSON is a ticket's SLA clock: null when no plan applies.
+type slaJSON struct {
+	PlanID                  int64   `json:"plan_id"`
+	FirstResponseDue        *string `json:"first_response_due"`
+	ResolutionDue           *string `json:"resolution_due"`
+	PausedAt                *string `json:"paused_at"`
+	PauseReason             string  `json:"pause_reason,omitempty"`
+	PausedSeconds           int64   `json:"paused_seconds"`
+	FirstResponseBreachedAt *string `json:"first_response_breached_at"`
+	ResolutionBreachedAt    *string `json:"resolution_breached_at"`
 }
 
 var ticketHeader = []string{"NUMBER", "STATUS", "PRIORITY", "COMPANY", "REQUESTER", "ASSIGNEE", "SUBJECT"}
@@ -204,24 +222,8 @@ func (a *app) userByEmail(ctx context.Context, email string) (*store.User, error
 	return u, err
 }
 
-// ticketRun opens the store, finds the acting user and runs fn.
-func (a *app) ticketRun(fn func(ctx context.Context, actor *store.User, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		if _, err := a.openStore(ctx); err != nil {
-			return err
-		}
-		actor, err := a.actor(ctx)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, actor, args)
-	}
-}
-
 func (a *app) ticketCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "ticket", Short: "Work tickets (as the seeded admin, or --as EMAIL under the same rules as the portal)"}
-	cmd.PersistentFlags().StringVar(&a.as, "as", "", "act as this user (default: the configured admin)")
 
 	var cr struct{ requester, subject, body, category, priority, company string }
 	create := &cobra.Command{
@@ -229,14 +231,14 @@ func (a *app) ticketCommand() *cobra.Command {
 		Example: `  servicedesk ticket create --requester maria@acme.com.br --subject "Impressora não imprime" --category Hardware/Impressora
   servicedesk ticket create --requester maria@acme.com.br --subject "VPN" --priority urgent --body "Sem acesso desde 8h"`,
 		PreRunE: func(*cobra.Command, []string) error { return checkPriority(cr.priority) },
-		RunE: a.ticketRun(func(ctx context.Context, actor *store.User, _ []string) error {
+		RunE: a.action(func(ctx context.Context, d *deps) error {
 			req, err := a.userByEmail(ctx, cr.requester)
 			if err != nil {
 				return err
 			}
 			in := ticketing.CreateInput{Requester: req, Subject: cr.subject, Body: cr.body, Priority: cr.priority, Source: store.SourceCLI}
 			if cr.category != "" {
-				if in.CategoryID, in.SubcategoryID, err = a.svc.ResolveCategory(ctx, cr.category); err != nil {
+				if in.CategoryID, in.SubcategoryID, err = d.svc.ResolveCategory(ctx, cr.category); err != nil {
 					return err
 				}
 			}
@@ -247,11 +249,11 @@ func (a *app) ticketCommand() *cobra.Command {
 				}
 				in.CompanyID = *id
 			}
-			t, err := a.svc.Create(ctx, actor, in)
+			t, err := d.svc.Create(ctx, d.actor, in)
 			if err != nil {
 				return err
 			}
-			return a.showTicket(ctx, actor, t.Number)
+			return ticketShowAs(ctx, d, d.actor, t.Number)
 		}),
 	}
 	f := create.Flags()
