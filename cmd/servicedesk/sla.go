@@ -104,6 +104,14 @@ func printPlan(ctx context.Context, d *deps, p *store.SLAPlan) error {
 	})
 }
 
+// checkPlanPriority refuses an unknown --priority (exit 2); empty is any.
+func checkPlanPriority(p string) error {
+	if p == "" {
+		return nil
+	}
+	return checkPriority(p)
+}
+
 // planFlags declares the flags of plan add and update into in.
 func planFlags(cmd *cobra.Command, in *ticketing.SLAPlanInput, inactive *bool) {
 	f := cmd.Flags()
@@ -127,6 +135,7 @@ func (a *app) slaPlanAddCommand() *cobra.Command {
 	var inactive bool
 	cmd := &cobra.Command{
 		Use: "add", Short: "Add an SLA plan", Args: cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error { return checkPlanPriority(in.Priority) },
 		Example: `  servicedesk sla calendar add --name Comercial --hours mon-fri=09:00-18:00
   servicedesk sla plan add --name "Acme urgente" --company "Acme Ltda" --priority urgent \
       --first-response 1h --resolution 8h --calendar Comercial`,
@@ -190,8 +199,11 @@ func (a *app) slaPlanUpdateCommand() *cobra.Command {
 	var ref string
 	cmd := &cobra.Command{
 		Use: "update ID|NAME", Short: "Change an SLA plan (only the flags given); tickets get it when opened or re-scoped",
-		Args:   cobra.ExactArgs(1),
-		PreRun: func(_ *cobra.Command, args []string) { ref = args[0] },
+		Args: cobra.ExactArgs(1),
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			ref = args[0]
+			return checkPlanPriority(upd.Priority)
+		},
 	}
 	cmd.RunE = a.action(func(ctx context.Context, d *deps) error {
 		fl := cmd.Flags()
