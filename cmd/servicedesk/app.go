@@ -135,6 +135,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.ticketCommand(),
 		a.mailCommand(),
 		a.templateCommand(),
+		a.lgpdCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

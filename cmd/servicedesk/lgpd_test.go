@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+type revisionOut struct {
+	ID        int64  `json:"id"`
+	CompanyID *int64 `json:"company_id"`
+	Version   string `json:"version"`
+	Status    string `json:"status"`
+	Title     string `json:"title"`
+	BodyHTML  string `json:"body_html"`
+}
+
+func TestCLILGPDRevisionsAndRequests(t *testing.T) {
+	eachDriver(t, func(t *testing.T, c *cli) {
+		var company struct{ ID int64 }
+		c.ok(&company, "company", "add", "--name", "Acme", "--domain", "acme.example")
+		c.ok(nil, "user", "add", "--email", "maria@acme.example", "--name", "Maria", "--company", "Acme")
+
+		policy := filepath.Join(c.dir, "policy.md")
+		if err := os.WriteFile(policy, []byte("# Acme\n\nUsamos **seus dados**.\n<script>alert(1)</script>\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var r revisionOut
+		c.ok(&r, "lgpd", "revision", "add", "--company", "Acme", "--file", policy, "--title", "Acme v1")
+		if r.Version != "1" || r.Status != "draft" || r.CompanyID == nil || *r.CompanyID != company.ID || strings.Contains(r.BodyHTML, "<script") {
+			t.Fatalf("revision add: %+v", r)
+		}
+		var pub revisionOut
+		c.ok(&pub, "lgpd", "revision", "publish", lgpdItoa(r.ID))
+		if pub.Status != "published" {
+			t.Fatalf("publish: %+v", pub)
+		}
+		var r2 revisionOut
+		c.ok(&r2, "lgpd", "revision", "add", "--company", "Acme", "--file", policy, "--publish")
+		if r2.Version != "2" || r2.Status != "published" {
+			t.Fatalf("add --publish: %+v", r2)
+		}
+		var list []revisionOut
+		c.ok(&list, "lgpd", "revision", "list", "--company", "Acme")
+		if len(list) != 2 || list[0].Status != "superseded" || list[1].Status != "published" {
+			t.Fatalf("list acme: %+v", list)
+		}
+		c.ok(&list, "lgpd", "revision", "list")
+		if len(list) != 3 || list[0].CompanyID != nil { // the seeded global one first
+			t.Fatalf("list all: %+v", list)
+		}
+		var show revisionOut
+		c.ok(&show, "lgpd", "revision", "show", lgpdItoa(r.ID))
+		if show.ID != r.ID || show.Title != "Acme v1" {
+			t.Fatalf("show: %+v", show)
+		}
+		var consents []map[string]any
+		c.ok(&consents, "lgpd", "consents", "--company", "Acme", "--revision", "2")
+		if consents == nil || len(consents) != 0 {
+			t.Fatalf("consents: %v", consents)
+		}
+
+		// Bad input: one line, exit 2, nothing recorded.
+		c.fails(2, "--kind", "lgpd", "request", "add", "--user", "maria@acme.example", "--kind", "forget")
+		c.fails(2, "invalid revision id", "lgpd", "revision", "publish", "abc")
+		c.fails(2, "--status", "lgpd", "request", "list", "--status", "maybe")
+		c.fails(2, "required flag", "lgpd", "revision", "add", "--company", "Acme")
+		c.fails(1, "only a draft", "lgpd", "revision", "publish", lgpdItoa(r.ID))
+
+		var req struct {
+			ID      int64     `json:"id"`
+			Email   string    `json:"email"`
+			Kind    string    `json:"kind"`
+			Status  string    `json:"status"`
+			FiledAt time.Time `json:"filed_at"`
+			DueAt   time.Time `json:"due_at"`
+			Overdue bool      `json:"overdue"`
+		}
+		c.ok(&req, "lgpd", "request", "add", "--user", "maria@acme.example", "--kind", "export", "--note", "pediu por e-mail")
+		if req.Email != "maria@acme.example" || req.Status != "open" || !req.DueAt.Equal(req.FiledAt.Add(15*24*time.Hour)) || req.Overdue {
+			t.Fatalf("request add: %+v", req)
+		}
+		var reqs []map[string]any
+		c.ok(&reqs, "lgpd", "request", "list", "--overdue")
+		if len(reqs) != 0 {
+			t.Fatalf("overdue right after filing: %v", reqs)
+		}
+		c.ok(&reqs, "lgpd", "request", "list", "--status", "open")
+		if len(reqs) != 1 {
+			t.Fatalf("open requests: %v", reqs)
+		}
+		c.fails(2, "--status must be done or rejected", "lgpd", "request", "close", lgpdItoa(req.ID), "--status", "open")
+		c.ok(&req, "lgpd", "request", "close", lgpdItoa(req.ID), "--status", "done", "--note", "enviado")
+		if req.Status != "done" {
+			t.Fatalf("close: %+v", req)
+		}
+	})
+}
+
+func lgpdItoa(n int64) string { return strconv.FormatInt(n, 10) }
