@@ -1,10 +1,13 @@
 package main
 
 import (
+	"archive/zip"
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -21,7 +24,7 @@ func (a *app) lgpdCommand() *cobra.Command {
 	rev.AddCommand(a.lgpdRevisionAddCommand(), a.lgpdRevisionListCommand(), a.lgpdRevisionShowCommand(), a.lgpdRevisionPublishCommand())
 	req := &cobra.Command{Use: "request", Short: "Data-subject requests (export, erasure, correction) and their legal deadline"}
 	req.AddCommand(a.lgpdRequestAddCommand(), a.lgpdRequestListCommand(), a.lgpdRequestCloseCommand())
-	cmd.AddCommand(rev, req, a.lgpdConsentsCommand())
+	cmd.AddCommand(rev, req, a.lgpdConsentsCommand(), a.lgpdExportCommand())
 	return cmd
 }
 
@@ -327,4 +330,102 @@ func (a *app) lgpdRequestCloseCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.note, "note", "", "how it was handled")
 	_ = cmd.MarkFlagRequired("status")
 	return cmd
+}
+
+type lgpdExportOpts struct {
+	email, out string
+	withFiles  bool
+}
+
+func (a *app) lgpdExportCommand() *cobra.Command {
+	var o lgpdExportOpts
+	cmd := &cobra.Command{
+		Use: "export", Short: "Everything held about a person, as JSON (with --with-files: a zip with the files and raw mails)", Args: cobra.NoArgs,
+		RunE: a.action(func(ctx context.Context, d *deps) error { return lgpdExport(ctx, d, o) }),
+	}
+	cmd.Flags().StringVar(&o.email, "user", "", "the person's email address")
+	cmd.Flags().StringVar(&o.out, "out", "", "write to this file (mode 0600) instead of stdout")
+	cmd.Flags().BoolVar(&o.withFiles, "with-files", false, "a zip of export.json, the attachments and the raw mails (needs --out)")
+	_ = cmd.MarkFlagRequired("user")
+	return cmd
+}
+
+func lgpdExport(ctx context.Context, d *deps, o lgpdExportOpts) error {
+	if o.withFiles && o.out == "" {
+		return usagef("--with-files writes a zip: give it a file with --out")
+	}
+	u, err := d.st.R().UserByEmail(ctx, store.AllCompanies(), o.email)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", o.email, err)
+	}
+	x, err := d.svc.Export(ctx, d.actor, u.ID)
+	if err != nil {
+		return err
+	}
+	if o.out == "" {
+		return writeJSON(d.stdout, x)
+	}
+	files := 0
+	err = writeFileAtomic(o.out, func(w io.Writer) error {
+		if !o.withFiles {
+			return writeJSON(w, x)
+		}
+		zw := zip.NewWriter(w)
+		jw, err := zw.Create("export.json")
+		if err != nil {
+			return err
+		}
+		if err := writeJSON(jw, x); err != nil {
+			return err
+		}
+		err = x.Files(ctx, func(name string, data []byte) error {
+			fw, err := zw.Create(name)
+			if err != nil {
+				return err
+			}
+			files++
+			_, err = fw.Write(data)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return zw.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("export to %s: %w", o.out, err)
+	}
+	summary := map[string]any{"out": o.out, "user": x.Profile.Email, "tickets": len(x.Tickets), "comments": len(x.Comments),
+		"mails": len(x.Mails), "files": files}
+	return printOne(d, summary, func(w io.Writer, v map[string]any) {
+		fprintf(w, "wrote the data of %s to %s (%d tickets, %d comments, %d mails, %d files)\n",
+			v["user"], v["out"], v["tickets"], v["comments"], v["mails"], v["files"])
+	})
+}
+
+// writeFileAtomic writes a file of personal data: readable by its owner
+// only, and complete or absent (a temporary file renamed at the end).
+func writeFileAtomic(name string, fn func(w io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := fn(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"archive/zip"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -101,3 +104,67 @@ func TestCLILGPDRevisionsAndRequests(t *testing.T) {
 }
 
 func lgpdItoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// lgpdSeed makes a requester with a ticket that has a public reply and an
+// internal note by staff.
+func lgpdSeed(t *testing.T, c *cli) int64 {
+	t.Helper()
+	c.ok(nil, "company", "add", "--name", "Acme", "--domain", "acme.example")
+	c.ok(nil, "user", "add", "--email", "maria@acme.example", "--name", "Mariana Titular", "--company", "Acme")
+	c.ok(nil, "user", "add", "--email", "tech@helpdesk.example", "--name", "Técnico", "--role", "tech")
+	var tk ticketOut
+	c.ok(&tk, "ticket", "create", "--requester", "maria@acme.example", "--subject", "Impressora girafa-9931", "--body", "frase única girafa-9931")
+	n := strconv.FormatInt(tk.Number, 10)
+	c.ok(nil, "ticket", "comment", n, "--body", "Reinicie, por favor", "--as", "tech@helpdesk.example")
+	c.ok(nil, "ticket", "comment", n, "--body", "nota interna da equipe", "--internal", "--as", "tech@helpdesk.example")
+	c.ok(nil, "ticket", "comment", n, "--body", "continua girafa-9931", "--as", "maria@acme.example")
+	return tk.Number
+}
+
+func TestCLILGPDExport(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	lgpdSeed(t, c)
+	r := c.run("", "lgpd", "export", "--user", "maria@acme.example")
+	if r.code != 0 {
+		t.Fatalf("export: %d %s", r.code, r.stderr)
+	}
+	var x struct {
+		Profile struct{ Email string }
+		Tickets []struct {
+			Conversation []struct{ Author, Body string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &x); err != nil {
+		t.Fatal(err)
+	}
+	if x.Profile.Email != "maria@acme.example" || len(x.Tickets) != 1 || len(x.Tickets[0].Conversation) != 2 ||
+		x.Tickets[0].Conversation[0].Author != "Técnico" {
+		t.Fatalf("export %s", r.stdout)
+	}
+	for _, absent := range []string{"nota interna da equipe", "tech@helpdesk.example", "admin@"} {
+		if strings.Contains(r.stdout, absent) {
+			t.Errorf("export holds %q", absent)
+		}
+	}
+
+	c.fails(2, "--with-files", "lgpd", "export", "--user", "maria@acme.example", "--with-files")
+	out := filepath.Join(c.dir, "maria.zip")
+	c.ok(nil, "lgpd", "export", "--user", "maria@acme.example", "--out", out, "--with-files")
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("zip %v %v", st, err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) < 1 || zr.File[0].Name != "export.json" {
+		t.Fatalf("zip holds %v", zr.File)
+	}
+	f, _ := zr.File[0].Open()
+	b, _ := io.ReadAll(f)
+	if !strings.Contains(string(b), "girafa-9931") || strings.Contains(string(b), "nota interna") {
+		t.Fatalf("export.json in the zip: %s", b)
+	}
+}
