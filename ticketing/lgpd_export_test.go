@@ -66,10 +66,12 @@ func seedTitular(t *testing.T, w *world) *titular {
 	_, err = svc.Rate(ctx, u, n, 4, "bom atendimento "+titularPhrase)
 	must(err)
 
-	p.other, err = svc.Create(ctx, w.colleague, ticketing.CreateInput{Requester: w.colleague, Subject: "Rede lenta", Body: "no andar 2"})
+	p.other, err = svc.Create(ctx, w.colleague, ticketing.CreateInput{Requester: w.colleague, Subject: "Rede lenta", Body: "no andar 2, como a " + titularName})
 	must(err)
 	must(svc.AddParticipant(ctx, w.admin, p.other.Number, u))
 	_, err = svc.Comment(ctx, u, p.other.Number, ticketing.CommentInput{Body: "Também aqui " + titularPhrase})
+	must(err)
+	_, err = svc.Comment(ctx, w.tech, p.other.Number, ticketing.CommentInput{Body: "Liguei para " + titularName + " (" + u.Email + ")", Internal: true})
 	must(err)
 	p.unrelated, err = svc.Create(ctx, w.outsider, ticketing.CreateInput{Requester: w.outsider, Subject: "Sem relação", Body: "nada"})
 	must(err)

@@ -24,7 +24,7 @@ func (a *app) lgpdCommand() *cobra.Command {
 	rev.AddCommand(a.lgpdRevisionAddCommand(), a.lgpdRevisionListCommand(), a.lgpdRevisionShowCommand(), a.lgpdRevisionPublishCommand())
 	req := &cobra.Command{Use: "request", Short: "Data-subject requests (export, erasure, correction) and their legal deadline"}
 	req.AddCommand(a.lgpdRequestAddCommand(), a.lgpdRequestListCommand(), a.lgpdRequestCloseCommand())
-	cmd.AddCommand(rev, req, a.lgpdConsentsCommand(), a.lgpdExportCommand())
+	cmd.AddCommand(rev, req, a.lgpdConsentsCommand(), a.lgpdExportCommand(), a.lgpdAnonymizeCommand())
 	return cmd
 }
 
@@ -428,4 +428,51 @@ func writeFileAtomic(name string, fn func(w io.Writer) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), name)
+}
+
+type lgpdAnonymizeOpts struct {
+	email string
+	destructive
+}
+
+func (a *app) lgpdAnonymizeCommand() *cobra.Command {
+	var o lgpdAnonymizeOpts
+	cmd := &cobra.Command{
+		Use:   "anonymize",
+		Short: "Erase a person: name, address, what they wrote, their mails and files; statistics stay",
+		Long: "Erase a person (LGPD right to erasure) in one transaction. On SQLite the freed pages are zeroed and the WAL\n" +
+			"checkpointed; on PostgreSQL the old row versions remain in the table files until VACUUM runs.",
+		Args: cobra.NoArgs,
+		RunE: a.action(func(ctx context.Context, d *deps) error { return lgpdAnonymize(ctx, d, o) }),
+	}
+	cmd.Flags().StringVar(&o.email, "user", "", "the person's email address")
+	o.flags(cmd)
+	_ = cmd.MarkFlagRequired("user")
+	return cmd
+}
+
+func lgpdAnonymize(ctx context.Context, d *deps, o lgpdAnonymizeOpts) error {
+	id, err := d.svc.UserIDByEmail(ctx, o.email)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", o.email, err)
+	}
+	if err := o.confirm(d, "Erase every personal datum of "+o.email+" (this cannot be undone)"); err != nil {
+		return err
+	}
+	res, err := d.svc.Anonymize(ctx, d.actor, id, o.dryRun)
+	if err != nil {
+		return err
+	}
+	return printOne(d, res, func(w io.Writer, r *ticketing.AnonymizeResult) {
+		verb := "erased"
+		if r.DryRun {
+			verb = "would erase (dry run, nothing changed)"
+		}
+		c := r.EraseCounts
+		fprintf(w, "%s user %d, now %s:\n", verb, r.UserID, c.PlaceholderEmail)
+		fprintf(w, "  tickets %d, comments %d, chat %d, attachments %d (files %d)\n", c.Tickets, c.Comments, c.Chat, c.Attachments, c.Blobs)
+		fprintf(w, "  raw mails %d deleted, %d rewritten; message refs %d; quarantine %d\n", c.Mails, c.MailsRewritten, c.MailRefs, c.Quarantine)
+		fprintf(w, "  outbox %d deleted, %d rewritten; others' texts %d; notifications %d\n", c.Outbox, c.OutboxRewritten, c.OthersRewritten, c.Notifications)
+		fprintf(w, "  audit rows %d; sessions %d; consents %d; requests %d\n", c.Audit, c.Sessions, c.Consents, c.Requests)
+	})
 }

@@ -168,3 +168,55 @@ func TestCLILGPDExport(t *testing.T) {
 		t.Fatalf("export.json in the zip: %s", b)
 	}
 }
+
+func TestCLILGPDAnonymize(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	n := lgpdSeed(t, c)
+	c.fails(1, "not found", "lgpd", "anonymize", "--user", "nobody@acme.example", "--yes")
+	c.fails(2, "required flag", "lgpd", "anonymize")
+
+	var dry struct {
+		DryRun   bool  `json:"dry_run"`
+		Tickets  int64 `json:"tickets"`
+		Comments int64 `json:"comments"`
+		Outbox   int64 `json:"outbox"`
+	}
+	c.ok(&dry, "lgpd", "anonymize", "--user", "maria@acme.example", "--dry-run")
+	if !dry.DryRun || dry.Tickets != 1 || dry.Comments != 1 || dry.Outbox == 0 {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	var tk ticketOut
+	c.ok(&tk, "ticket", "show", strconv.FormatInt(n, 10))
+	if tk.Subject != "Impressora girafa-9931" {
+		t.Fatalf("dry run changed the ticket: %+v", tk)
+	}
+	var res struct {
+		DryRun           bool   `json:"dry_run"`
+		PlaceholderEmail string `json:"placeholder_email"`
+	}
+	c.ok(&res, "lgpd", "anonymize", "--user", "maria@acme.example", "--yes")
+	if res.DryRun || !strings.HasSuffix(res.PlaceholderEmail, "@invalid") {
+		t.Fatalf("anonymize: %+v", res)
+	}
+	c.ok(&tk, "ticket", "show", strconv.FormatInt(n, 10))
+	if tk.Subject != "[removido a pedido do titular]" || tk.Requester != res.PlaceholderEmail {
+		t.Fatalf("ticket after erasure: %+v", tk)
+	}
+	// The database file itself no longer holds the person.
+	db := filepath.Join(c.dir, "data", "servicedesk.db")
+	for _, f := range []string{db, db + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if os.IsNotExist(err) && f == db {
+			t.Fatalf("no database at %s", db)
+		}
+		for _, needle := range []string{"maria@acme.example", "Mariana Titular", "girafa-9931"} {
+			if strings.Contains(string(b), needle) {
+				t.Errorf("%s holds %q", filepath.Base(f), needle)
+			}
+		}
+	}
+	c.fails(1, "not found", "lgpd", "anonymize", "--user", "maria@acme.example", "--yes")
+}
