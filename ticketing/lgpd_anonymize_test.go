@@ -263,3 +263,32 @@ func TestAnonymizeLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Staff can be erased too (not the last admin): their replies and notes
+// go, the tickets they worked keep their history.
+func TestAnonymizeStaff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		p := seedTitular(t, w)
+		res, err := w.svc.Anonymize(ctx, w.admin, w.tech.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Tickets != 0 || res.Comments != 3 {
+			t.Fatalf("counts %+v", res.EraseCounts)
+		}
+		cs, _ := s.R().Comments(ctx, p.own.ID, true)
+		if cs[0].BodyText != ticketing.ErasedPlaceholder || cs[1].BodyText != ticketing.ErasedPlaceholder || !cs[1].Internal ||
+			cs[2].BodyText != "Ainda travando "+titularPhrase {
+			t.Fatalf("comments after erasing the tech: %+v", cs)
+		}
+		tk, _ := s.R().Ticket(ctx, store.AllCompanies(), p.own.ID, false)
+		if tk.AssigneeID == nil || *tk.AssigneeID != w.tech.ID || tk.Subject != "Impressora "+titularPhrase || tk.FirstResponseAt == nil {
+			t.Fatalf("ticket after erasing the tech: %+v", tk)
+		}
+		if _, err := s.R().UserByEmail(ctx, store.AllCompanies(), "tech@helpdesk.example"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("tech address still there: %v", err)
+		}
+	})
+}
