@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -618,8 +620,23 @@ func (s *Store) Compact(ctx context.Context) error {
 			return fmt.Errorf("store: compact %s: %w", t, err)
 		}
 	}
-	if _, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		return fmt.Errorf("store: compact: %w", err)
+	// A reader in the middle of a query keeps the WAL alive: try again a
+	// few times before saying so.
+	for attempt := 0; ; attempt++ {
+		var busy, logPages, done int
+		if err := s.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
+			return fmt.Errorf("store: compact: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 20 {
+			return errors.New("store: compact: readers kept the WAL busy; run `PRAGMA wal_checkpoint(TRUNCATE)` later")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return nil
 }
