@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -88,18 +89,10 @@ func newScrubber(t EraseTarget, email, name string, texts []string) *scrubber {
 	}
 	if len(alts) > 0 {
 		// Longest first, so a whole text wins over one of its lines.
-		sortByLenDesc(alts)
+		slices.SortFunc(alts, func(a, b string) int { return len(b) - len(a) })
 		sc.texts = regexp.MustCompile("(?i)" + strings.Join(alts, "|"))
 	}
 	return sc
-}
-
-func sortByLenDesc(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && len(s[j]) > len(s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func (sc *scrubber) bytes(b []byte) []byte {
