@@ -92,7 +92,7 @@ func openSQLite(o Options) (*Store, error) {
 	}
 	// synchronous=NORMAL in WAL mode survives a process crash; InTxDurable
 	// switches to FULL for the commits that must also survive power loss.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)" // secure_delete: freed bytes are zeroed, so erased personal data leaves no copy in the file
 	var wdsn, rdsn string
 	if path == ":memory:" {
 		// One shared in-memory database for both pools.

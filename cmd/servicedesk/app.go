@@ -152,6 +152,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.templateCommand(),
 		a.slaCommand(),
 		a.auditCommand(),
+		a.lgpdCommand(),
 	)
 	a.extendRoot(root)
 	for _, c := range root.Commands() {
