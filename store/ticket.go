@@ -177,6 +177,20 @@ func (q *Q) Ticket(ctx context.Context, sc Scope, id int64, forUpdate bool) (*Ti
 	return t, nil
 }
 
+// MaxTicketLimit is the most tickets one Tickets call returns; callers
+// page past it with After (or Offset).
+const MaxTicketLimit = 1000
+
+// TicketCursor is the position of a ticket in the "most recently updated
+// first" order: its (updated_at, id), unique because id is.
+type TicketCursor struct {
+	UpdatedAt time.Time
+	ID        int64
+}
+
+// Cursor is t's position, for TicketFilter.After.
+func (t *Ticket) Cursor() TicketCursor { return TicketCursor{UpdatedAt: t.UpdatedAt, ID: t.ID} }
+
 // TicketFilter narrows Tickets. Zero values do not filter.
 type TicketFilter struct {
 	Statuses    []string
@@ -184,18 +198,48 @@ type TicketFilter struct {
 	AssigneeID  int64
 	Unassigned  bool
 	RequesterID int64
-	// ParticipantOrRequester limits to tickets where this user is the
-	// requester or a participant.
+	// InvolvingUserID limits to tickets where this user is the requester
+	// or a participant.
 	InvolvingUserID int64
 	Search          string
-	Limit           int
-	Offset          int
+	// Limit is 1..MaxTicketLimit; 0 means 50.
+	Limit int
+	// After lists the tickets that come after this one (keyset paging:
+	// pass the last ticket's Cursor to get the next page). Unlike Offset,
+	// its cost does not grow with the page number, and a ticket updated
+	// between two pages (it moves to the front) shifts no other ticket
+	// into a page already read or past the next one.
+	After *TicketCursor
+	// Offset skips this many tickets first (after After, when both are set).
+	Offset int
 }
 
-// Tickets lists tickets within scope, most recently updated first.
+// Tickets lists tickets within scope, most recently updated first (ties
+// by id, newest first).
 func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, error) {
 	var ts []*Ticket
-	sel, err := q.ticketSelect(sc, &ts)
+	sel, err := q.ticketsQuery(sc, f, &ts)
+	if err != nil {
+		return nil, err
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: tickets: %w", err)
+	}
+	return ts, nil
+}
+
+func (q *Q) ticketsQuery(sc Scope, f TicketFilter, model any) (*bun.SelectQuery, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 0 || limit > MaxTicketLimit {
+		return nil, fmt.Errorf("store: tickets: limit %d is not between 1 and %d", f.Limit, MaxTicketLimit)
+	}
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("store: tickets: negative offset %d", f.Offset)
+	}
+	sel, err := q.ticketSelect(sc, model)
 	if err != nil {
 		return nil, err
 	}
@@ -224,15 +268,16 @@ func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, e
 		like := "%" + strings.ToLower(s) + "%"
 		sel = sel.Where("lower(t.subject) LIKE ?", like)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 50
+	if f.After != nil {
+		// A row-value comparison: both databases turn it into a range on
+		// the (…, updated_at DESC, id DESC) indexes.
+		sel = sel.Where("(t.updated_at, t.id) < (?, ?)", f.After.UpdatedAt.UTC(), f.After.ID)
 	}
-	sel = sel.OrderExpr("t.updated_at DESC, t.id DESC").Limit(int64(limit)).Offset(int64(f.Offset))
-	if err := sel.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: tickets: %w", err)
+	sel = sel.OrderExpr("t.updated_at DESC, t.id DESC").Limit(int64(limit))
+	if f.Offset > 0 {
+		sel = sel.Offset(int64(f.Offset))
 	}
-	return ts, nil
+	return sel, nil
 }
 
 // Participant links a user to a ticket they follow.
