@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/uptrace/bun"
 )
 
 // ExplainTickets returns the query plan of Tickets(sc, f), one line per
@@ -41,3 +43,6 @@ func (q *Q) ExplainTickets(ctx context.Context, sc Scope, f TicketFilter) ([]str
 	}
 	return out, rows.Err()
 }
+
+// DB is the write pool, for tests that read the schema itself.
+func (s *Store) DB() *bun.DB { return s.write }
