@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -140,8 +139,9 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		boot := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(o.DSN)))
 		_, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+o.Schema)
 		boot.Close()
-		// Two processes creating it at once: the loser sees 23505.
-		if err != nil && !strings.Contains(err.Error(), "23505") {
+		// Two processes creating it at once: the loser sees a unique
+		// violation on pg_namespace, and the schema exists.
+		if err != nil && !IsConflict(err) {
 			return nil, fmt.Errorf("store: create schema: %w", err)
 		}
 		opts = append(opts, pgdriver.WithConnParams(map[string]any{"search_path": o.Schema}))
@@ -301,13 +301,14 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("store: %s: %w", what, err)
 }
 
-// conflict turns unique-constraint violations into ErrConflict.
+// conflict turns unique and primary-key violations into ErrConflict
+// (the driver's wording stays out of the message users see) and wraps
+// any other error.
 func conflict(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") || strings.Contains(msg, "23505") {
+	if IsConflict(err) {
 		return fmt.Errorf("%w: %s", ErrConflict, what)
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
@@ -323,14 +324,4 @@ func (s *Store) Analyze(ctx context.Context) error {
 		return fmt.Errorf("store: analyze: %w", err)
 	}
 	return nil
-}
-
-// IsRetryable reports a PostgreSQL error that a fresh attempt of the same
-// transaction may not hit: serialization failure or deadlock.
-func IsRetryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.Contains(m, "40001") || strings.Contains(m, "40P01")
 }
