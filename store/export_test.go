@@ -46,3 +46,6 @@ func (q *Q) ExplainTickets(ctx context.Context, sc Scope, f TicketFilter) ([]str
 
 // DB is the write pool, for tests that read the schema itself.
 func (s *Store) DB() *bun.DB { return s.write }
+
+// MigrationLockKey is the advisory lock number of schema's migrations.
+func MigrationLockKey(schema string) int64 { return migrationLockKey(schema) }

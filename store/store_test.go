@@ -2,12 +2,15 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
@@ -198,8 +201,9 @@ func seedTicket(t testing.TB, s *store.Store) *store.Ticket {
 }
 
 // TestConcurrentMigrateOnPostgres starts several "processes" (stores with
-// their own connection pools) migrating one fresh schema at once: each
-// migration is applied exactly once and nobody fails.
+// their own connection pools) migrating one fresh schema at once, as
+// several serve/migrate processes do on an empty database: nobody fails,
+// each migration is applied exactly once, and the schema is complete.
 func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	url := os.Getenv(storetest.PostgresEnv)
 	if url == "" {
@@ -207,13 +211,16 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	}
 	ctx := context.Background()
 	schema := storetest.NewSchema(t, url)
+	const procs = 8
 	var wg sync.WaitGroup
-	applied := make(chan int, 4)
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
+	start := make(chan struct{})
+	applied := make(chan int, procs)
+	errs := make(chan error, procs)
+	for i := 0; i < procs; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
 			if err != nil {
 				errs <- err
@@ -228,11 +235,12 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 			applied <- len(names)
 		}()
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	close(applied)
 	for err := range errs {
-		t.Fatal(err)
+		t.Error(err)
 	}
 	total := 0
 	for n := range applied {
@@ -241,95 +249,65 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	if want := migrationCount(t); total != want {
 		t.Fatalf("%d migrations applied in all, want each of the %d once", total, want)
 	}
+	s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{}); err != nil {
+		t.Fatalf("schema after concurrent migrations: %v", err)
+	}
 }
 
-// TestTicketsKeysetPaging pages through tickets with After: every ticket
-// once, in the order of one big listing, ties on updated_at broken by id;
-// a ticket updated between two pages moves no other ticket across the
-// page boundary (with Offset, one would be listed twice).
-func TestTicketsKeysetPaging(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		tk := seedTicket(t, s)
-		// 23 more tickets, in groups of three sharing one updated_at.
-		at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-		var batch []store.Ticket
-		for i := 0; i < 23; i++ {
-			u := at.Add(time.Duration(i/3) * time.Minute)
-			batch = append(batch, store.Ticket{Number: tk.Number + 1 + int64(i), CompanyID: tk.CompanyID, RequesterID: tk.RequesterID,
-				Priority: "normal", Status: "open", Subject: fmt.Sprintf("k %d", i), Source: "cli", CreatedAt: u, UpdatedAt: u})
-		}
-		if err := s.InTx(ctx, func(q *store.Q) error { return q.BulkInsertTickets(ctx, batch) }); err != nil {
-			t.Fatal(err)
-		}
-		all, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{Limit: 100})
-		if err != nil || len(all) != 24 {
-			t.Fatalf("all = %d, %v", len(all), err)
-		}
-		for i := 1; i < len(all); i++ {
-			a, b := all[i-1], all[i]
-			if a.UpdatedAt.Before(b.UpdatedAt) || (a.UpdatedAt.Equal(b.UpdatedAt) && a.ID < b.ID) {
-				t.Fatalf("order broken at %d: %v/%d before %v/%d", i, a.UpdatedAt, a.ID, b.UpdatedAt, b.ID)
-			}
-		}
-		var paged []*store.Ticket
-		f := store.TicketFilter{Limit: 5}
-		for page := 0; ; page++ {
-			ts, err := s.R().Tickets(ctx, store.AllCompanies(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ts) == 0 {
-				break
-			}
-			paged = append(paged, ts...)
-			c := ts[len(ts)-1].Cursor()
-			f.After = &c
-			if page > 10 {
-				t.Fatal("paging does not end")
-			}
-		}
-		if len(paged) != len(all) {
-			t.Fatalf("paged %d tickets, want %d", len(paged), len(all))
-		}
-		for i := range all {
-			if paged[i].ID != all[i].ID {
-				t.Fatalf("page order differs at %d: %d, want %d", i, paged[i].ID, all[i].ID)
-			}
-		}
-
-		// An update between pages moves that ticket to the front; the
-		// next page still starts right after the last one read.
-		first, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{Limit: 5})
+// TestMigrationLockIsPerSchema holds one schema's migration lock (as a
+// process busy migrating it would): another schema on the same database
+// migrates meanwhile, the held one waits until its context ends and
+// fails without applying anything, then migrates once the lock is free.
+func TestMigrationLockIsPerSchema(t *testing.T) {
+	url := os.Getenv(storetest.PostgresEnv)
+	if url == "" {
+		storetest.SkipOrFail(t, "PostgreSQL tests need "+storetest.PostgresEnv)
+	}
+	ctx := context.Background()
+	held, free := storetest.NewSchema(t, url), storetest.NewSchema(t, url)
+	open := func(schema string) *store.Store {
+		s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
 		if err != nil {
 			t.Fatal(err)
 		}
-		moved := all[10]
-		if err := s.InTx(ctx, func(q *store.Q) error { return q.UpdateTicket(ctx, moved) }); err != nil {
-			t.Fatal(err)
-		}
-		c := first[4].Cursor()
-		next, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{Limit: 5, After: &c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, x := range next {
-			if x.ID != all[5+i].ID {
-				t.Fatalf("next page [%d] = %d, want %d", i, x.ID, all[5+i].ID)
-			}
-		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	sHeld, sFree := open(held), open(free)
 
-		// Offset still works for callers that use it, and the limits are checked.
-		off, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{Limit: 3, Offset: 20})
-		if err != nil || len(off) != 3 {
-			t.Fatalf("offset page = %d, %v", len(off), err)
-		}
-		for _, bad := range []store.TicketFilter{{Limit: store.MaxTicketLimit + 1}, {Limit: -1}, {Offset: -1}} {
-			if _, err := s.R().Tickets(ctx, store.AllCompanies(), bad); err == nil {
-				t.Fatalf("filter %+v accepted", bad)
-			}
-		}
-	})
+	holder := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+	defer holder.Close()
+	conn, err := holder.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", store.MigrationLockKey(held)); err != nil {
+		t.Fatal(err)
+	}
+
+	if names, err := sFree.Migrate(ctx); err != nil || len(names) == 0 {
+		t.Fatalf("other schema blocked: %v, %v", names, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if names, err := sHeld.Migrate(short); !errors.Is(err, context.DeadlineExceeded) || len(names) != 0 {
+		t.Fatalf("migrate under a held lock = %v, %v; want to wait until the context ends", names, err)
+	}
+	if st, err := sHeld.MigrationStatus(ctx); err != nil || st[0].Applied {
+		t.Fatalf("applied while the lock was held: %+v, %v", st, err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", store.MigrationLockKey(held)); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := sHeld.Migrate(ctx); err != nil || len(names) != migrationCount(t) {
+		t.Fatalf("migrate after the lock was freed = %v, %v", names, err)
+	}
 }
 
 // migrationCount is the number of migrations a fresh database gets.
