@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,12 +61,18 @@ func (c *Company) encode() error {
 	return nil
 }
 
-func (c *Company) decode() {
-	c.AllowedIPs = []string{}
-	_ = json.Unmarshal([]byte(c.AllowedIPsJSON), &c.AllowedIPs)
+// decode fills the fields kept as JSON. A corrupt allow-list is an
+// error: read as empty, it would mean "no restriction".
+func (c *Company) decode() error {
 	if c.Domains == nil {
 		c.Domains = []string{}
 	}
+	c.AllowedIPs = []string{}
+	if err := json.Unmarshal([]byte(c.AllowedIPsJSON), &c.AllowedIPs); err != nil {
+		c.AllowedIPs = nil
+		return fmt.Errorf("store: company %d: unreadable allowed_ips %q: %w", c.ID, c.AllowedIPsJSON, err)
+	}
+	return nil
 }
 
 // CreateCompany inserts c with its domains. A name or domain already in use
@@ -91,7 +98,9 @@ func (q *Q) UpdateCompany(ctx context.Context, c *Company) error {
 	if err != nil {
 		return conflict(err, "company "+c.Name)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: company %d", ErrNotFound, c.ID)
 	}
 	return q.setDomains(ctx, c)
@@ -131,7 +140,9 @@ func (q *Q) DeleteCompany(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: delete company %d (it still has users or tickets): %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: company %d", ErrNotFound, id)
 	}
 	return nil
@@ -158,9 +169,11 @@ func (q *Q) CompanyByName(ctx context.Context, name string) (*Company, error) {
 // CompanyByRef finds a company by id (all digits) or name.
 func (q *Q) CompanyByRef(ctx context.Context, ref string) (*Company, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		if c, err := q.Company(ctx, id); err == nil {
-			return c, nil
+		c, err := q.Company(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			return c, err
 		}
+		// No such id: a company may be named with digits.
 	}
 	return q.CompanyByName(ctx, ref)
 }
@@ -196,7 +209,9 @@ func (q *Q) Companies(ctx context.Context) ([]*Company, error) {
 		}
 	}
 	for _, c := range cs {
-		c.decode()
+		if err := c.decode(); err != nil {
+			return nil, err
+		}
 	}
 	return cs, nil
 }
@@ -210,6 +225,5 @@ func (q *Q) loadDomains(ctx context.Context, c *Company) error {
 	for _, d := range ds {
 		c.Domains = append(c.Domains, d.Domain)
 	}
-	c.decode()
-	return nil
+	return c.decode()
 }

@@ -6,8 +6,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -230,7 +232,16 @@ func (s *Store) InTxDurable(ctx context.Context, fn func(q *Q) error) error {
 	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
 		return fmt.Errorf("store: durable tx: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
+	defer func() {
+		// The transaction's outcome stands either way; but the writer
+		// connection must not stay at FULL for every later commit, so
+		// a connection that cannot be switched back is discarded (the
+		// pool opens a fresh one, at NORMAL from the DSN).
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL"); err != nil {
+			slog.Warn("store: reset synchronous=NORMAL failed; discarding the writer connection", "err", err)
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // returns that error: it is the point
+		}
+	}()
 	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(&Q{db: tx})
 	})
@@ -247,9 +258,11 @@ func (q *Q) Savepoint(ctx context.Context, name string, fn func() error) error {
 	}
 	if err := fn(); err != nil {
 		if _, rerr := q.db.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return fmt.Errorf("store: rollback to savepoint: %w (after %v)", rerr, err)
+			return fmt.Errorf("store: rollback to savepoint: %w (after %w)", rerr, err)
 		}
-		_, _ = q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		if _, rerr := q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("store: release savepoint after rollback: %w (after %w)", rerr, err)
+		}
 		return err
 	}
 	if _, err := q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
@@ -299,6 +312,16 @@ func notFound(err error, what string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+// rowsAffected is res's row count. Both drivers always know it; an
+// error here is reported rather than read as "no rows".
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: rows affected: %w", err)
+	}
+	return n, nil
 }
 
 // conflict turns unique and primary-key violations into ErrConflict

@@ -319,3 +319,49 @@ func migrationCount(t *testing.T) int {
 	}
 	return len(st)
 }
+
+// TestCorruptAllowListIsAnError: a company's IP allow-list that cannot be
+// read must not come back as "no restriction".
+func TestCorruptAllowListIsAnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &store.Company{Name: "Fenced", AllowedIPs: []string{"10.0.0.0/8"}}
+		if err := s.InTx(ctx, func(q *store.Q) error { return q.CreateCompany(ctx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, "UPDATE companies SET allowed_ips = '[\"10.0.0.0/8\"' WHERE id = ?", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		reads := map[string]func() (*store.Company, error){
+			"Company":       func() (*store.Company, error) { return s.R().Company(ctx, c.ID) },
+			"CompanyByName": func() (*store.Company, error) { return s.R().CompanyByName(ctx, "fenced") },
+			"CompanyByRef":  func() (*store.Company, error) { return s.R().CompanyByRef(ctx, fmt.Sprint(c.ID)) },
+			"Companies": func() (*store.Company, error) {
+				cs, err := s.R().Companies(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return cs[0], nil
+			},
+		}
+		for name, read := range reads {
+			if got, err := read(); err == nil {
+				t.Errorf("%s: corrupt allow-list read as %q without an error", name, got.AllowedIPs)
+			}
+		}
+	})
+}
+
+func TestQuarantineReleaseOfMissingEntry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for name, f := range map[string]func(*store.Q) error{
+			"release":   func(q *store.Q) error { return q.QuarantineRelease(ctx, 4242) },
+			"unrelease": func(q *store.Q) error { return q.QuarantineUnrelease(ctx, 4242) },
+		} {
+			if err := s.InTx(ctx, f); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s of a missing entry: %v, want ErrNotFound", name, err)
+			}
+		}
+	})
+}

@@ -125,7 +125,9 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: update ticket #%d: %w", t.Number, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: ticket #%d", ErrNotFound, t.Number)
 	}
 	return nil
@@ -296,7 +298,10 @@ func (q *Q) AddParticipant(ctx context.Context, ticketID, userID int64) (added b
 	if err != nil {
 		return false, fmt.Errorf("store: add participant: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 
@@ -306,7 +311,10 @@ func (q *Q) RemoveParticipant(ctx context.Context, ticketID, userID int64) (bool
 	if err != nil {
 		return false, fmt.Errorf("store: remove participant: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 
