@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -361,6 +362,49 @@ func TestQuarantineReleaseOfMissingEntry(t *testing.T) {
 		} {
 			if err := s.InTx(ctx, f); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s of a missing entry: %v, want ErrNotFound", name, err)
+			}
+		}
+	})
+}
+
+// TestTicketsLoadRelations: the list fills company, requester, assignee
+// and category as loading one ticket does.
+func TestTicketsLoadRelations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		tk := seedTicket(t, s)
+		err := s.InTx(ctx, func(q *store.Q) error {
+			tech := &store.User{Email: "tech@seed.example", Name: "Tech", Role: store.RoleTech}
+			if err := q.CreateUser(ctx, tech); err != nil {
+				return err
+			}
+			cat := &store.Category{Name: "Hardware"}
+			if err := q.CreateCategory(ctx, cat); err != nil {
+				return err
+			}
+			tk.AssigneeID, tk.CategoryID = &tech.ID, &cat.ID
+			return q.UpdateTicket(ctx, tk)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := s.R().Ticket(ctx, store.AllCompanies(), tk.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("tickets = %d, %v", len(ts), err)
+		}
+		got := ts[0]
+		for name, pair := range map[string][2]any{
+			"company":   {got.Company, one.Company},
+			"requester": {got.Requester, one.Requester},
+			"assignee":  {got.Assignee, one.Assignee},
+			"category":  {got.Category, one.Category},
+		} {
+			if !reflect.DeepEqual(pair[0], pair[1]) {
+				t.Errorf("%s: list %+v, one %+v", name, pair[0], pair[1])
 			}
 		}
 	})

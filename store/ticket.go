@@ -218,6 +218,12 @@ type TicketFilter struct {
 
 // Tickets lists tickets within scope, most recently updated first (ties
 // by id, newest first).
+//
+// The related rows (company, requester, assignee, category) are loaded
+// by id in one query per table rather than joined: on PostgreSQL,
+// planning the five-table join cost more than running it (about 1 ms
+// against 0.3 ms for a page of 50, where the ticket query alone plans in
+// 0.1 ms).
 func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, error) {
 	var ts []*Ticket
 	sel, err := q.ticketsQuery(sc, f, &ts)
@@ -227,7 +233,83 @@ func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, e
 	if err := sel.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: tickets: %w", err)
 	}
+	if err := q.loadTicketRelations(ctx, ts); err != nil {
+		return nil, err
+	}
 	return ts, nil
+}
+
+// loadTicketRelations fills what ticketSelect's relations would have.
+func (q *Q) loadTicketRelations(ctx context.Context, ts []*Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	companyIDs, userIDs, categoryIDs := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
+	for _, t := range ts {
+		companyIDs[t.CompanyID] = true
+		userIDs[t.RequesterID] = true
+		if t.AssigneeID != nil {
+			userIDs[*t.AssigneeID] = true
+		}
+		if t.CategoryID != nil {
+			categoryIDs[*t.CategoryID] = true
+		}
+	}
+	var cs []*Company
+	if err := q.db.NewSelect().Model(&cs).Column("id", "name", "isolated").Where("id IN (?)", bun.In(keys(companyIDs))).Scan(ctx); err != nil {
+		return fmt.Errorf("store: tickets' companies: %w", err)
+	}
+	var us []*User
+	if err := q.db.NewSelect().Model(&us).Column("id", "email", "name", "role", "company_id").Where("id IN (?)", bun.In(keys(userIDs))).Scan(ctx); err != nil {
+		return fmt.Errorf("store: tickets' users: %w", err)
+	}
+	var cats []*Category
+	if len(categoryIDs) > 0 {
+		if err := q.db.NewSelect().Model(&cats).Column("id", "name", "parent_id").Where("id IN (?)", bun.In(keys(categoryIDs))).Scan(ctx); err != nil {
+			return fmt.Errorf("store: tickets' categories: %w", err)
+		}
+	}
+	companies, users, categories := byID(cs, func(c *Company) int64 { return c.ID }),
+		byID(us, func(u *User) int64 { return u.ID }), byID(cats, func(c *Category) int64 { return c.ID })
+	// Each ticket gets its own copies, as a join would give.
+	for _, t := range ts {
+		t.Company = clone(companies[t.CompanyID])
+		t.Requester = clone(users[t.RequesterID])
+		if t.AssigneeID != nil {
+			if a := clone(users[*t.AssigneeID]); a != nil {
+				a.CompanyID = nil // the join reads id, email, name and role only
+				t.Assignee = a
+			}
+		}
+		if t.CategoryID != nil {
+			t.Category = clone(categories[*t.CategoryID])
+		}
+	}
+	return nil
+}
+
+func keys(m map[int64]bool) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func byID[T any](xs []*T, id func(*T) int64) map[int64]*T {
+	m := make(map[int64]*T, len(xs))
+	for _, x := range xs {
+		m[id(x)] = x
+	}
+	return m
+}
+
+func clone[T any](x *T) *T {
+	if x == nil {
+		return nil
+	}
+	c := *x
+	return &c
 }
 
 func (q *Q) ticketsQuery(sc Scope, f TicketFilter, model any) (*bun.SelectQuery, error) {
@@ -241,7 +323,7 @@ func (q *Q) ticketsQuery(sc Scope, f TicketFilter, model any) (*bun.SelectQuery,
 	if f.Offset < 0 {
 		return nil, fmt.Errorf("store: tickets: negative offset %d", f.Offset)
 	}
-	sel, err := q.ticketSelect(sc, model)
+	sel, err := sc.where(q.db.NewSelect().Model(model), "t.company_id")
 	if err != nil {
 		return nil, err
 	}
