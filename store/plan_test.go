@@ -12,13 +12,14 @@ import (
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 )
 
-// TestStaffQueueUsesIndexes checks the query plans of the staff queue on
+// TestStaffQueueUsesIndexes checks the query plans of the staff queue (and
+// of the client's view) on
 // a table big enough for the planner to care (10,000 tickets, analysed):
 // the order and the keyset bound come from an index, with no sort of the
 // matching rows.
 const planTickets = 10_000
 
-var queueIndex = regexp.MustCompile(`tickets_(updated|status_updated|assignee_updated)_idx`)
+var queueIndex = regexp.MustCompile(`tickets_(updated|status_updated|assignee_updated|company_updated|company_status_updated)_idx`)
 
 func TestStaffQueueUsesIndexes(t *testing.T) {
 	if testing.Short() {
@@ -68,15 +69,22 @@ func TestStaffQueueUsesIndexes(t *testing.T) {
 			name  string
 			f     store.TicketFilter
 			index string
+			scope store.Scope // zero: AllCompanies (staff)
 		}{
-			{"all", store.TicketFilter{Limit: 50}, "tickets_updated_idx"},
-			{"all after", store.TicketFilter{Limit: 50, After: after}, "tickets_updated_idx"},
-			{"status", store.TicketFilter{Limit: 50, Statuses: []string{"open"}}, "tickets_status_updated_idx"},
-			{"status after", store.TicketFilter{Limit: 50, Statuses: []string{"open"}, After: after}, "tickets_status_updated_idx"},
-			{"assignee", store.TicketFilter{Limit: 50, AssigneeID: techs[0]}, "tickets_assignee_updated_idx"},
-			{"assignee after", store.TicketFilter{Limit: 50, AssigneeID: techs[0], After: after}, "tickets_assignee_updated_idx"},
+			{"client open", store.TicketFilter{Limit: 50, Statuses: []string{"open"}}, "tickets_company_status_updated_idx", store.CompanyScope(tk.CompanyID)},
+			{"client all after", store.TicketFilter{Limit: 50, After: after}, "tickets_company_updated_idx", store.CompanyScope(tk.CompanyID)},
+			{"all", store.TicketFilter{Limit: 50}, "tickets_updated_idx", store.Scope{}},
+			{"all after", store.TicketFilter{Limit: 50, After: after}, "tickets_updated_idx", store.Scope{}},
+			{"status", store.TicketFilter{Limit: 50, Statuses: []string{"open"}}, "tickets_status_updated_idx", store.Scope{}},
+			{"status after", store.TicketFilter{Limit: 50, Statuses: []string{"open"}, After: after}, "tickets_status_updated_idx", store.Scope{}},
+			{"assignee", store.TicketFilter{Limit: 50, AssigneeID: techs[0]}, "tickets_assignee_updated_idx", store.Scope{}},
+			{"assignee after", store.TicketFilter{Limit: 50, AssigneeID: techs[0], After: after}, "tickets_assignee_updated_idx", store.Scope{}},
 		} {
-			plan, err := s.R().ExplainTickets(ctx, store.AllCompanies(), c.f)
+			sc := c.scope
+			if sc == (store.Scope{}) {
+				sc = store.AllCompanies()
+			}
+			plan, err := s.R().ExplainTickets(ctx, sc, c.f)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,15 @@ CREATE INDEX tickets_status_updated_idx ON tickets (status, updated_at DESC, id 
 -- Superseded by tickets_status_updated_idx (same leading columns).
 DROP INDEX tickets_status_idx;
 --bun:split
+-- The client's view: one company's tickets, with or without a status.
+-- The old (company_id, status, updated_at) left ties on updated_at to a
+-- sort on PostgreSQL.
+CREATE INDEX tickets_company_updated_idx ON tickets (company_id, updated_at DESC, id DESC);
+--bun:split
+CREATE INDEX tickets_company_status_updated_idx ON tickets (company_id, status, updated_at DESC, id DESC);
+--bun:split
+DROP INDEX tickets_company_status_idx;
+--bun:split
 -- Foreign keys without an index: deleting (or SET NULL on) the parent
 -- row, and joins from the parent, would scan the whole child table.
 CREATE INDEX attachments_comment_idx ON attachments (comment_id);
