@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,15 +61,16 @@ func (c *Company) encode() error {
 	return nil
 }
 
-// decode fills the derived fields. A corrupt allow-list is an error: read
-// as empty it would mean "no restriction" and open the portal to anyone.
+// decode fills the fields kept as JSON. A corrupt allow-list is an
+// error: read as empty, it would mean "no restriction".
 func (c *Company) decode() error {
-	c.AllowedIPs = []string{}
 	if c.Domains == nil {
 		c.Domains = []string{}
 	}
+	c.AllowedIPs = []string{}
 	if err := json.Unmarshal([]byte(c.AllowedIPsJSON), &c.AllowedIPs); err != nil {
-		return fmt.Errorf("store: company %d has a corrupt allowed_ips list %q: %w", c.ID, c.AllowedIPsJSON, err)
+		c.AllowedIPs = nil
+		return fmt.Errorf("store: company %d: unreadable allowed_ips %q: %w", c.ID, c.AllowedIPsJSON, err)
 	}
 	return nil
 }
@@ -96,7 +98,9 @@ func (q *Q) UpdateCompany(ctx context.Context, c *Company) error {
 	if err != nil {
 		return conflict(err, "company "+c.Name)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: company %d", ErrNotFound, c.ID)
 	}
 	return q.setDomains(ctx, c)
@@ -136,7 +140,9 @@ func (q *Q) DeleteCompany(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: delete company %d (it still has users or tickets): %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: company %d", ErrNotFound, id)
 	}
 	return nil
@@ -163,9 +169,11 @@ func (q *Q) CompanyByName(ctx context.Context, name string) (*Company, error) {
 // CompanyByRef finds a company by id (all digits) or name.
 func (q *Q) CompanyByRef(ctx context.Context, ref string) (*Company, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
-		if c, err := q.Company(ctx, id); err == nil {
-			return c, nil
+		c, err := q.Company(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			return c, err
 		}
+		// No such id: a company may be named with digits.
 	}
 	return q.CompanyByName(ctx, ref)
 }

@@ -55,9 +55,15 @@ type MailMessage struct {
 // gzipWriters reuses compressors: a new one allocates about a megabyte,
 // which dominated the cost of storing each ingested mail.
 var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return zw
+	return must(gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)) // fails only for a bad level
 }}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 // Gzip compresses raw mail for storage.
 func Gzip(raw []byte) []byte {
@@ -65,6 +71,8 @@ func Gzip(raw []byte) []byte {
 	buf.Grow(len(raw)/3 + 64)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	zw.Reset(&buf)
+	// A gzip.Writer fails only when its destination does, and a
+	// bytes.Buffer does not.
 	_, _ = zw.Write(raw)
 	_ = zw.Close()
 	gzipWriters.Put(zw)
@@ -133,7 +141,10 @@ func (q *Q) MailRaw(ctx context.Context, id int64) (*MailMessage, []byte, error)
 		return nil, nil, notFound(err, "mail "+strconv.FormatInt(id, 10))
 	}
 	raw, err := Gunzip(m.RawGz)
-	return m, raw, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: mail %d: %w", id, err)
+	}
+	return m, raw, nil
 }
 
 // CountMailFrom counts messages from an address since t (loop limits).
@@ -314,14 +325,22 @@ func (q *Q) QuarantineGet(ctx context.Context, id int64) (*Quarantined, []byte, 
 		return nil, nil, notFound(err, "quarantined mail "+strconv.FormatInt(id, 10))
 	}
 	raw, err := Gunzip(m.RawGz)
-	return m, raw, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: quarantined mail %d: %w", id, err)
+	}
+	return m, raw, nil
 }
 
 // QuarantineRelease marks a message as released (re-processed).
 func (q *Q) QuarantineRelease(ctx context.Context, id int64) error {
-	_, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = ?", now()).Where("id = ?", id).Exec(ctx)
+	res, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = ?", now()).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: release quarantine %d: %w", id, err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: quarantined mail %d", ErrNotFound, id)
 	}
 	return nil
 }
@@ -332,7 +351,9 @@ func (q *Q) QuarantineDelete(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: delete quarantine %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: quarantined mail %d", ErrNotFound, id)
 	}
 	return nil
@@ -373,7 +394,10 @@ func (q *Q) ClearBouncing(ctx context.Context, email string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("store: clear bouncing: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 
@@ -441,9 +465,14 @@ func (q *Q) DeleteMailMessage(ctx context.Context, id int64) error {
 
 // QuarantineUnrelease holds a message again (a reprocess that failed).
 func (q *Q) QuarantineUnrelease(ctx context.Context, id int64) error {
-	_, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = NULL").Where("id = ?", id).Exec(ctx)
+	res, err := q.db.NewUpdate().Model((*Quarantined)(nil)).Set("released_at = NULL").Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: hold quarantine %d: %w", id, err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: quarantined mail %d", ErrNotFound, id)
 	}
 	return nil
 }

@@ -5,16 +5,14 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
+	"time"
 
 	"github.com/uptrace/bun/migrate"
 )
 
 //go:embed migrations
 var migrationFiles embed.FS
-
-// migrationLockKey is the PostgreSQL advisory lock that serialises
-// migrations when several processes start at once.
-const migrationLockKey = 0x5e7d_0001
 
 func (s *Store) migrator() (*migrate.Migrator, error) {
 	dir := "migrations/sqlite"
@@ -36,23 +34,20 @@ func (s *Store) migrator() (*migrate.Migrator, error) {
 }
 
 // Migrate applies every pending migration and returns their names. On
-// PostgreSQL it holds an advisory lock, so two processes starting together
-// apply each migration once.
+// PostgreSQL it holds an advisory lock, so processes starting together
+// apply each migration once: the others wait for it (until ctx ends) and
+// then find nothing left to do.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	m, err := s.migrator()
 	if err != nil {
 		return nil, err
 	}
 	if s.driver == Postgres {
-		conn, err := s.write.Conn(ctx)
+		release, err := s.migrationLock(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("store: migrate: %w", err)
+			return nil, err
 		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
-			return nil, fmt.Errorf("store: migrate lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey)
+		defer release()
 	}
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("store: migrate init: %w", err)
@@ -160,4 +155,60 @@ func (s *Store) embeddedMigrations() (migrate.MigrationSlice, error) {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
 	return ms.Sorted(), nil
+}
+
+// migrationLockKey names the advisory lock of one schema's migrations:
+// two schemas on one database (tests, two installations) migrate
+// independently.
+func migrationLockKey(schema string) int64 { return lockID("servicedesk:migrate:" + schema) }
+
+// migrationLock takes the migration lock of the connection's schema (the
+// first of search_path that exists), retrying until it is free or ctx
+// ends: a process started beside another that is migrating waits for it
+// instead of failing, and so does one started while PostgreSQL is still
+// coming up. The lock lives on one dedicated connection until release.
+func (s *Store) migrationLock(ctx context.Context) (release func(), err error) {
+	wait := 20 * time.Millisecond
+	for {
+		release, got, err := s.tryMigrationLock(ctx)
+		switch {
+		case got:
+			return release, nil
+		case err != nil && !IsUnavailable(err):
+			return nil, err
+		}
+		t := time.NewTimer(wait + rand.N(wait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if err != nil {
+				return nil, fmt.Errorf("store: migrate: waiting for the database: %w (last: %w)", ctx.Err(), err)
+			}
+			return nil, fmt.Errorf("store: migrate: waiting for another process's migration: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+func (s *Store) tryMigrationLock(ctx context.Context) (release func(), got bool, err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: migrate lock: %w", err)
+	}
+	var schema string
+	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(current_schema(), '')").Scan(&schema); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("store: migrate lock: %w", err)
+	}
+	key := migrationLockKey(schema)
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?)", key).Scan(&got); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("store: migrate lock: %w", err)
+	}
+	if !got {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() { unlockAdvisory(conn, key, "migrate") }, true, nil
 }

@@ -76,7 +76,7 @@ func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]*O
 		}
 		until := t.Add(lease)
 		var tok [12]byte
-		_, _ = rand.Read(tok[:])
+		_, _ = rand.Read(tok[:]) // never fails (Go 1.24+: it crashes instead)
 		return q.db.NewUpdate().Model(&out).
 			Set("status = ?", OutboxSending).Set("claimed_until = ?", until).Set("attempts = attempts + 1").
 			Set("claim_token = ?", hex.EncodeToString(tok[:])).
@@ -117,7 +117,9 @@ func (s *Store) MailFailed(ctx context.Context, id int64, token string, reason s
 		if err != nil {
 			return fmt.Errorf("store: mail failed: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("%w: outbox mail %d under this claim", ErrNotFound, id)
 		}
 		m := new(OutboxMail)
@@ -145,7 +147,9 @@ func (s *Store) setMail(ctx context.Context, id int64, token string, set func(*b
 		if err != nil {
 			return fmt.Errorf("store: outbox mail %d: %w", id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("%w: outbox mail %d under this claim", ErrNotFound, id)
 		}
 		return nil
@@ -198,7 +202,9 @@ func (q *Q) OutboxRequeue(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: requeue mail %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: outbox mail %d that is not sent or being sent", ErrNotFound, id)
 	}
 	return nil
@@ -216,7 +222,10 @@ func (q *Q) OutboxPurge(ctx context.Context, before time.Time, failedToo bool) (
 	if err != nil {
 		return 0, fmt.Errorf("store: purge outbox: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return 0, err
+	}
 	return n, nil
 }
 

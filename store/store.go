@@ -6,12 +6,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -156,8 +157,9 @@ func openPostgres(ctx context.Context, o Options) (*Store, error) {
 		boot := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(o.DSN)))
 		_, err := boot.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+o.Schema)
 		boot.Close()
-		// Two processes creating it at once: the loser sees 23505.
-		if err != nil && !strings.Contains(err.Error(), "23505") {
+		// Two processes creating it at once: the loser sees a unique
+		// violation on pg_namespace, and the schema exists.
+		if err != nil && !IsConflict(err) {
 			return nil, fmt.Errorf("store: create schema: %w", err)
 		}
 	}
@@ -251,7 +253,16 @@ func (s *Store) InTxDurable(ctx context.Context, fn func(q *Q) error) error {
 	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
 		return fmt.Errorf("store: durable tx: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
+	defer func() {
+		// The transaction's outcome stands either way; but the writer
+		// connection must not stay at FULL for every later commit, so
+		// a connection that cannot be switched back is discarded (the
+		// pool opens a fresh one, at NORMAL from the DSN).
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL"); err != nil {
+			slog.Warn("store: reset synchronous=NORMAL failed; discarding the writer connection", "err", err)
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // returns that error: it is the point
+		}
+	}()
 	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(&Q{db: tx})
 	})
@@ -268,9 +279,11 @@ func (q *Q) Savepoint(ctx context.Context, name string, fn func() error) error {
 	}
 	if err := fn(); err != nil {
 		if _, rerr := q.db.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return fmt.Errorf("store: rollback to savepoint: %w (after %v)", rerr, err)
+			return fmt.Errorf("store: rollback to savepoint: %w (after %w)", rerr, err)
 		}
-		_, _ = q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		if _, rerr := q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("store: release savepoint after rollback: %w (after %w)", rerr, err)
+		}
 		return err
 	}
 	if _, err := q.db.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
@@ -337,13 +350,24 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("store: %s: %w", what, err)
 }
 
-// conflict turns unique-constraint violations into ErrConflict.
+// rowsAffected is res's row count. Both drivers always know it; an
+// error here is reported rather than read as "no rows".
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: rows affected: %w", err)
+	}
+	return n, nil
+}
+
+// conflict turns unique and primary-key violations into ErrConflict
+// (the driver's wording stays out of the message users see) and wraps
+// any other error.
 func conflict(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") || strings.Contains(msg, "23505") {
+	if IsConflict(err) {
 		return fmt.Errorf("%w: %s", ErrConflict, what)
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
@@ -359,14 +383,4 @@ func (s *Store) Analyze(ctx context.Context) error {
 		return fmt.Errorf("store: analyze: %w", err)
 	}
 	return nil
-}
-
-// IsRetryable reports a PostgreSQL error that a fresh attempt of the same
-// transaction may not hit: serialization failure or deadlock.
-func IsRetryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.Contains(m, "40001") || strings.Contains(m, "40P01")
 }

@@ -2,11 +2,16 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
@@ -197,8 +202,9 @@ func seedTicket(t testing.TB, s *store.Store) *store.Ticket {
 }
 
 // TestConcurrentMigrateOnPostgres starts several "processes" (stores with
-// their own connection pools) migrating one fresh schema at once: each
-// migration is applied exactly once and nobody fails.
+// their own connection pools) migrating one fresh schema at once, as
+// several serve/migrate processes do on an empty database: nobody fails,
+// each migration is applied exactly once, and the schema is complete.
 func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	url := os.Getenv(storetest.PostgresEnv)
 	if url == "" {
@@ -206,13 +212,16 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 	}
 	ctx := context.Background()
 	schema := storetest.NewSchema(t, url)
+	const procs = 8
 	var wg sync.WaitGroup
-	applied := make(chan int, 4)
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
+	start := make(chan struct{})
+	applied := make(chan int, procs)
+	errs := make(chan error, procs)
+	for i := 0; i < procs; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
 			if err != nil {
 				errs <- err
@@ -227,26 +236,176 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 			applied <- len(names)
 		}()
 	}
+	close(start)
 	wg.Wait()
 	close(errs)
 	close(applied)
 	for err := range errs {
-		t.Fatal(err)
+		t.Error(err)
 	}
 	total := 0
 	for n := range applied {
 		total += n
+	}
+	if want := migrationCount(t); total != want {
+		t.Fatalf("%d migrations applied in all, want each of the %d once", total, want)
 	}
 	s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	all, err := s.MigrationStatus(ctx)
+	if _, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{}); err != nil {
+		t.Fatalf("schema after concurrent migrations: %v", err)
+	}
+}
+
+// TestMigrationLockIsPerSchema holds one schema's migration lock (as a
+// process busy migrating it would): another schema on the same database
+// migrates meanwhile, the held one waits until its context ends and
+// fails without applying anything, then migrates once the lock is free.
+func TestMigrationLockIsPerSchema(t *testing.T) {
+	url := os.Getenv(storetest.PostgresEnv)
+	if url == "" {
+		storetest.SkipOrFail(t, "PostgreSQL tests need "+storetest.PostgresEnv)
+	}
+	ctx := context.Background()
+	held, free := storetest.NewSchema(t, url), storetest.NewSchema(t, url)
+	open := func(schema string) *store.Store {
+		s, err := store.Open(ctx, store.Options{Driver: store.Postgres, DSN: url, Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	sHeld, sFree := open(held), open(free)
+
+	holder := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+	defer holder.Close()
+	conn, err := holder.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != len(all) {
-		t.Fatalf("migrations applied %d times in all, want each once (%d)", total, len(all))
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", store.MigrationLockKey(held)); err != nil {
+		t.Fatal(err)
 	}
+
+	if names, err := sFree.Migrate(ctx); err != nil || len(names) == 0 {
+		t.Fatalf("other schema blocked: %v, %v", names, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if names, err := sHeld.Migrate(short); !errors.Is(err, context.DeadlineExceeded) || len(names) != 0 {
+		t.Fatalf("migrate under a held lock = %v, %v; want to wait until the context ends", names, err)
+	}
+	if st, err := sHeld.MigrationStatus(ctx); err != nil || st[0].Applied {
+		t.Fatalf("applied while the lock was held: %+v, %v", st, err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", store.MigrationLockKey(held)); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := sHeld.Migrate(ctx); err != nil || len(names) != migrationCount(t) {
+		t.Fatalf("migrate after the lock was freed = %v, %v", names, err)
+	}
+}
+
+// migrationCount is the number of migrations a fresh database gets.
+func migrationCount(t *testing.T) int {
+	t.Helper()
+	st, err := storetest.Open(t, store.SQLite).MigrationStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(st)
+}
+
+// TestCorruptAllowListIsAnError: a company's IP allow-list that cannot be
+// read must not come back as "no restriction".
+func TestCorruptAllowListIsAnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &store.Company{Name: "Fenced", AllowedIPs: []string{"10.0.0.0/8"}}
+		if err := s.InTx(ctx, func(q *store.Q) error { return q.CreateCompany(ctx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, "UPDATE companies SET allowed_ips = '[\"10.0.0.0/8\"' WHERE id = ?", c.ID); err != nil {
+			t.Fatal(err)
+		}
+		reads := map[string]func() (*store.Company, error){
+			"Company":       func() (*store.Company, error) { return s.R().Company(ctx, c.ID) },
+			"CompanyByName": func() (*store.Company, error) { return s.R().CompanyByName(ctx, "fenced") },
+			"CompanyByRef":  func() (*store.Company, error) { return s.R().CompanyByRef(ctx, fmt.Sprint(c.ID)) },
+			"Companies": func() (*store.Company, error) {
+				cs, err := s.R().Companies(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return cs[0], nil
+			},
+		}
+		for name, read := range reads {
+			if got, err := read(); err == nil {
+				t.Errorf("%s: corrupt allow-list read as %q without an error", name, got.AllowedIPs)
+			}
+		}
+	})
+}
+
+func TestQuarantineReleaseOfMissingEntry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for name, f := range map[string]func(*store.Q) error{
+			"release":   func(q *store.Q) error { return q.QuarantineRelease(ctx, 4242) },
+			"unrelease": func(q *store.Q) error { return q.QuarantineUnrelease(ctx, 4242) },
+		} {
+			if err := s.InTx(ctx, f); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s of a missing entry: %v, want ErrNotFound", name, err)
+			}
+		}
+	})
+}
+
+// TestTicketsLoadRelations: the list fills company, requester, assignee
+// and category as loading one ticket does.
+func TestTicketsLoadRelations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		tk := seedTicket(t, s)
+		err := s.InTx(ctx, func(q *store.Q) error {
+			tech := &store.User{Email: "tech@seed.example", Name: "Tech", Role: store.RoleTech}
+			if err := q.CreateUser(ctx, tech); err != nil {
+				return err
+			}
+			cat := &store.Category{Name: "Hardware"}
+			if err := q.CreateCategory(ctx, cat); err != nil {
+				return err
+			}
+			tk.AssigneeID, tk.CategoryID = &tech.ID, &cat.ID
+			return q.UpdateTicket(ctx, tk)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err := s.R().Ticket(ctx, store.AllCompanies(), tk.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := s.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("tickets = %d, %v", len(ts), err)
+		}
+		got := ts[0]
+		for name, pair := range map[string][2]any{
+			"company":   {got.Company, one.Company},
+			"requester": {got.Requester, one.Requester},
+			"assignee":  {got.Assignee, one.Assignee},
+			"category":  {got.Category, one.Category},
+		} {
+			if !reflect.DeepEqual(pair[0], pair[1]) {
+				t.Errorf("%s: list %+v, one %+v", name, pair[0], pair[1])
+			}
+		}
+	})
 }

@@ -70,7 +70,10 @@ func (q *Q) ResetEmailTemplate(ctx context.Context, companyID int64, event, lang
 	if err != nil {
 		return false, fmt.Errorf("store: reset email template: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 

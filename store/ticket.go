@@ -126,7 +126,9 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: update ticket #%d: %w", t.Number, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: ticket #%d", ErrNotFound, t.Number)
 	}
 	return nil
@@ -178,6 +180,20 @@ func (q *Q) Ticket(ctx context.Context, sc Scope, id int64, forUpdate bool) (*Ti
 	return t, nil
 }
 
+// MaxTicketLimit is the most tickets one Tickets call returns; callers
+// page past it with After (or Offset).
+const MaxTicketLimit = 1000
+
+// TicketCursor is the position of a ticket in the "most recently updated
+// first" order: its (updated_at, id), unique because id is.
+type TicketCursor struct {
+	UpdatedAt time.Time
+	ID        int64
+}
+
+// Cursor is t's position, for TicketFilter.After.
+func (t *Ticket) Cursor() TicketCursor { return TicketCursor{UpdatedAt: t.UpdatedAt, ID: t.ID} }
+
 // TicketFilter narrows Tickets. Zero values do not filter.
 type TicketFilter struct {
 	Statuses    []string
@@ -185,18 +201,130 @@ type TicketFilter struct {
 	AssigneeID  int64
 	Unassigned  bool
 	RequesterID int64
-	// ParticipantOrRequester limits to tickets where this user is the
-	// requester or a participant.
+	// InvolvingUserID limits to tickets where this user is the requester
+	// or a participant.
 	InvolvingUserID int64
 	Search          string
-	Limit           int
-	Offset          int
+	// Limit is 1..MaxTicketLimit; 0 means 50.
+	Limit int
+	// After lists the tickets that come after this one (keyset paging:
+	// pass the last ticket's Cursor to get the next page). Unlike Offset,
+	// its cost does not grow with the page number, and a ticket updated
+	// between two pages (it moves to the front) shifts no other ticket
+	// into a page already read or past the next one.
+	After *TicketCursor
+	// Offset skips this many tickets first (after After, when both are set).
+	Offset int
 }
 
-// Tickets lists tickets within scope, most recently updated first.
+// Tickets lists tickets within scope, most recently updated first (ties
+// by id, newest first).
+//
+// The related rows (company, requester, assignee, category) are loaded
+// by id in one query per table rather than joined: on PostgreSQL,
+// planning the five-table join cost more than running it (about 1 ms
+// against 0.3 ms for a page of 50, where the ticket query alone plans in
+// 0.1 ms).
 func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, error) {
 	var ts []*Ticket
-	sel, err := q.ticketSelect(sc, &ts)
+	sel, err := q.ticketsQuery(sc, f, &ts)
+	if err != nil {
+		return nil, err
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: tickets: %w", err)
+	}
+	if err := q.loadTicketRelations(ctx, ts); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// loadTicketRelations fills what ticketSelect's relations would have.
+func (q *Q) loadTicketRelations(ctx context.Context, ts []*Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	companyIDs, userIDs, categoryIDs := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
+	for _, t := range ts {
+		companyIDs[t.CompanyID] = true
+		userIDs[t.RequesterID] = true
+		if t.AssigneeID != nil {
+			userIDs[*t.AssigneeID] = true
+		}
+		if t.CategoryID != nil {
+			categoryIDs[*t.CategoryID] = true
+		}
+	}
+	var cs []*Company
+	if err := q.db.NewSelect().Model(&cs).Column("id", "name", "isolated").Where("id IN (?)", bun.In(keys(companyIDs))).Scan(ctx); err != nil {
+		return fmt.Errorf("store: tickets' companies: %w", err)
+	}
+	var us []*User
+	if err := q.db.NewSelect().Model(&us).Column("id", "email", "name", "role", "company_id").Where("id IN (?)", bun.In(keys(userIDs))).Scan(ctx); err != nil {
+		return fmt.Errorf("store: tickets' users: %w", err)
+	}
+	var cats []*Category
+	if len(categoryIDs) > 0 {
+		if err := q.db.NewSelect().Model(&cats).Column("id", "name", "parent_id").Where("id IN (?)", bun.In(keys(categoryIDs))).Scan(ctx); err != nil {
+			return fmt.Errorf("store: tickets' categories: %w", err)
+		}
+	}
+	companies, users, categories := byID(cs, func(c *Company) int64 { return c.ID }),
+		byID(us, func(u *User) int64 { return u.ID }), byID(cats, func(c *Category) int64 { return c.ID })
+	// Each ticket gets its own copies, as a join would give.
+	for _, t := range ts {
+		t.Company = clone(companies[t.CompanyID])
+		t.Requester = clone(users[t.RequesterID])
+		if t.AssigneeID != nil {
+			if a := clone(users[*t.AssigneeID]); a != nil {
+				a.CompanyID = nil // the join reads id, email, name and role only
+				t.Assignee = a
+			}
+		}
+		if t.CategoryID != nil {
+			t.Category = clone(categories[*t.CategoryID])
+		}
+	}
+	return nil
+}
+
+func keys(m map[int64]bool) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func byID[T any](xs []*T, id func(*T) int64) map[int64]*T {
+	m := make(map[int64]*T, len(xs))
+	for _, x := range xs {
+		m[id(x)] = x
+	}
+	return m
+}
+
+func clone[T any](x *T) *T {
+	if x == nil {
+		return nil
+	}
+	c := *x
+	return &c
+}
+
+func (q *Q) ticketsQuery(sc Scope, f TicketFilter, model any) (*bun.SelectQuery, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 0 || limit > MaxTicketLimit {
+		return nil, fmt.Errorf("store: tickets: limit %d is not between 1 and %d", f.Limit, MaxTicketLimit)
+	}
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("store: tickets: negative offset %d", f.Offset)
+	}
+	sel, err := sc.where(q.db.NewSelect().Model(model), "t.company_id")
 	if err != nil {
 		return nil, err
 	}
@@ -225,15 +353,16 @@ func (q *Q) Tickets(ctx context.Context, sc Scope, f TicketFilter) ([]*Ticket, e
 		like := "%" + strings.ToLower(s) + "%"
 		sel = sel.Where("lower(t.subject) LIKE ?", like)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 50
+	if f.After != nil {
+		// A row-value comparison: both databases turn it into a range on
+		// the (…, updated_at DESC, id DESC) indexes.
+		sel = sel.Where("(t.updated_at, t.id) < (?, ?)", f.After.UpdatedAt.UTC(), f.After.ID)
 	}
-	sel = sel.OrderExpr("t.updated_at DESC, t.id DESC").Limit(int64(limit)).Offset(int64(f.Offset))
-	if err := sel.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: tickets: %w", err)
+	sel = sel.OrderExpr("t.updated_at DESC, t.id DESC").Limit(int64(limit))
+	if f.Offset > 0 {
+		sel = sel.Offset(int64(f.Offset))
 	}
-	return ts, nil
+	return sel, nil
 }
 
 // Participant links a user to a ticket they follow.
@@ -252,7 +381,10 @@ func (q *Q) AddParticipant(ctx context.Context, ticketID, userID int64) (added b
 	if err != nil {
 		return false, fmt.Errorf("store: add participant: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 
@@ -262,7 +394,10 @@ func (q *Q) RemoveParticipant(ctx context.Context, ticketID, userID int64) (bool
 	if err != nil {
 		return false, fmt.Errorf("store: remove participant: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	n, err := rowsAffected(res)
+	if err != nil {
+		return false, err
+	}
 	return n > 0, nil
 }
 

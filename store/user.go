@@ -100,7 +100,9 @@ func (q *Q) UpdateUser(ctx context.Context, u *User) error {
 	if err != nil {
 		return conflict(err, "user "+u.Email)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
 		return fmt.Errorf("%w: user %d", ErrNotFound, u.ID)
 	}
 	return nil
