@@ -98,6 +98,9 @@ type SMTPConfig struct {
 	MaxRecipients   int           `mapstructure:"max_recipients" json:"max_recipients" yaml:"max_recipients"`
 	ReadTimeout     time.Duration `mapstructure:"read_timeout" json:"read_timeout" yaml:"read_timeout"`
 	WriteTimeout    time.Duration `mapstructure:"write_timeout" json:"write_timeout" yaml:"write_timeout"`
+	// ShutdownTimeout bounds the drain on SIGTERM: messages being received
+	// finish and commit, new commands get 421.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" json:"shutdown_timeout" yaml:"shutdown_timeout"`
 	// TLSCert and TLSKey are file paths, both set (STARTTLS offered) or neither.
 	TLSCert string `mapstructure:"tls_cert" json:"tls_cert" yaml:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key" json:"tls_key" yaml:"tls_key"`
@@ -276,6 +279,7 @@ func Defaults() *Config {
 			MaxRecipients:   50,
 			ReadTimeout:     60 * time.Second,
 			WriteTimeout:    60 * time.Second,
+			ShutdownTimeout: 30 * time.Second,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},

@@ -160,6 +160,9 @@ func (c *Config) checkSMTP() *Error {
 	if s.WriteTimeout <= 0 {
 		return &Error{Key: "smtp.write_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 60s)", s.WriteTimeout)}
 	}
+	if s.ShutdownTimeout <= 0 {
+		return &Error{Key: "smtp.shutdown_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 30s)", s.ShutdownTimeout)}
+	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		key := "smtp.tls_key"
 		if s.TLSCert == "" {

@@ -58,6 +58,7 @@ func TestValidateErrors(t *testing.T) {
 		{"smtp.max_recipients", func(c *Config) { c.SMTP.MaxRecipients = 0 }, "smtp.max_recipients", "0 is not positive (want at least 1)"},
 		{"smtp.read_timeout", func(c *Config) { c.SMTP.ReadTimeout = -time.Second }, "smtp.read_timeout", "-1s is not positive (want e.g. 60s)"},
 		{"smtp.write_timeout", func(c *Config) { c.SMTP.WriteTimeout = 0 }, "smtp.write_timeout", "0s is not positive (want e.g. 60s)"},
+		{"smtp.shutdown_timeout", func(c *Config) { c.SMTP.ShutdownTimeout = -time.Second }, "smtp.shutdown_timeout", "-1s is not positive (want e.g. 30s)"},
 		{"smtp.tls_key missing", func(c *Config) { c.SMTP.TLSCert = "c.pem" }, "smtp.tls_key", "missing (set smtp.tls_cert and smtp.tls_key together, or neither)"},
 		{"smtp.tls_cert missing", func(c *Config) { c.SMTP.TLSKey = "k.pem" }, "smtp.tls_cert", "missing (set smtp.tls_cert and smtp.tls_key together, or neither)"},
 		{"addresses empty", func(c *Config) { c.Mail.Addresses = nil }, "mail.addresses", "empty (want at least one address, e.g. support@example.com)"},

@@ -178,7 +178,7 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Error("stopping after error", "err", err)
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.SMTP.ShutdownTimeout)
 	defer cancel()
 	if smtpSrv != nil {
 		// In-flight DATA finishes and commits before the intake stops.
@@ -230,7 +230,7 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 	sc := smtpd.Config{
 		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
-		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
+		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout, ShutdownTimeout: cfg.SMTP.ShutdownTimeout,
 	}
 	if cfg.SMTP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)
