@@ -63,7 +63,7 @@ func newDesk(t *testing.T, st *store.Store) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.in = intake.New(ctx, intake.Config{
+	d.in = intake.New(intake.Config{
 		Addresses: []string{"support@helpdesk.example"}, UnknownSender: intake.UnknownCreate, DefaultCompany: "Default",
 		ReopenDays: 14, SubjectTagPrefix: "#", RateLimitPerHour: 30, Secret: secret, LoopValues: []string{"helpdesk.example"},
 		MaxMessageBytes: 10 << 20, MaxAttachment: 10 << 20,
