@@ -53,10 +53,10 @@ type Config struct {
 
 // Intake commits inbound mail.
 type Intake struct {
-	cfg  Config
-	svc  *ticketing.Service
-	st   *store.Store
-	log  *slog.Logger
+	cfg Config
+	svc *ticketing.Service
+	st  *store.Store
+	log *slog.Logger
 
 	mu    sync.Mutex
 	group *committer // the running group committer (SQLite, during Run); nil otherwise
