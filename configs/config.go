@@ -129,6 +129,10 @@ type MailConfig struct {
 	// RateLimitPerHour is the per-sender inbound limit before mail is
 	// quarantined as a loop; 0 disables it.
 	RateLimitPerHour int `mapstructure:"rate_limit_per_hour" json:"rate_limit_per_hour" yaml:"rate_limit_per_hour"`
+	// AckLimitPerHour caps the acknowledgements of new tickets sent to one
+	// address per hour (the guard against auto-responder loops); a ticket
+	// whose acknowledgement is withheld gets an internal note saying so.
+	AckLimitPerHour int `mapstructure:"ack_limit_per_hour" json:"ack_limit_per_hour" yaml:"ack_limit_per_hour"`
 
 	// Outbound relay.
 	Server        string `mapstructure:"server" json:"server" yaml:"server"`
@@ -287,6 +291,7 @@ func Defaults() *Config {
 			ReopenDays:       14,
 			SubjectTagPrefix: "#",
 			RateLimitPerHour: 30,
+			AckLimitPerHour:  3,
 			Port:             defaultMailServerPort,
 			UseTLS:           true,
 			DefaultSender:    defaultMailAddress,

@@ -71,6 +71,8 @@ func TestValidateErrors(t *testing.T) {
 		{"subject_tag_prefix empty", func(c *Config) { c.Mail.SubjectTagPrefix = "" }, "mail.subject_tag_prefix", `"" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},
 		{"subject_tag_prefix digit", func(c *Config) { c.Mail.SubjectTagPrefix = "JC2" }, "mail.subject_tag_prefix", `"JC2" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},
 		{"rate_limit", func(c *Config) { c.Mail.RateLimitPerHour = -5 }, "mail.rate_limit_per_hour", "-5 is negative (want 0 for no limit, or mails per hour)"},
+		{"ack_limit zero", func(c *Config) { c.Mail.AckLimitPerHour = 0 }, "mail.ack_limit_per_hour", "0 is out of range (want 1 to 1000 acknowledgements per address per hour, e.g. 3)"},
+		{"ack_limit huge", func(c *Config) { c.Mail.AckLimitPerHour = 5000 }, "mail.ack_limit_per_hour", "5000 is out of range (want 1 to 1000 acknowledgements per address per hour, e.g. 3)"},
 		{"retry_base", func(c *Config) { c.Mail.RetryBase = 0 }, "mail.retry_base", "0s is not positive (want a duration such as 30s or 1h)"},
 		{"retry_max", func(c *Config) { c.Mail.RetryMax = time.Second }, "mail.retry_max", "1s is shorter than mail.retry_base 1m0s"},
 		{"mail.server with port", func(c *Config) { c.Mail.Server = "smtp.x.com:587" }, "mail.server", `"smtp.x.com:587" is not a host name (want e.g. smtp.example.com; the port goes in mail.port)`},

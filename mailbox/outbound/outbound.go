@@ -33,7 +33,7 @@ type Config struct {
 	NotifyTo       []string      // told about every new ticket
 	Lang           string        // ui.language: the default language
 	Brand          compose.Brand // brand.* defaults; a company's own colors win
-	AckPerHour     int           // acknowledgements to one address per hour (loop guard)
+	AckPerHour     int           // mail.ack_limit_per_hour: acknowledgements to one address per hour (loop guard); default 3
 	PerHour        int           // automatic mails to one address per hour (loop guard)
 	DKIM           *compose.DKIMSigner
 }
@@ -85,6 +85,9 @@ func (o *Outbound) Listener(ev ticketing.Event) {
 // Hook is the ticketing.TxHook: it queues the mails ev causes, in the
 // transaction of the change.
 func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Event) error {
+	if ev.Automated {
+		return nil // no mail about it (the note below, for one)
+	}
 	notices, err := tx.Notices(ctx, ev, ticketing.NotifyConfig{NotifyTo: o.cfg.NotifyTo})
 	if err != nil || len(notices) == 0 {
 		return err
@@ -100,14 +103,27 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 		return err
 	}
 	for _, n := range notices {
-		if err := o.queue(ctx, q, ev, n, company, refs); err != nil {
+		withheld, err := o.queue(ctx, q, ev, n, company, refs)
+		if err != nil {
 			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
+		}
+		if withheld > 0 && n.Kind == ticketing.NoticeAck {
+			// Staff see why the requester heard nothing.
+			note := fmt.Sprintf("Acknowledgement to %s not sent: %d automatic replies to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
+				n.Address, withheld, o.cfg.AckPerHour)
+			if _, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+				Body: note, Internal: true, Source: store.SourceEmail, Automated: true,
+			}); err != nil {
+				return fmt.Errorf("outbound: note on withheld acknowledgement: %w", err)
+			}
 		}
 	}
 	return nil
 }
 
-func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) error {
+// queue composes and queues one notice. When the per-recipient limit
+// withholds it, it returns the count of automatic mails that reached it.
+func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) (withheld int, err error) {
 	t := ev.Ticket
 	auto := "auto-generated"
 	limit := o.cfg.PerHour
@@ -121,14 +137,13 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	capped := n.Kind == ticketing.NoticeAck || (n.User != nil && !n.User.IsStaff())
 	sent := 0
 	if capped {
-		var err error
 		if sent, err = q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if capped && sent >= limit {
 		o.log.Warn("not mailing: per-recipient limit reached", "to", n.Address, "kind", n.Kind, "ticket", t.Number, "limit", limit)
-		return nil
+		return sent, nil
 	}
 	lang := o.cfg.Lang
 	if company.Language != "" {
@@ -174,27 +189,27 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	}
 	var override *compose.Template
 	if et, err := q.EmailTemplateFor(ctx, company.ID, n.Kind, lang); err != nil {
-		return err
+		return 0, err
 	} else if et != nil {
 		override = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
 	}
 	m, err := o.composer.Compose(d, override)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	raw := m.Raw
 	if o.cfg.DKIM != nil {
 		if raw, err = o.cfg.DKIM.Sign(raw); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	row := &store.OutboxMail{TicketID: &t.ID, Event: n.Kind, AutoKind: auto, MailFrom: m.From,
 		Recipients: store.NormalizeEmail(n.Address), Subject: m.Subject, MessageID: m.MessageID, Raw: raw}
 	if err := q.EnqueueMail(ctx, row); err != nil {
-		return err
+		return 0, err
 	}
 	// Replies quoting this mail thread back onto the ticket.
-	return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
+	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
 		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
 }
 

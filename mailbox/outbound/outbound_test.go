@@ -36,7 +36,7 @@ type desk struct {
 	mu   sync.Mutex
 }
 
-func newDesk(t *testing.T, st *store.Store) *desk {
+func newDesk(t *testing.T, st *store.Store, mod ...func(*outbound.Config)) *desk {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -44,10 +44,14 @@ func newDesk(t *testing.T, st *store.Store) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob := outbound.New(outbound.Config{
+	cfg := outbound.Config{
 		From: compose.Address{Name: "Suporte JC", Email: "support@helpdesk.example"}, ReplyBase: "support@helpdesk.example",
 		PublicURL: "https://helpdesk.example", Secret: secret, LoopValue: "helpdesk.example", Lang: "pt-BR",
-	}, c, log)
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	ob := outbound.New(cfg, c, log)
 	d := &desk{t: t, st: st}
 	d.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook))
 	err = st.InTx(ctx, func(q *store.Q) error {
@@ -313,6 +317,61 @@ func TestReplyToInternalNoteStaysInternal(t *testing.T) {
 			if m.Recipients == "maria@acme.example" {
 				t.Fatalf("the requester was mailed about it: %s", m.Event)
 			}
+		}
+	})
+}
+
+// TestAckLimitIsConfigurableAndVisible: the acknowledgement cap is
+// Config.AckPerHour (mail.ack_limit_per_hour), and a ticket whose
+// acknowledgement was withheld says so in an internal note, which mails
+// nobody.
+func TestAckLimitIsConfigurableAndVisible(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st, func(c *outbound.Config) { c.AckPerHour = 2 })
+		var tickets []int64
+		for i := range 3 {
+			out := d.deliver(fmt.Sprintf("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Pedido %d\r\nMessage-ID: <ack-%d@acme.example>\r\n\r\nAjuda.\r\n", i, i))
+			if out.Action != "ticket" {
+				t.Fatalf("mail %d: %+v", i, out)
+			}
+			tickets = append(tickets, out.TicketNum)
+		}
+		acks := 0
+		for _, m := range d.take() {
+			if m.Recipients == "maria@acme.example" && m.Event == ticketing.NoticeAck {
+				acks++
+			}
+		}
+		if acks != 2 {
+			t.Fatalf("%d acknowledgements with ack_limit_per_hour 2, want 2", acks)
+		}
+		notes := func(num int64) []*store.Comment {
+			tk, err := st.R().TicketByNumber(ctx, store.AllCompanies(), num, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := st.R().Comments(ctx, tk.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []*store.Comment
+			for _, c := range cs {
+				if c.Internal {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		if n := notes(tickets[1]); len(n) != 0 {
+			t.Errorf("acknowledged ticket has notes: %+v", n)
+		}
+		n := notes(tickets[2])
+		if len(n) != 1 || !strings.Contains(n[0].BodyText, "Acknowledgement to maria@acme.example not sent") || !strings.Contains(n[0].BodyText, "mail.ack_limit_per_hour = 2") {
+			t.Fatalf("withheld acknowledgement: notes %+v, want one saying so", n)
+		}
+		if m := d.take(); len(m) != 0 {
+			t.Errorf("the note mailed someone: %+v", m)
 		}
 	})
 }
