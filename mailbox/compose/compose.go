@@ -155,7 +155,7 @@ func (c *Composer) Compose(d Data, override *Template) (Message, error) {
 	msgID := strings.Trim(strings.TrimSpace(d.MessageID), "<>")
 	if msgID == "" {
 		msgID = strings.Trim(thread.NewMessageID(domain), "<>")
-	} else if !validID(msgID) {
+	} else if !thread.WritableID(msgID) {
 		return Message{}, fmt.Errorf("compose: message-id %q is not id@domain", d.MessageID)
 	}
 	date := d.Date
@@ -179,7 +179,7 @@ func (c *Composer) Compose(d Data, override *Template) (Message, error) {
 	var h headerList
 	h.add("Date", date.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	h.raw("Message-ID", "<"+msgID+">")
-	if irt := strings.Trim(strings.TrimSpace(d.InReplyTo), "<>"); irt != "" && validID(irt) {
+	if irt := strings.Trim(strings.TrimSpace(d.InReplyTo), "<>"); irt != "" && thread.WritableID(irt) {
 		h.raw("In-Reply-To", "<"+irt+">")
 	}
 	if refs := references(d.References, d.InReplyTo); len(refs) > 0 {
@@ -357,7 +357,7 @@ func references(refs []string, inReplyTo string) []string {
 	out := make([]string, 0, len(refs)+1)
 	for _, r := range append(refs[:len(refs):len(refs)], inReplyTo) {
 		r = strings.Trim(strings.TrimSpace(r), "<>")
-		if r == "" || !validID(r) {
+		if r == "" || !thread.WritableID(r) {
 			continue
 		}
 		n := thread.NormalizeID(r)
@@ -371,20 +371,6 @@ func references(refs []string, inReplyTo string) []string {
 		out = append(out[:1], out[len(out)-(maxReferences-1):]...)
 	}
 	return out
-}
-
-// validID accepts id@domain without spaces, brackets or control characters
-// and short enough for one header line.
-func validID(id string) bool {
-	if len(id) > 250 || !strings.Contains(id, "@") {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
-			return false
-		}
-	}
-	return true
 }
 
 func checkAddr(email string) (string, error) {

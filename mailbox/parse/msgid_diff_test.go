@@ -253,4 +253,3 @@ func legacyIDList(s string) []string {
 	flushBare()
 	return ids
 }
-
