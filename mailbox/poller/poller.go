@@ -101,6 +101,10 @@ type Poller struct {
 	idleRestart    time.Duration
 	commandTimeout time.Duration
 	deliverTimeout time.Duration
+	// idleEntered, when set, is called each time the server has accepted
+	// IDLE (its continuation came): tests wait for it before appending,
+	// so a test of IDLE cannot pass by polling.
+	idleEntered func()
 
 	mu     sync.Mutex
 	status Status
