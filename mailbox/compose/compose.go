@@ -68,6 +68,9 @@ type Message struct {
 	To        []string
 	Subject   string
 	Raw       []byte
+	// TemplateErr is set when the override failed to render and the
+	// default template was used instead (the caller logs it).
+	TemplateErr error
 }
 
 // Composer renders mail from templates parsed once in New.
@@ -105,9 +108,22 @@ func New() (*Composer, error) {
 const maxReferences = 20
 
 // Compose renders d with override, or with the default template of
-// d.Event/d.Lang when override is nil. An override that fails to execute
-// returns an error wrapping ErrTemplate; callers may compose again with nil.
+// d.Event/d.Lang when override is nil. An override that does not parse or
+// execute (a template valid when set may meet data it did not expect) is
+// not a reason to lose the mail or the change that caused it: the default
+// is used and Message.TemplateErr says why.
 func (c *Composer) Compose(d Data, override *Template) (Message, error) {
+	m, err := c.compose(d, override)
+	if err != nil && override != nil && errors.Is(err, ErrTemplate) {
+		tmplErr := err
+		if m, err = c.compose(d, nil); err == nil {
+			m.TemplateErr = tmplErr
+		}
+	}
+	return m, err
+}
+
+func (c *Composer) compose(d Data, override *Template) (Message, error) {
 	lang := normalizeLang(d.Lang)
 	d.Lang = lang
 	def := c.defaults[lang+"/"+d.Event]

@@ -197,6 +197,11 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	if err != nil {
 		return 0, err
 	}
+	if m.TemplateErr != nil {
+		// The mail goes out with the default wording; the change stands.
+		o.log.Warn("mail template override failed; sent the default", "event", n.Kind, "lang", lang,
+			"company", company.ID, "ticket", t.Number, "err", m.TemplateErr)
+	}
 	raw := m.Raw
 	if o.cfg.DKIM != nil {
 		if raw, err = o.cfg.DKIM.Sign(raw); err != nil {

@@ -375,3 +375,51 @@ func TestAckLimitIsConfigurableAndVisible(t *testing.T) {
 		}
 	})
 }
+
+// TestBrokenTemplateDoesNotAbortTheChange: a stored override that fails at
+// send time (here, a field that does not exist: Validate would refuse it,
+// but a template valid when set can meet data it did not expect) gives the
+// default mail; the ticket change commits. A text-only override renders
+// both parts.
+func TestBrokenTemplateDoesNotAbortTheChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		err := st.InTx(ctx, func(q *store.Q) error {
+			if err := q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeAck, Language: "pt-BR",
+				Subject: "Recebido: {{.TicketSubject}}", BodyText: "{{.NoSuchField}}"}); err != nil {
+				return err
+			}
+			return q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeCommented, Language: "pt-BR",
+				BodyText: "Nova resposta de {{.ActorName}}:\n\n{{.Comment}}"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := d.deliver("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Impressora\r\nMessage-ID: <tpl-1@acme.example>\r\n\r\nNao imprime.\r\n")
+		if out.Action != "ticket" {
+			t.Fatalf("the ticket was not created: %+v", out)
+		}
+		ms := d.take()
+		if len(ms) != 1 || ms[0].Event != ticketing.NoticeAck {
+			t.Fatalf("queued %+v, want the acknowledgement", ms)
+		}
+		if !strings.Contains(textPart(t, ms[0].Raw), "foi recebido") {
+			t.Errorf("acknowledgement is not the default:\n%s", textPart(t, ms[0].Raw))
+		}
+		if _, err := d.svc.Comment(ctx, d.tech, out.TicketNum, ticketing.CommentInput{Body: "Reinicie o spooler."}); err != nil {
+			t.Fatal(err)
+		}
+		ms = d.take()
+		if len(ms) != 1 {
+			t.Fatalf("queued %d mails for the comment, want 1", len(ms))
+		}
+		raw := string(ms[0].Raw)
+		if !strings.Contains(textPart(t, ms[0].Raw), "Nova resposta de Ana Tech:") || !strings.Contains(raw, "Nova resposta de Ana Tech:") {
+			t.Errorf("text-only override not used for both parts:\n%s", raw)
+		}
+		if strings.Contains(raw, "adicionou") {
+			t.Errorf("the HTML part keeps the default wording:\n%s", raw)
+		}
+	})
+}
