@@ -27,7 +27,7 @@ var secret = []byte("round-trip-secret")
 // desk is the whole helpdesk in one process: ticket service with the
 // outbound hook, and the intake.
 type desk struct {
-	t    *testing.T
+	t    testing.TB
 	st   *store.Store
 	svc  *ticketing.Service
 	in   *intake.Intake
@@ -36,7 +36,7 @@ type desk struct {
 	mu   sync.Mutex
 }
 
-func newDesk(t *testing.T, st *store.Store, mod ...func(*outbound.Config)) *desk {
+func newDesk(t testing.TB, st *store.Store, mod ...func(*outbound.Config)) *desk {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
