@@ -47,6 +47,61 @@ type Outbound struct {
 
 	mu     sync.Mutex
 	wakeFn func()
+
+	templates templateCache
+}
+
+// templateCache holds the overrides (nil: none, the default applies) per
+// company, event and language, as of one store.EmailTemplatesVersion.
+type templateCache struct {
+	mu      sync.Mutex
+	version string
+	m       map[templateKey]*compose.Template
+}
+
+type templateKey struct {
+	company     int64
+	event, lang string
+}
+
+// Invalidate drops the cached template overrides. Setting or resetting a
+// template needs no call: the cache is keyed on the templates' version,
+// read in each change's transaction, so a change made by another process
+// (the CLI, another serve) is seen too. It is for callers that want the
+// memory back, or tests.
+func (o *Outbound) Invalidate() {
+	o.templates.mu.Lock()
+	o.templates.version, o.templates.m = "", nil
+	o.templates.mu.Unlock()
+}
+
+// override returns the company's override of event in lang, through the
+// cache; version is the templates' version in this transaction.
+func (o *Outbound) override(ctx context.Context, q *store.Q, version string, companyID int64, event, lang string) (*compose.Template, error) {
+	k := templateKey{companyID, event, lang}
+	c := &o.templates
+	c.mu.Lock()
+	if c.version != version {
+		c.version, c.m = version, map[templateKey]*compose.Template{}
+	}
+	t, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	et, err := q.EmailTemplateFor(ctx, companyID, event, lang)
+	if err != nil {
+		return nil, err
+	}
+	if et != nil {
+		t = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
+	}
+	c.mu.Lock()
+	if c.version == version {
+		c.m[k] = t
+	}
+	c.mu.Unlock()
+	return t, nil
 }
 
 // New returns an Outbound.
@@ -102,8 +157,12 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	if err != nil {
 		return err
 	}
+	version, err := q.EmailTemplatesVersion(ctx)
+	if err != nil {
+		return err
+	}
 	for _, n := range notices {
-		withheld, err := o.queue(ctx, q, ev, n, company, refs)
+		withheld, err := o.queue(ctx, q, ev, n, company, refs, version)
 		if err != nil {
 			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
 		}
@@ -123,7 +182,7 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 
 // queue composes and queues one notice. When the per-recipient limit
 // withholds it, it returns the count of automatic mails that reached it.
-func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) (withheld int, err error) {
+func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string, version string) (withheld int, err error) {
 	t := ev.Ticket
 	auto := "auto-generated"
 	limit := o.cfg.PerHour
@@ -187,11 +246,9 @@ func (o *Outbound) queue(ctx context.Context, q *store.Q, ev ticketing.Event, n 
 	if n.Rating {
 		d.RatingURL = d.TicketURL + "/rate?t=" + thread.SignToken(append([]byte("rate:"), o.cfg.Secret...), t.ID)
 	}
-	var override *compose.Template
-	if et, err := q.EmailTemplateFor(ctx, company.ID, n.Kind, lang); err != nil {
+	override, err := o.override(ctx, q, version, company.ID, n.Kind, lang)
+	if err != nil {
 		return 0, err
-	} else if et != nil {
-		override = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
 	}
 	m, err := o.composer.Compose(d, override)
 	if err != nil {

@@ -423,3 +423,51 @@ func TestBrokenTemplateDoesNotAbortTheChange(t *testing.T) {
 		}
 	})
 }
+
+// TestTemplateCacheSeesChanges: overrides are cached, yet a template set or
+// reset by another process (here, a transaction of its own, as the CLI's)
+// is used by the very next mail.
+func TestTemplateCacheSeesChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		out := d.deliver("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Cache\r\nMessage-ID: <cache-1@acme.example>\r\n\r\nOi.\r\n")
+		d.take()
+		set := func(text string) {
+			t.Helper()
+			err := st.InTx(ctx, func(q *store.Q) error {
+				if text == "" {
+					_, err := q.ResetEmailTemplate(ctx, 0, ticketing.NoticeCommented, "pt-BR")
+					return err
+				}
+				return q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeCommented, Language: "pt-BR", BodyText: text})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		mailText := func(i int) string {
+			t.Helper()
+			if _, err := d.svc.Comment(ctx, d.tech, out.TicketNum, ticketing.CommentInput{Body: fmt.Sprint("Resposta ", i)}); err != nil {
+				t.Fatal(err)
+			}
+			ms := d.take()
+			if len(ms) != 1 {
+				t.Fatalf("comment %d queued %d mails, want 1", i, len(ms))
+			}
+			return textPart(t, ms[0].Raw)
+		}
+		for i, step := range []struct{ set, want string }{
+			{"Versão A: {{.Comment}}", "Versão A: Resposta 0"},
+			{"", "Resposta 1"}, // the same cached key, still version A: must not be used
+			{"Versão B: {{.Comment}}", "Versão B: Resposta 2"},
+			{"Versão C: {{.Comment}}", "Versão C: Resposta 3"},
+		} {
+			set(step.set)
+			got := mailText(i)
+			if !strings.Contains(got, step.want) || (step.set == "" && strings.Contains(got, "Versão")) {
+				t.Errorf("step %d: mail text %q, want %q", i, got, step.want)
+			}
+		}
+	})
+}
