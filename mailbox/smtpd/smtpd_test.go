@@ -427,7 +427,10 @@ func TestCommandLimit(t *testing.T) {
 func TestShutdownDrainsSessions(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	rec := &recorder{fn: func(ctx context.Context, n int, _ delivery.Envelope, _ []byte) error {
+	rec := &recorder{fn: func(ctx context.Context, n int, env delivery.Envelope, _ []byte) error {
+		if env.MailFrom == "up@customer.test" {
+			return nil // the upload: commits at once
+		}
 		entered <- struct{}{}
 		<-release
 		return nil
@@ -468,6 +471,20 @@ func TestShutdownDrainsSessions(t *testing.T) {
 	}()
 	<-entered // mid-DATA: the deliverer has the message
 
+	// Another session is uploading its message: DATA accepted, half the
+	// body sent. It is in DATA once the server says so.
+	up := dialRaw(t, addr)
+	up.expect("EHLO up.test", 250)
+	up.expect("MAIL FROM:<up@customer.test>", 250)
+	up.expect("RCPT TO:<support@example.com>", 250)
+	up.expect("DATA", 354)
+	body := message("uploading")
+	half := len(body) / 2
+	if _, err := up.conn.Write(body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	waitInData(t, s, 2)
+
 	stop() // what SIGTERM does to serve
 	// Sessions waiting for a command are answered 421 at once; that they
 	// are is the sign the drain began.
@@ -493,6 +510,13 @@ func TestShutdownDrainsSessions(t *testing.T) {
 		}
 	}
 
+	// The upload finishes and commits.
+	if _, err := up.conn.Write(append(body[half:], []byte("\r\n.\r\n")...)); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := up.read(); code != 250 {
+		t.Errorf("upload in progress at shutdown: %d %s, want 250", code, msg)
+	}
 	close(release)
 	if code := <-reply; code != 250 {
 		t.Errorf("in-flight message got %d, want 250", code)
@@ -503,8 +527,29 @@ func TestShutdownDrainsSessions(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-	if n := len(rec.delivered()); n != 1 {
-		t.Errorf("delivered %d, want 1", n)
+	if n := len(rec.delivered()); n != 2 {
+		t.Errorf("delivered %d, want 2", n)
+	}
+}
+
+// waitInData waits until n sessions are receiving or delivering a message.
+func waitInData(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		k := 0
+		for sess := range s.sessions {
+			if sess.inData {
+				k++
+			}
+		}
+		s.mu.Unlock()
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions in DATA, want %d", k, n)
+		}
 	}
 }
 
