@@ -99,6 +99,9 @@ type SMTPConfig struct {
 	MaxRecipients   int           `mapstructure:"max_recipients" json:"max_recipients" yaml:"max_recipients"`
 	ReadTimeout     time.Duration `mapstructure:"read_timeout" json:"read_timeout" yaml:"read_timeout"`
 	WriteTimeout    time.Duration `mapstructure:"write_timeout" json:"write_timeout" yaml:"write_timeout"`
+	// ShutdownTimeout bounds the drain on SIGTERM: messages being received
+	// finish and commit, new commands get 421.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" json:"shutdown_timeout" yaml:"shutdown_timeout"`
 	// TLSCert and TLSKey are file paths, both set (STARTTLS offered) or neither.
 	TLSCert string `mapstructure:"tls_cert" json:"tls_cert" yaml:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key" json:"tls_key" yaml:"tls_key"`
@@ -127,6 +130,10 @@ type MailConfig struct {
 	// RateLimitPerHour is the per-sender inbound limit before mail is
 	// quarantined as a loop; 0 disables it.
 	RateLimitPerHour int `mapstructure:"rate_limit_per_hour" json:"rate_limit_per_hour" yaml:"rate_limit_per_hour"`
+	// AckLimitPerHour caps the acknowledgements of new tickets sent to one
+	// address per hour (the guard against auto-responder loops); a ticket
+	// whose acknowledgement is withheld gets an internal note saying so.
+	AckLimitPerHour int `mapstructure:"ack_limit_per_hour" json:"ack_limit_per_hour" yaml:"ack_limit_per_hour"`
 
 	// Outbound relay.
 	Server        string `mapstructure:"server" json:"server" yaml:"server"`
@@ -277,6 +284,7 @@ func Defaults() *Config {
 			MaxRecipients:   50,
 			ReadTimeout:     60 * time.Second,
 			WriteTimeout:    60 * time.Second,
+			ShutdownTimeout: 30 * time.Second,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},
@@ -284,6 +292,7 @@ func Defaults() *Config {
 			ReopenDays:       14,
 			SubjectTagPrefix: "#",
 			RateLimitPerHour: 30,
+			AckLimitPerHour:  3,
 			Port:             defaultMailServerPort,
 			UseTLS:           true,
 			DefaultSender:    defaultMailAddress,

@@ -287,6 +287,8 @@ func TestEnvName(t *testing.T) {
 		"mail.port":                "SERVICEDESK_MAIL_PORT",
 		"http.public_url":          "SERVICEDESK_HTTP_PUBLIC_URL",
 		"mail.rate_limit_per_hour": "SERVICEDESK_MAIL_RATE_LIMIT_PER_HOUR",
+		"mail.ack_limit_per_hour":  "SERVICEDESK_MAIL_ACK_LIMIT_PER_HOUR",
+		"smtp.shutdown_timeout":    "SERVICEDESK_SMTP_SHUTDOWN_TIMEOUT",
 		"mail.retry_base":          "SERVICEDESK_MAIL_RETRY_BASE",
 		"mail.retry_max":           "SERVICEDESK_MAIL_RETRY_MAX",
 		"mail.give_up_after":       "SERVICEDESK_MAIL_GIVE_UP_AFTER",

@@ -161,6 +161,9 @@ func (c *Config) checkSMTP() *Error {
 	if s.WriteTimeout <= 0 {
 		return &Error{Key: "smtp.write_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 60s)", s.WriteTimeout)}
 	}
+	if s.ShutdownTimeout <= 0 {
+		return &Error{Key: "smtp.shutdown_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 30s)", s.ShutdownTimeout)}
+	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		key := "smtp.tls_key"
 		if s.TLSCert == "" {
@@ -217,6 +220,9 @@ func (c *Config) checkMail() *Error {
 	}
 	if m.RateLimitPerHour < 0 {
 		return &Error{Key: "mail.rate_limit_per_hour", Msg: fmt.Sprintf("%d is negative (want 0 for no limit, or mails per hour)", m.RateLimitPerHour)}
+	}
+	if m.AckLimitPerHour < 1 || m.AckLimitPerHour > 1000 {
+		return &Error{Key: "mail.ack_limit_per_hour", Msg: fmt.Sprintf("%d is out of range (want 1 to 1000 acknowledgements per address per hour, e.g. 3)", m.AckLimitPerHour)}
 	}
 	if m.Server != "" && !dnsLabelChars.MatchString(m.Server) && net.ParseIP(m.Server) == nil {
 		return &Error{Key: "mail.server", Msg: fmt.Sprintf("%q is not a host name (want e.g. smtp.example.com; the port goes in mail.port)", m.Server)}

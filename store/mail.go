@@ -401,6 +401,29 @@ func (q *Q) ClearBouncing(ctx context.Context, email string) (bool, error) {
 	return n > 0, nil
 }
 
+// BouncingAmong returns which of emails are known to bounce, in one query
+// (the notification path checks every recipient of a change at once).
+func (q *Q) BouncingAmong(ctx context.Context, emails []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(emails) == 0 {
+		return out, nil
+	}
+	norm := make([]string, len(emails))
+	for i, e := range emails {
+		norm[i] = NormalizeEmail(e)
+	}
+	var bouncing []string
+	err := q.db.NewSelect().Model((*MailAddress)(nil)).Column("email").
+		Where("email IN (?) AND bouncing_since IS NOT NULL", bun.In(norm)).Scan(ctx, &bouncing)
+	if err != nil {
+		return nil, fmt.Errorf("store: bouncing among: %w", err)
+	}
+	for _, e := range bouncing {
+		out[e] = true
+	}
+	return out, nil
+}
+
 // IsBouncing reports whether mail to email is known to bounce.
 func (q *Q) IsBouncing(ctx context.Context, email string) (bool, error) {
 	var a MailAddress

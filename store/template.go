@@ -46,6 +46,30 @@ func (q *Q) EmailTemplateFor(ctx context.Context, companyID int64, event, lang s
 	return global, nil
 }
 
+// EmailTemplatesVersion changes whenever an override is set or reset (by
+// any process): a cache of overrides keyed on it is never stale.
+func (q *Q) EmailTemplatesVersion(ctx context.Context) (string, error) {
+	var v struct {
+		N       int64      `bun:"n"`
+		MaxID   *int64     `bun:"max_id"`
+		Updated *time.Time `bun:"updated"`
+	}
+	err := q.db.NewSelect().Model((*EmailTemplate)(nil)).
+		ColumnExpr("COUNT(*) AS n, MAX(id) AS max_id, MAX(updated_at) AS updated").Scan(ctx, &v)
+	if err != nil {
+		return "", fmt.Errorf("store: email templates version: %w", err)
+	}
+	var id int64
+	var at time.Time
+	if v.MaxID != nil {
+		id = *v.MaxID
+	}
+	if v.Updated != nil {
+		at = *v.Updated
+	}
+	return fmt.Sprintf("%d/%d/%d", v.N, id, at.UnixMicro()), nil
+}
+
 // SetEmailTemplate stores an override (replacing an earlier one).
 func (q *Q) SetEmailTemplate(ctx context.Context, t *EmailTemplate) error {
 	if _, err := q.ResetEmailTemplate(ctx, t.CompanyIDValue(), t.Event, t.Language); err != nil {

@@ -10,6 +10,16 @@ import (
 // load fetches a ticket the actor may act on, locked for update, and
 // checks the policy for act.
 func (tx *Tx) load(ctx context.Context, actor *store.User, number int64, act Action) (*store.Ticket, error) {
+	t, err := tx.find(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	return t, tx.check(ctx, actor, t, act)
+}
+
+// find loads ticket number within actor's scope, for a caller whose next
+// step checks the policy itself (one check per change, not two).
+func (tx *Tx) find(ctx context.Context, actor *store.User, number int64) (*store.Ticket, error) {
 	if actor == nil {
 		return nil, notAllowedf("no actor")
 	}
@@ -17,7 +27,7 @@ func (tx *Tx) load(ctx context.Context, actor *store.User, number int64, act Act
 	if err != nil {
 		return nil, mapStoreErr(err)
 	}
-	return t, tx.check(ctx, actor, t, act)
+	return t, nil
 }
 
 func (tx *Tx) check(ctx context.Context, actor *store.User, t *store.Ticket, act Action) error {
@@ -46,11 +56,11 @@ type CommentInput struct {
 func (s *Service) Comment(ctx context.Context, actor *store.User, number int64, in CommentInput) (*store.Comment, error) {
 	var c *store.Comment
 	err := s.TxWith(ctx, func(tx *Tx) error {
-		t, err := tx.load(ctx, actor, number, commentAction(in))
+		t, err := tx.find(ctx, actor, number)
 		if err != nil {
 			return err
 		}
-		c, err = tx.Comment(ctx, actor, t, in)
+		c, err = tx.Comment(ctx, actor, t, in) // checks the policy
 		return err
 	})
 	return c, err

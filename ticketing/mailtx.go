@@ -35,6 +35,7 @@ type MailOut interface {
 	MessageIDsOfTicket(ctx context.Context, ticketID int64) ([]string, error)
 	CountMailTo(ctx context.Context, to string, since time.Time, autoKind string) (int, error)
 	EmailTemplateFor(ctx context.Context, companyID int64, event, lang string) (*store.EmailTemplate, error)
+	EmailTemplatesVersion(ctx context.Context) (string, error)
 	EnqueueMail(ctx context.Context, m *store.OutboxMail) error
 	AddMessageID(ctx context.Context, r store.MessageRef) error
 }

@@ -80,6 +80,15 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 	if ev.Automated || ev.Ticket == nil {
 		return nil, nil
 	}
+	switch ev.Kind {
+	case EventStatusChanged, EventReopened:
+		if ev.Comment != nil {
+			// One change, two events: the comment that came with it tells
+			// people. Decided before loading anyone, so the second event
+			// costs nothing.
+			return nil, nil
+		}
+	}
 	q := tx.q
 	t := ev.Ticket
 	// Load whole users: a ticket's joined users carry only a few columns.
@@ -148,18 +157,14 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			add(NoticeAssigned, u, false)
 		}
 	case EventStatusChanged:
-		if ev.Comment == nil { // a change that came with a comment is told by it
-			followers(NoticeStatusChanged, false)
-		}
+		followers(NoticeStatusChanged, false)
 	case EventResolved:
 		followers(NoticeResolved, false)
 	case EventClosed:
 		add(NoticeClosed, requester, true)
 		followers(NoticeClosed, false)
 	case EventReopened:
-		if ev.Comment == nil {
-			followers(NoticeReopened, false)
-		}
+		followers(NoticeReopened, false)
 	case EventParticipantAdded:
 		if ev.User != nil {
 			u, err := q.User(ctx, store.AllCompanies(), ev.User.ID)
@@ -169,12 +174,22 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			add(NoticeParticipantAdded, u, false)
 		}
 	}
-	// Drop addresses that bounce and notices their owner turned off.
+	// Drop addresses that bounce (one query for all) and notices their
+	// owner turned off.
+	if len(out) == 0 {
+		return nil, nil
+	}
+	addrs := make([]string, len(out))
+	for i, n := range out {
+		addrs[i] = n.Address
+	}
+	bouncing, err := q.BouncingAmong(ctx, addrs)
+	if err != nil {
+		return nil, err
+	}
 	kept := out[:0]
 	for _, n := range out {
-		if bouncing, err := q.IsBouncing(ctx, n.Address); err != nil {
-			return nil, err
-		} else if bouncing {
+		if bouncing[store.NormalizeEmail(n.Address)] {
 			continue
 		}
 		if n.User != nil && !WantsNotice(n.User, n.Kind) {

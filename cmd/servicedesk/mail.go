@@ -35,7 +35,7 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 	if u, err := url.Parse(cfg.HTTP.PublicURL); err == nil && u.Hostname() != "" {
 		loop = u.Hostname()
 	}
-	return intake.New(ctx, intake.Config{
+	return intake.New(intake.Config{
 		Addresses:        cfg.Mail.Addresses,
 		CommentAddress:   cfg.Mail.CommentAddress,
 		UnknownSender:    cfg.Mail.UnknownSender,

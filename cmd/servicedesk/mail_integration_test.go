@@ -487,6 +487,13 @@ func TestCrashWhileReceivingLosesNothing(t *testing.T) {
 		var errBeforeKill error
 		var killedAt time.Time
 		var wg sync.WaitGroup
+		// The kill comes once every sender has had some mail accepted: a
+		// positive signal, where a fixed wait let a loaded machine reach
+		// the kill with only 9 messages in.
+		const perSenderBeforeKill = 25
+		perSenderAccepted := make([]int, senders)
+		ready := 0
+		going := make(chan struct{})
 		start := time.Now()
 		for g := 0; g < senders; g++ {
 			wg.Add(1)
@@ -506,11 +513,23 @@ func TestCrashWhileReceivingLosesNothing(t *testing.T) {
 					}
 					mu.Lock()
 					accepted = append(accepted, m)
+					if perSenderAccepted[g]++; perSenderAccepted[g] == perSenderBeforeKill {
+						if ready++; ready == senders {
+							close(going)
+						}
+					}
 					mu.Unlock()
 				}
 			}()
 		}
-		time.Sleep(1500 * time.Millisecond)
+		select {
+		case <-going:
+		case <-time.After(2 * time.Minute):
+			mu.Lock()
+			msg := fmt.Sprintf("senders did not get going: %v accepted per sender, errors %v", perSenderAccepted, firstErr)
+			mu.Unlock()
+			t.Fatal(msg)
+		}
 		mu.Lock()
 		atKill := len(accepted)
 		killedAt = time.Now()
@@ -527,7 +546,7 @@ func TestCrashWhileReceivingLosesNothing(t *testing.T) {
 		if len(firstErr) != senders {
 			t.Fatalf("only %d of %d senders were stopped by the crash; the kill came too late", len(firstErr), senders)
 		}
-		if len(accepted) < 10 {
+		if len(accepted) < senders*perSenderBeforeKill {
 			t.Fatalf("only %d messages accepted before the kill; the test proves nothing", len(accepted))
 		}
 

@@ -70,6 +70,7 @@ func (a *app) newOutbound(key []byte) (*outbound.Outbound, error) {
 		Secret:         key,
 		LoopValue:      a.loopValue(),
 		NotifyTo:       cfg.Mail.NotifyTo,
+		AckPerHour:     cfg.Mail.AckLimitPerHour,
 		Lang:           cfg.UI.Language,
 		Brand:          compose.Brand{Primary: cfg.Brand.Primary, PrimaryDark: cfg.Brand.PrimaryDark, PrimaryLight: cfg.Brand.PrimaryLight},
 		DKIM:           dkim,

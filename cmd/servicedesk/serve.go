@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/mailbox/poller"
@@ -82,6 +83,11 @@ func (d *daemon) addCheck(name string, fn func() (bool, any)) {
 	d.checks[name] = fn
 }
 
+// run starts the components and joins them. The transports (SMTP
+// receiver, IMAP pollers), the sender and the HTTP server run until ctx
+// ends or one of them fails; the intake's group committer, which the
+// transports feed, stops only after they all returned, and the caller
+// closes the store only after run returns.
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.app.cfg, d.app.log
 	mux := http.NewServeMux()
@@ -93,57 +99,38 @@ func (d *daemon) run(ctx context.Context) error {
 	m := newMetrics(storeOutbox{d.st}, log)
 	mux.Handle("GET /metrics", m.handler(cfg.Metrics))
 
+	// Everything is built and bound before anything starts: a bad address
+	// or certificate stops start-up with nothing to undo.
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: listen %s: %w", cfg.HTTP.Addr, err)
 	}
+	defer ln.Close()
 	srv := &http.Server{Handler: m.instrument(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 4)
-
-	// Mail in: the SMTP receiver and the IMAP pollers share one intake.
-	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopMail()
-	in, err := d.app.newIntake(mailCtx)
+	in, err := d.app.newIntake(ctx)
 	if err != nil {
 		return err
 	}
 	var smtpSrv *smtpd.Server
+	var sln net.Listener
 	if cfg.SMTP.Addr != "" {
 		scfg, err := smtpConfig(cfg)
 		if err != nil {
 			return err
 		}
 		smtpSrv = smtpd.New(scfg, m.deliverer(in), log)
-		sln, err := net.Listen("tcp", cfg.SMTP.Addr)
-		if err != nil {
+		if sln, err = net.Listen("tcp", cfg.SMTP.Addr); err != nil {
 			return fmt.Errorf("smtp: listen %s: %w", cfg.SMTP.Addr, err)
 		}
-		go func() {
-			if err := smtpSrv.Serve(sln); err != nil && !errors.Is(err, smtpd.ErrServerClosed) {
-				errc <- fmt.Errorf("smtp: %w", err)
-			}
-		}()
-		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
+		defer sln.Close()
 	}
-	// Mail out: the sender delivers what ticket changes queued.
 	snd := sender.New(d.app.senderConfig(), m.queue(newOutboxQueue(d.st)), log)
 	d.app.outbound.OnQueued(snd.Wake)
-	sendDone := make(chan struct{})
-	go func() {
-		defer close(sendDone)
-		if err := snd.Run(mailCtx); err != nil {
-			errc <- fmt.Errorf("sender: %w", err)
-		}
-	}()
 	d.addCheck("outbox", func() (bool, any) {
 		st := snd.Status()
 		return true, map[string]any{"healthy": st.ConsecutiveFailures < 5, "status": st}
 	})
-	if cfg.Mail.SuppressSend {
-		log.Info("outbound mail suppressed: written as .eml files", "dir", cfg.Mail.OutboxDir)
-	}
-
-	pollDone := make(chan struct{})
+	var pollers *poller.Group
 	if len(cfg.IMAP.Mailboxes) > 0 {
 		var ps []*poller.Poller
 		for _, mb := range cfg.IMAP.Mailboxes {
@@ -152,51 +139,75 @@ func (d *daemon) run(ctx context.Context) error {
 				Password: mb.Password, Folder: mb.Folder, After: mb.After, PollInterval: mb.PollInterval, Address: mb.Address,
 			}, m.deliverer(in), imapState{d.st}, d.st, log.With("component", "imap", "mailbox", mb.Name)))
 		}
-		group := poller.NewGroup(ps...)
+		pollers = poller.NewGroup(ps...)
 		// A failing mailbox shows in the details but does not take the
 		// process out of rotation: the portal and SMTP still work.
-		d.addCheck("imap", func() (bool, any) { return true, group.Statuses() })
-		m.watchIMAP(group.Statuses)
-		go func() {
-			defer close(pollDone)
-			if err := group.Run(mailCtx); err != nil {
-				errc <- fmt.Errorf("imap: %w", err)
-			}
-		}()
-	} else {
-		close(pollDone)
+		d.addCheck("imap", func() (bool, any) { return true, pollers.Statuses() })
+		m.watchIMAP(pollers.Statuses)
 	}
 
-	// HTTP last: once /healthz answers, mail is being received too.
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
+	// The committer first, on a context of its own: it must outlive every
+	// transport that may still hand it a message while draining.
+	commitCtx, stopCommit := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCommit()
+	committed := make(chan error, 1)
+	go func() { committed <- in.Run(commitCtx) }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	if smtpSrv != nil {
+		// On shutdown, messages being received finish and commit within
+		// smtp.shutdown_timeout; other commands get 421.
+		g.Go(func() error { return wrapErr("smtp", smtpSrv.Run(gctx, sln)) })
+		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
+	}
+	g.Go(func() error { return wrapErr("sender", snd.Run(gctx)) })
+	if cfg.Mail.SuppressSend {
+		log.Info("outbound mail suppressed: written as .eml files", "dir", cfg.Mail.OutboxDir)
+	}
+	if pollers != nil {
+		g.Go(func() error { return wrapErr("imap", pollers.Run(gctx)) })
+	}
+	// HTTP stops with the others: a balancer sees the drain as "not ready".
+	g.Go(func() error {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return wrapErr("http", err)
+		case <-gctx.Done():
 		}
-	}()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("http shutdown", "err", err)
+		}
+		<-served
+		return nil
+	})
 	log.Info("servicedesk serving", "http", ln.Addr().String(), "url", cfg.HTTP.PublicURL, "database", d.st.Driver())
 
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		log.Error("stopping after error", "err", err)
+	<-gctx.Done()
+	if ctx.Err() != nil {
+		log.Info("shutting down")
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-	defer cancel()
-	if smtpSrv != nil {
-		// In-flight DATA finishes and commits before the intake stops.
-		if serr := smtpSrv.Shutdown(sctx); serr != nil {
-			log.Warn("smtp shutdown", "err", serr)
-		}
+	err = g.Wait()
+	if err != nil {
+		log.Error("stopped after error", "err", err)
 	}
-	stopMail()
-	<-pollDone
-	<-sendDone
-	if serr := srv.Shutdown(sctx); serr != nil {
-		log.Warn("http shutdown", "err", serr)
+	stopCommit()
+	if cerr := <-committed; cerr != nil {
+		err = errors.Join(err, fmt.Errorf("intake: %w", cerr))
 	}
 	log.Info("stopped")
 	return err
+}
+
+// wrapErr names the component an error came from; a clean stop is nil.
+func wrapErr(component string, err error) error {
+	if err == nil || errors.Is(err, http.ErrServerClosed) || errors.Is(err, smtpd.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", component, err)
 }
 
 func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
@@ -233,7 +244,7 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 	sc := smtpd.Config{
 		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
-		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
+		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout, ShutdownTimeout: cfg.SMTP.ShutdownTimeout,
 	}
 	if cfg.SMTP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)

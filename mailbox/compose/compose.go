@@ -68,6 +68,9 @@ type Message struct {
 	To        []string
 	Subject   string
 	Raw       []byte
+	// TemplateErr is set when the override failed to render and the
+	// default template was used instead (the caller logs it).
+	TemplateErr error
 }
 
 // Composer renders mail from templates parsed once in New.
@@ -105,9 +108,22 @@ func New() (*Composer, error) {
 const maxReferences = 20
 
 // Compose renders d with override, or with the default template of
-// d.Event/d.Lang when override is nil. An override that fails to execute
-// returns an error wrapping ErrTemplate; callers may compose again with nil.
+// d.Event/d.Lang when override is nil. An override that does not parse or
+// execute (a template valid when set may meet data it did not expect) is
+// not a reason to lose the mail or the change that caused it: the default
+// is used and Message.TemplateErr says why.
 func (c *Composer) Compose(d Data, override *Template) (Message, error) {
+	m, err := c.compose(d, override)
+	if err != nil && override != nil && errors.Is(err, ErrTemplate) {
+		tmplErr := err
+		if m, err = c.compose(d, nil); err == nil {
+			m.TemplateErr = tmplErr
+		}
+	}
+	return m, err
+}
+
+func (c *Composer) compose(d Data, override *Template) (Message, error) {
 	lang := normalizeLang(d.Lang)
 	d.Lang = lang
 	def := c.defaults[lang+"/"+d.Event]
@@ -155,7 +171,7 @@ func (c *Composer) Compose(d Data, override *Template) (Message, error) {
 	msgID := strings.Trim(strings.TrimSpace(d.MessageID), "<>")
 	if msgID == "" {
 		msgID = strings.Trim(thread.NewMessageID(domain), "<>")
-	} else if !validID(msgID) {
+	} else if !thread.WritableID(msgID) {
 		return Message{}, fmt.Errorf("compose: message-id %q is not id@domain", d.MessageID)
 	}
 	date := d.Date
@@ -179,7 +195,7 @@ func (c *Composer) Compose(d Data, override *Template) (Message, error) {
 	var h headerList
 	h.add("Date", date.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	h.raw("Message-ID", "<"+msgID+">")
-	if irt := strings.Trim(strings.TrimSpace(d.InReplyTo), "<>"); irt != "" && validID(irt) {
+	if irt := strings.Trim(strings.TrimSpace(d.InReplyTo), "<>"); irt != "" && thread.WritableID(irt) {
 		h.raw("In-Reply-To", "<"+irt+">")
 	}
 	if refs := references(d.References, d.InReplyTo); len(refs) > 0 {
@@ -357,7 +373,7 @@ func references(refs []string, inReplyTo string) []string {
 	out := make([]string, 0, len(refs)+1)
 	for _, r := range append(refs[:len(refs):len(refs)], inReplyTo) {
 		r = strings.Trim(strings.TrimSpace(r), "<>")
-		if r == "" || !validID(r) {
+		if r == "" || !thread.WritableID(r) {
 			continue
 		}
 		n := thread.NormalizeID(r)
@@ -371,20 +387,6 @@ func references(refs []string, inReplyTo string) []string {
 		out = append(out[:1], out[len(out)-(maxReferences-1):]...)
 	}
 	return out
-}
-
-// validID accepts id@domain without spaces, brackets or control characters
-// and short enough for one header line.
-func validID(id string) bool {
-	if len(id) > 250 || !strings.Contains(id, "@") {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
-			return false
-		}
-	}
-	return true
 }
 
 func checkAddr(email string) (string, error) {

@@ -493,11 +493,74 @@ func TestOverride(t *testing.T) {
 	if !strings.HasPrefix(p.text, "Comentário de João Lima:\nOlá Maria") {
 		t.Errorf("override text not used:\n%s", p.text)
 	}
-	if !strings.Contains(p.html, "spooler") { // empty HTML keeps the default
-		t.Errorf("default HTML not kept")
+	// One text source: the HTML part says what the admin wrote, in the
+	// branded frame, and nothing of the default's wording.
+	if !strings.Contains(p.html, `<p style="margin:0 0 16px 0;">Comentário de João Lima:<br>`) || !strings.Contains(p.html, "spooler") {
+		t.Errorf("HTML part is not the override's text:\n%s", p.html)
 	}
-	if _, err := c.Compose(d, &Template{Text: "{{.Nope}}"}); !errors.Is(err, ErrTemplate) {
-		t.Errorf("broken override: %v, want ErrTemplate", err)
+	if strings.Contains(p.html, "adicionou") || strings.Contains(p.html, "Responda a este e-mail para responder") {
+		t.Errorf("HTML part keeps the default wording:\n%s", p.html)
+	}
+	if !strings.Contains(p.html, "Ver chamado #1042") || !strings.Contains(p.html, "JC Informática &middot; Chamado [#1042]") {
+		t.Errorf("HTML part lost the branded frame:\n%s", p.html)
+	}
+}
+
+// TestOverrideTextEscapedAndLinked: the text of a text-only template is
+// escaped in the HTML part, its links clickable.
+func TestOverrideTextEscapedAndLinked(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fixture(EventCreated, LangEN)
+	m, err := c.Compose(d, &Template{Text: "Hello <b>{{.RecipientName}}</b> & co\n\nSee https://status.example.com/x?a=1&b=2 now.\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parseBack(t, m.Raw)
+	for _, want := range []string{
+		`<p style="margin:0 0 16px 0;">Hello &lt;b&gt;Maria Souza&lt;/b&gt; &amp; co</p>`,
+		`<a href="https://status.example.com/x?a=1&amp;b=2" target="_blank">https://status.example.com/x?a=1&amp;b=2</a> now.`,
+	} {
+		if !strings.Contains(p.html, want) {
+			t.Errorf("HTML part lacks %s:\n%s", want, p.html)
+		}
+	}
+}
+
+// TestBrokenOverrideFallsBack: an override that fails at send time (valid
+// when set, it meets data it did not expect) gives the default mail and
+// says why, instead of an error that would abort the ticket change.
+func TestBrokenOverrideFallsBack(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fixture(EventCommented, LangPTBR)
+	def, err := c.Compose(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]*Template{
+		"exec":  {Text: "{{.Nope}}"},
+		"parse": {Subject: "{{.TicketSubject"},
+		"html":  {HTML: "{{template \"nope\" .}}"},
+	} {
+		m, err := c.Compose(d, o)
+		if err != nil {
+			t.Errorf("%s: Compose: %v, want the default mail", name, err)
+			continue
+		}
+		if !errors.Is(m.TemplateErr, ErrTemplate) {
+			t.Errorf("%s: TemplateErr %v, want ErrTemplate", name, m.TemplateErr)
+		}
+		if m.Subject != def.Subject || parseBack(t, m.Raw).text != parseBack(t, def.Raw).text {
+			t.Errorf("%s: not the default mail: %q", name, m.Subject)
+		}
+	}
+	if m, err := c.Compose(d, nil); err != nil || m.TemplateErr != nil {
+		t.Errorf("default: %v %v", err, m.TemplateErr)
 	}
 }
 

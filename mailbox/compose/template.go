@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -44,8 +45,12 @@ func Events() []string {
 var ErrTemplate = errors.New("compose: bad template")
 
 // Template is one event's mail: Subject and Text are text/template, HTML is
-// html/template (the body inside the branded frame). An empty field in an
-// override keeps the default for that part.
+// html/template (the body inside the branded frame). In an override, an
+// empty Subject keeps the default subject; a Text without HTML is the one
+// source of both parts (the HTML body is that text, escaped, in paragraphs,
+// inside the branded frame), so the HTML part never keeps the default's
+// wording behind the admin's text; an HTML without Text keeps the default
+// text.
 type Template struct{ Subject, Text, HTML string }
 
 //go:embed templates
@@ -77,7 +82,10 @@ func normalizeLang(lang string) string {
 type parsed struct {
 	subject *texttemplate.Template
 	text    *texttemplate.Template
-	html    *htmltemplate.Template
+	html    *htmltemplate.Template // nil when htmlFromText
+	// htmlFromText: the HTML body is the rendered text (an override with
+	// Text and no HTML).
+	htmlFromText bool
 }
 
 // templateSet holds what every HTML body may call ({{template "comment" .}}
@@ -119,7 +127,10 @@ func (s templateSet) parse(t Template, def *parsed) (*parsed, error) {
 	} else if def != nil {
 		out.text = def.text
 	}
-	if strings.TrimSpace(t.HTML) != "" {
+	switch {
+	case strings.TrimSpace(t.HTML) == "" && strings.TrimSpace(t.Text) != "":
+		out.htmlFromText = true
+	case strings.TrimSpace(t.HTML) != "":
 		h, err := s.partials.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("compose: clone partials: %w", err)
@@ -127,10 +138,10 @@ func (s templateSet) parse(t Template, def *parsed) (*parsed, error) {
 		if out.html, err = h.New("body").Parse(t.HTML); err != nil {
 			return nil, fmt.Errorf("%w: html: %w", ErrTemplate, err)
 		}
-	} else if def != nil {
+	case def != nil:
 		out.html = def.html
 	}
-	if out.subject == nil || out.text == nil || out.html == nil {
+	if out.subject == nil || out.text == nil || (out.html == nil && !out.htmlFromText) {
 		return nil, fmt.Errorf("%w: subject, text and html are all required", ErrTemplate)
 	}
 	return out, nil
@@ -201,12 +212,16 @@ func render(p *parsed, set templateSet, v view) (rendered, error) {
 	}
 	out.text = tidyText(b.String())
 	b.Reset()
-	v.Comment = v.commentHTML
-	if err := p.html.ExecuteTemplate(&b, "body", v); err != nil {
-		return out, fmt.Errorf("%w: html: %w", ErrTemplate, err)
+	if p.htmlFromText {
+		v.Body = textToHTML(out.text)
+	} else {
+		v.Comment = v.commentHTML
+		if err := p.html.ExecuteTemplate(&b, "body", v); err != nil {
+			return out, fmt.Errorf("%w: html: %w", ErrTemplate, err)
+		}
+		v.Body = htmltemplate.HTML(b.String()) // output of html/template: already escaped
+		b.Reset()
 	}
-	v.Body = htmltemplate.HTML(b.String()) // output of html/template: already escaped
-	b.Reset()
 	if err := set.layout.Execute(&b, v); err != nil {
 		return out, fmt.Errorf("compose: layout: %w", err)
 	}
@@ -233,6 +248,43 @@ func tidyText(s string) string {
 		blank = 0
 		b.WriteString(l)
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// textToHTML is the HTML body of a text-only template: each paragraph (lines
+// between blank lines) escaped into a <p> styled like the defaults', line
+// breaks kept, links made clickable.
+func textToHTML(text string) htmltemplate.HTML {
+	var b strings.Builder
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		para = strings.Trim(para, "\n")
+		if para == "" {
+			continue
+		}
+		b.WriteString(`<p style="margin:0 0 16px 0;">`)
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				b.WriteString("<br>\n")
+			}
+			b.WriteString(linkify(line))
+		}
+		b.WriteString("</p>\n")
+	}
+	return htmltemplate.HTML(b.String()) // every piece escaped by linkify
+}
+
+// linkify escapes line, making http(s) URLs links.
+func linkify(line string) string {
+	var b strings.Builder
+	for _, w := range strings.SplitAfter(line, " ") {
+		word := strings.TrimRight(w, " ")
+		if u, err := url.Parse(word); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			esc := htmltemplate.HTMLEscapeString(word)
+			b.WriteString(`<a href="` + esc + `" target="_blank">` + esc + `</a>` + w[len(word):])
+			continue
+		}
+		b.WriteString(htmltemplate.HTMLEscapeString(w))
 	}
 	return b.String()
 }

@@ -25,22 +25,92 @@ type result struct {
 // maxGroup bounds how many messages share one commit.
 const maxGroup = 64
 
-// commit places m in the database, durably. On PostgreSQL each message
-// has its own transaction (they run concurrently); on SQLite messages
-// queue for the group committer.
+// ErrStopped is returned for a message that was waiting for the group
+// committer when Run returned; nothing of it was written, so the transport
+// answers "try again later".
+var ErrStopped = errors.New("intake: stopped")
+
+// committer is one Run of the group committer.
+type committer struct {
+	jobs    chan *job
+	stopped chan struct{} // closed once Run no longer takes jobs
+}
+
+// Run is the group committer on SQLite: it takes every message waiting (up
+// to maxGroup), processes each inside its own savepoint of one transaction,
+// and commits them with a single fsync. It returns nil when ctx ends, after
+// the group in progress committed; start it before the transports and stop
+// it after them. On PostgreSQL, where each message has its own concurrent
+// transaction, Run only waits for ctx.
+func (in *Intake) Run(ctx context.Context) error {
+	if in.st.Driver() != store.SQLite {
+		<-ctx.Done()
+		return nil
+	}
+	c := &committer{jobs: make(chan *job, 256), stopped: make(chan struct{})}
+	in.mu.Lock()
+	if in.group != nil {
+		in.mu.Unlock()
+		return errors.New("intake: Run called twice")
+	}
+	in.group = c
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		in.group = nil
+		in.mu.Unlock()
+		close(c.stopped)
+	}()
+	for {
+		var batch []*job
+		select {
+		case j := <-c.jobs:
+			batch = append(batch, j)
+		case <-ctx.Done():
+			return nil
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case j := <-c.jobs:
+				batch = append(batch, j)
+			default:
+				break more
+			}
+		}
+		in.runGroup(context.WithoutCancel(ctx), batch)
+	}
+}
+
+// commit places m in the database, durably: through the group committer
+// while Run runs, else in a transaction of its own.
 func (in *Intake) commit(ctx context.Context, m *inbound) (delivery.Outcome, error) {
-	if in.jobs == nil {
+	in.mu.Lock()
+	c := in.group
+	in.mu.Unlock()
+	if c == nil {
 		return in.commitAlone(ctx, m)
 	}
 	j := &job{m: m, done: make(chan result, 1)}
 	select {
-	case in.jobs <- j:
+	case c.jobs <- j:
+	case <-c.stopped:
+		return delivery.Outcome{}, ErrStopped
 	case <-ctx.Done():
 		return delivery.Outcome{}, ctx.Err()
 	}
 	select {
 	case r := <-j.done:
 		return r.out, r.err
+	case <-c.stopped:
+		// Run finishes a group before it stops: a job taken has its
+		// answer already; one still queued was never written.
+		select {
+		case r := <-j.done:
+			return r.out, r.err
+		default:
+			return delivery.Outcome{}, ErrStopped
+		}
 	case <-ctx.Done():
 		// The commit may still happen; a retry then finds a duplicate.
 		return delivery.Outcome{}, ctx.Err()
@@ -65,44 +135,6 @@ func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome
 		}
 		in.svc.Publish(r.events)
 		return r.out, nil
-	}
-}
-
-// groupCommitter runs on SQLite: it takes every message waiting (up to
-// maxGroup), processes each inside its own savepoint of one transaction,
-// and commits them with a single fsync. A message that fails rolls back
-// only its savepoint.
-func (in *Intake) groupCommitter(ctx context.Context) {
-	for {
-		var batch []*job
-		select {
-		case j := <-in.jobs:
-			batch = append(batch, j)
-		case <-ctx.Done():
-			in.drain(ctx.Err())
-			return
-		}
-	more:
-		for len(batch) < maxGroup {
-			select {
-			case j := <-in.jobs:
-				batch = append(batch, j)
-			default:
-				break more
-			}
-		}
-		in.runGroup(context.WithoutCancel(ctx), batch)
-	}
-}
-
-func (in *Intake) drain(err error) {
-	for {
-		select {
-		case j := <-in.jobs:
-			j.done <- result{err: err}
-		default:
-			return
-		}
 	}
 }
 

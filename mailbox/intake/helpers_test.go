@@ -63,7 +63,18 @@ func newRig(t testing.TB, st *store.Store, mod ...func(*intake.Config)) *rig {
 	for _, f := range mod {
 		f(&r.cfg)
 	}
-	r.in = intake.New(ctx, r.cfg, r.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.in = intake.New(r.cfg, r.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The group committer runs as serve runs it: started before the first
+	// delivery, stopped (and joined) before the store closes.
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.in.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("intake run: %v", err)
+		}
+	})
 	return r
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/classify"
@@ -52,17 +53,19 @@ type Config struct {
 
 // Intake commits inbound mail.
 type Intake struct {
-	cfg  Config
-	svc  *ticketing.Service
-	st   *store.Store
-	log  *slog.Logger
-	jobs chan *job // group commit (SQLite); nil on PostgreSQL
+	cfg Config
+	svc *ticketing.Service
+	st  *store.Store
+	log *slog.Logger
+
+	mu    sync.Mutex
+	group *committer // the running group committer (SQLite, during Run); nil otherwise
 }
 
-// New returns an Intake. On SQLite, commits of concurrent deliveries are
-// grouped into one fsync'd transaction by a single writer goroutine that
-// runs until ctx ends.
-func New(ctx context.Context, cfg Config, svc *ticketing.Service, log *slog.Logger) *Intake {
+// New returns an Intake. On SQLite, Run groups the commits of concurrent
+// deliveries into one fsync'd transaction; without Run (a one-shot `mail
+// ingest`), and on PostgreSQL, each message commits on its own.
+func New(cfg Config, svc *ticketing.Service, log *slog.Logger) *Intake {
 	if cfg.AttachmentURL == nil {
 		cfg.AttachmentURL = func(id int64) string { return fmt.Sprintf("/attachments/%d", id) }
 	}
@@ -72,12 +75,10 @@ func New(ctx context.Context, cfg Config, svc *ticketing.Service, log *slog.Logg
 	if cfg.DefaultRole == "" {
 		cfg.DefaultRole = store.RoleClient
 	}
-	in := &Intake{cfg: cfg, svc: svc, st: svc.Store(), log: log}
-	if in.st.Driver() == store.SQLite {
-		in.jobs = make(chan *job, 256)
-		go in.groupCommitter(ctx)
+	if log == nil {
+		log = slog.Default()
 	}
-	return in
+	return &Intake{cfg: cfg, svc: svc, st: svc.Store(), log: log}
 }
 
 // inbound is one message on its way in.
@@ -125,6 +126,8 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 		}
 		// Already accepted by a mailbox or MTA: keep it.
 		return in.quarantine(ctx, m, rej.Reason)
+	case errors.Is(err, ErrStopped):
+		return delivery.Outcome{}, err
 	case ctx.Err() != nil:
 		return delivery.Outcome{}, fmt.Errorf("intake: %w", ctx.Err())
 	}

@@ -403,3 +403,35 @@ func TestForgedBounceSilencesNobody(t *testing.T) {
 		}
 	})
 }
+
+// The group committer is a component: Deliver works before Run starts
+// and after it returns (each message alone), concurrently during it, and
+// Run returns nil once its context ends.
+func TestRunIsAnExplicitComponent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st)
+		in := intake.New(r.cfg, r.svc, nil)
+		env := delivery.Envelope{Source: delivery.SourcePipe, Recipients: []string{"support@helpdesk.example"}}
+		deliver := func(n string) {
+			t.Helper()
+			out, err := in.Deliver(context.Background(), env, []byte(mail("maria@acme.example", "Run "+n, "x", "Message-ID: <run-"+n+"@acme.example>")))
+			if err != nil || out.Action != "ticket" {
+				t.Fatalf("deliver %s: %+v %v", n, out, err)
+			}
+		}
+		deliver("before")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- in.Run(ctx) }()
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() { deliver(fmt.Sprint("during-", i)) })
+		}
+		wg.Wait()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		deliver("after")
+	})
+}

@@ -33,7 +33,7 @@ type Config struct {
 	NotifyTo       []string      // told about every new ticket
 	Lang           string        // ui.language: the default language
 	Brand          compose.Brand // brand.* defaults; a company's own colors win
-	AckPerHour     int           // acknowledgements to one address per hour (loop guard)
+	AckPerHour     int           // mail.ack_limit_per_hour: acknowledgements to one address per hour (loop guard); default 3
 	PerHour        int           // automatic mails to one address per hour (loop guard)
 	DKIM           *compose.DKIMSigner
 }
@@ -47,6 +47,61 @@ type Outbound struct {
 
 	mu     sync.Mutex
 	wakeFn func()
+
+	templates templateCache
+}
+
+// templateCache holds the overrides (nil: none, the default applies) per
+// company, event and language, as of one store.EmailTemplatesVersion.
+type templateCache struct {
+	mu      sync.Mutex
+	version string
+	m       map[templateKey]*compose.Template
+}
+
+type templateKey struct {
+	company     int64
+	event, lang string
+}
+
+// Invalidate drops the cached template overrides. Setting or resetting a
+// template needs no call: the cache is keyed on the templates' version,
+// read in each change's transaction, so a change made by another process
+// (the CLI, another serve) is seen too. It is for callers that want the
+// memory back, or tests.
+func (o *Outbound) Invalidate() {
+	o.templates.mu.Lock()
+	o.templates.version, o.templates.m = "", nil
+	o.templates.mu.Unlock()
+}
+
+// override returns the company's override of event in lang, through the
+// cache; version is the templates' version in this transaction.
+func (o *Outbound) override(ctx context.Context, q ticketing.MailOut, version string, companyID int64, event, lang string) (*compose.Template, error) {
+	k := templateKey{companyID, event, lang}
+	c := &o.templates
+	c.mu.Lock()
+	if c.version != version {
+		c.version, c.m = version, map[templateKey]*compose.Template{}
+	}
+	t, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	et, err := q.EmailTemplateFor(ctx, companyID, event, lang)
+	if err != nil {
+		return nil, err
+	}
+	if et != nil {
+		t = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
+	}
+	c.mu.Lock()
+	if c.version == version {
+		c.m[k] = t
+	}
+	c.mu.Unlock()
+	return t, nil
 }
 
 // New returns an Outbound.
@@ -85,6 +140,9 @@ func (o *Outbound) Listener(ev ticketing.Event) {
 // Hook is the ticketing.TxHook: it queues the mails ev causes, in the
 // transaction of the change.
 func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Event) error {
+	if ev.Automated {
+		return nil // no mail about it (the note below, for one)
+	}
 	notices, err := tx.Notices(ctx, ev, ticketing.NotifyConfig{NotifyTo: o.cfg.NotifyTo})
 	if err != nil || len(notices) == 0 {
 		return err
@@ -99,15 +157,32 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	if err != nil {
 		return err
 	}
+	version, err := q.EmailTemplatesVersion(ctx)
+	if err != nil {
+		return err
+	}
 	for _, n := range notices {
-		if err := o.queue(ctx, q, ev, n, company, refs); err != nil {
+		withheld, err := o.queue(ctx, q, ev, n, company, refs, version)
+		if err != nil {
 			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
+		}
+		if withheld > 0 && n.Kind == ticketing.NoticeAck {
+			// Staff see why the requester heard nothing.
+			note := fmt.Sprintf("Acknowledgement to %s not sent: %d automatic replies to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
+				n.Address, withheld, o.cfg.AckPerHour)
+			if _, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+				Body: note, Internal: true, Source: store.SourceEmail, Automated: true,
+			}); err != nil {
+				return fmt.Errorf("outbound: note on withheld acknowledgement: %w", err)
+			}
 		}
 	}
 	return nil
 }
 
-func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string) error {
+// queue composes and queues one notice. When the per-recipient limit
+// withholds it, it returns the count of automatic mails that reached it.
+func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string, version string) (withheld int, err error) {
 	t := ev.Ticket
 	auto := "auto-generated"
 	limit := o.cfg.PerHour
@@ -121,14 +196,13 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	capped := n.Kind == ticketing.NoticeAck || (n.User != nil && !n.User.IsStaff())
 	sent := 0
 	if capped {
-		var err error
 		if sent, err = q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if capped && sent >= limit {
 		o.log.Warn("not mailing: per-recipient limit reached", "to", n.Address, "kind", n.Kind, "ticket", t.Number, "limit", limit)
-		return nil
+		return sent, nil
 	}
 	lang := o.cfg.Lang
 	if company.Language != "" {
@@ -172,29 +246,32 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	if n.Rating {
 		d.RatingURL = d.TicketURL + "/rate?t=" + thread.SignToken(append([]byte("rate:"), o.cfg.Secret...), t.ID)
 	}
-	var override *compose.Template
-	if et, err := q.EmailTemplateFor(ctx, company.ID, n.Kind, lang); err != nil {
-		return err
-	} else if et != nil {
-		override = &compose.Template{Subject: et.Subject, Text: et.BodyText, HTML: et.BodyHTML}
+	override, err := o.override(ctx, q, version, company.ID, n.Kind, lang)
+	if err != nil {
+		return 0, err
 	}
 	m, err := o.composer.Compose(d, override)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	if m.TemplateErr != nil {
+		// The mail goes out with the default wording; the change stands.
+		o.log.Warn("mail template override failed; sent the default", "event", n.Kind, "lang", lang,
+			"company", company.ID, "ticket", t.Number, "err", m.TemplateErr)
 	}
 	raw := m.Raw
 	if o.cfg.DKIM != nil {
 		if raw, err = o.cfg.DKIM.Sign(raw); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	row := &store.OutboxMail{TicketID: &t.ID, Event: n.Kind, AutoKind: auto, MailFrom: m.From,
 		Recipients: store.NormalizeEmail(n.Address), Subject: m.Subject, MessageID: m.MessageID, Raw: raw}
 	if err := q.EnqueueMail(ctx, row); err != nil {
-		return err
+		return 0, err
 	}
 	// Replies quoting this mail thread back onto the ticket.
-	return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
+	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
 		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
 }
 

@@ -27,7 +27,7 @@ var secret = []byte("round-trip-secret")
 // desk is the whole helpdesk in one process: ticket service with the
 // outbound hook, and the intake.
 type desk struct {
-	t    *testing.T
+	t    testing.TB
 	st   *store.Store
 	svc  *ticketing.Service
 	in   *intake.Intake
@@ -36,7 +36,7 @@ type desk struct {
 	mu   sync.Mutex
 }
 
-func newDesk(t *testing.T, st *store.Store) *desk {
+func newDesk(t testing.TB, st *store.Store, mod ...func(*outbound.Config)) *desk {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -44,10 +44,14 @@ func newDesk(t *testing.T, st *store.Store) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob := outbound.New(outbound.Config{
+	cfg := outbound.Config{
 		From: compose.Address{Name: "Suporte JC", Email: "support@helpdesk.example"}, ReplyBase: "support@helpdesk.example",
 		PublicURL: "https://helpdesk.example", Secret: secret, LoopValue: "helpdesk.example", Lang: "pt-BR",
-	}, c, log)
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	ob := outbound.New(cfg, c, log)
 	d := &desk{t: t, st: st}
 	d.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook))
 	err = st.InTx(ctx, func(q *store.Q) error {
@@ -63,7 +67,7 @@ func newDesk(t *testing.T, st *store.Store) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.in = intake.New(ctx, intake.Config{
+	d.in = intake.New(intake.Config{
 		Addresses: []string{"support@helpdesk.example"}, UnknownSender: intake.UnknownCreate, DefaultCompany: "Default",
 		ReopenDays: 14, SubjectTagPrefix: "#", RateLimitPerHour: 30, Secret: secret, LoopValues: []string{"helpdesk.example"},
 		MaxMessageBytes: 10 << 20, MaxAttachment: 10 << 20,
@@ -312,6 +316,157 @@ func TestReplyToInternalNoteStaysInternal(t *testing.T) {
 		for _, m := range d.take() {
 			if m.Recipients == "maria@acme.example" {
 				t.Fatalf("the requester was mailed about it: %s", m.Event)
+			}
+		}
+	})
+}
+
+// TestAckLimitIsConfigurableAndVisible: the acknowledgement cap is
+// Config.AckPerHour (mail.ack_limit_per_hour), and a ticket whose
+// acknowledgement was withheld says so in an internal note, which mails
+// nobody.
+func TestAckLimitIsConfigurableAndVisible(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st, func(c *outbound.Config) { c.AckPerHour = 2 })
+		var tickets []int64
+		for i := range 3 {
+			out := d.deliver(fmt.Sprintf("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Pedido %d\r\nMessage-ID: <ack-%d@acme.example>\r\n\r\nAjuda.\r\n", i, i))
+			if out.Action != "ticket" {
+				t.Fatalf("mail %d: %+v", i, out)
+			}
+			tickets = append(tickets, out.TicketNum)
+		}
+		acks := 0
+		for _, m := range d.take() {
+			if m.Recipients == "maria@acme.example" && m.Event == ticketing.NoticeAck {
+				acks++
+			}
+		}
+		if acks != 2 {
+			t.Fatalf("%d acknowledgements with ack_limit_per_hour 2, want 2", acks)
+		}
+		notes := func(num int64) []*store.Comment {
+			tk, err := st.R().TicketByNumber(ctx, store.AllCompanies(), num, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := st.R().Comments(ctx, tk.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []*store.Comment
+			for _, c := range cs {
+				if c.Internal {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		if n := notes(tickets[1]); len(n) != 0 {
+			t.Errorf("acknowledged ticket has notes: %+v", n)
+		}
+		n := notes(tickets[2])
+		if len(n) != 1 || !strings.Contains(n[0].BodyText, "Acknowledgement to maria@acme.example not sent") || !strings.Contains(n[0].BodyText, "mail.ack_limit_per_hour = 2") {
+			t.Fatalf("withheld acknowledgement: notes %+v, want one saying so", n)
+		}
+		if m := d.take(); len(m) != 0 {
+			t.Errorf("the note mailed someone: %+v", m)
+		}
+	})
+}
+
+// TestBrokenTemplateDoesNotAbortTheChange: a stored override that fails at
+// send time (here, a field that does not exist: Validate would refuse it,
+// but a template valid when set can meet data it did not expect) gives the
+// default mail; the ticket change commits. A text-only override renders
+// both parts.
+func TestBrokenTemplateDoesNotAbortTheChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		err := st.InTx(ctx, func(q *store.Q) error {
+			if err := q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeAck, Language: "pt-BR",
+				Subject: "Recebido: {{.TicketSubject}}", BodyText: "{{.NoSuchField}}"}); err != nil {
+				return err
+			}
+			return q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeCommented, Language: "pt-BR",
+				BodyText: "Nova resposta de {{.ActorName}}:\n\n{{.Comment}}"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := d.deliver("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Impressora\r\nMessage-ID: <tpl-1@acme.example>\r\n\r\nNao imprime.\r\n")
+		if out.Action != "ticket" {
+			t.Fatalf("the ticket was not created: %+v", out)
+		}
+		ms := d.take()
+		if len(ms) != 1 || ms[0].Event != ticketing.NoticeAck {
+			t.Fatalf("queued %+v, want the acknowledgement", ms)
+		}
+		if !strings.Contains(textPart(t, ms[0].Raw), "foi recebido") {
+			t.Errorf("acknowledgement is not the default:\n%s", textPart(t, ms[0].Raw))
+		}
+		if _, err := d.svc.Comment(ctx, d.tech, out.TicketNum, ticketing.CommentInput{Body: "Reinicie o spooler."}); err != nil {
+			t.Fatal(err)
+		}
+		ms = d.take()
+		if len(ms) != 1 {
+			t.Fatalf("queued %d mails for the comment, want 1", len(ms))
+		}
+		raw := string(ms[0].Raw)
+		if !strings.Contains(textPart(t, ms[0].Raw), "Nova resposta de Ana Tech:") || !strings.Contains(raw, "Nova resposta de Ana Tech:") {
+			t.Errorf("text-only override not used for both parts:\n%s", raw)
+		}
+		if strings.Contains(raw, "adicionou") {
+			t.Errorf("the HTML part keeps the default wording:\n%s", raw)
+		}
+	})
+}
+
+// TestTemplateCacheSeesChanges: overrides are cached, yet a template set or
+// reset by another process (here, a transaction of its own, as the CLI's)
+// is used by the very next mail.
+func TestTemplateCacheSeesChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		out := d.deliver("From: maria@acme.example\r\nTo: support@helpdesk.example\r\nSubject: Cache\r\nMessage-ID: <cache-1@acme.example>\r\n\r\nOi.\r\n")
+		d.take()
+		set := func(text string) {
+			t.Helper()
+			err := st.InTx(ctx, func(q *store.Q) error {
+				if text == "" {
+					_, err := q.ResetEmailTemplate(ctx, 0, ticketing.NoticeCommented, "pt-BR")
+					return err
+				}
+				return q.SetEmailTemplate(ctx, &store.EmailTemplate{Event: ticketing.NoticeCommented, Language: "pt-BR", BodyText: text})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		mailText := func(i int) string {
+			t.Helper()
+			if _, err := d.svc.Comment(ctx, d.tech, out.TicketNum, ticketing.CommentInput{Body: fmt.Sprint("Resposta ", i)}); err != nil {
+				t.Fatal(err)
+			}
+			ms := d.take()
+			if len(ms) != 1 {
+				t.Fatalf("comment %d queued %d mails, want 1", i, len(ms))
+			}
+			return textPart(t, ms[0].Raw)
+		}
+		for i, step := range []struct{ set, want string }{
+			{"Versão A: {{.Comment}}", "Versão A: Resposta 0"},
+			{"", "Resposta 1"}, // the same cached key, still version A: must not be used
+			{"Versão B: {{.Comment}}", "Versão B: Resposta 2"},
+			{"Versão C: {{.Comment}}", "Versão C: Resposta 3"},
+		} {
+			set(step.set)
+			got := mailText(i)
+			if !strings.Contains(got, step.want) || (step.set == "" && strings.Contains(got, "Versão")) {
+				t.Errorf("step %d: mail text %q, want %q", i, got, step.want)
 			}
 		}
 	})

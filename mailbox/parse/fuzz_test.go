@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
@@ -18,11 +17,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("From: a@x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\nFrom: c@x\nContent-Type: multipart/alternative; boundary=c\n\n--c\n\nx\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		start := time.Now()
+		// No wall-clock bound here: under load (or -race) a slow machine
+		// fails it for nothing. Parse's cost is watched by the benchmarks
+		// (bench_test.go); a real hang is caught by the fuzzer's timeout.
 		m, err := Parse(raw, Limits{MaxAttachmentBytes: 1 << 10})
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("Parse took %v for %d bytes", d, len(raw))
-		}
 		if err != nil {
 			if !errors.Is(err, ErrNotMail) {
 				t.Fatalf("unexpected error %v", err)

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
@@ -435,104 +434,6 @@ func unhex(c byte) byte {
 	default:
 		return c - 'A' + 10
 	}
-}
-
-// NormalizeMessageID returns the first message id in s without angle
-// brackets and whitespace, or s trimmed of them when it holds no id form.
-func NormalizeMessageID(s string) string {
-	if ids := ParseIDList(s); len(ids) > 0 {
-		return ids[0]
-	}
-	s = strings.Trim(strings.TrimSpace(s), "<>")
-	return strings.Join(strings.Fields(s), "")
-}
-
-// ParseIDList reads the message ids of a References or In-Reply-To value
-// leniently: comments and quoted strings are skipped, ids may be folded or
-// separated by commas, and bare ids (with an "@") are accepted when the value
-// has no bracketed ids at all. Duplicates are dropped, order kept. An id
-// without its closing bracket is truncated and skipped.
-func ParseIDList(s string) []string {
-	var ids []string
-	var seen map[string]bool // once ids is long; a scan is cheaper before
-	add := func(id string) {
-		if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
-			id = strings.Join(strings.Fields(id), "")
-		}
-		id = strings.ToValidUTF8(id, "")
-		if id == "" {
-			return
-		}
-		if seen != nil {
-			if seen[id] {
-				return
-			}
-			seen[id] = true
-		} else {
-			for _, x := range ids {
-				if x == id {
-					return
-				}
-			}
-			if len(ids) >= 16 {
-				seen = make(map[string]bool, 2*len(ids))
-				for _, x := range ids {
-					seen[x] = true
-				}
-				seen[id] = true
-			}
-		}
-		ids = append(ids, id)
-	}
-	bracketed := strings.Contains(s, "<")
-	var bare strings.Builder
-	flushBare := func() {
-		if !bracketed && strings.Contains(bare.String(), "@") {
-			add(bare.String())
-		}
-		bare.Reset()
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '(':
-			flushBare()
-			depth := 1
-			for i++; i < len(s) && depth > 0; i++ {
-				switch s[i] {
-				case '\\':
-					i++
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-			}
-			i--
-		case '"':
-			flushBare()
-			for i++; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' {
-					i++
-				}
-			}
-		case '<':
-			flushBare()
-			end := strings.IndexAny(s[i+1:], "<>")
-			if end < 0 {
-				return ids
-			}
-			if s[i+1+end] == '>' {
-				add(s[i+1 : i+1+end])
-			}
-			i += end
-		case ' ', '\t', '\r', '\n', ',':
-			flushBare()
-		default:
-			bare.WriteByte(c)
-		}
-	}
-	flushBare()
-	return ids
 }
 
 // Address is one mailbox: display name (decoded) and address as written.

@@ -11,6 +11,8 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
 
 // mailPolicy is bluemonday's UGC policy plus what mail needs: cid: and data:
@@ -221,7 +223,7 @@ func RewriteCIDs(s string, urls map[string]string) string {
 	}
 	lower := make(map[string]string, len(urls))
 	for k, v := range urls {
-		lower[strings.ToLower(NormalizeMessageID(k))] = v
+		lower[strings.ToLower(thread.FirstID(k))] = v
 	}
 	return rewriteImgs(s, func(t *html.Token) {
 		for i := range t.Attr {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
 
 // Nesting and part-count bounds keep hostile input linear in its size.
@@ -85,7 +87,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 	a := Attachment{
 		Filename:    filename,
 		ContentType: sniffType(ct, filename, data),
-		ContentID:   NormalizeMessageID(h.str("Content-Id")),
+		ContentID:   thread.FirstID(h.str("Content-Id")),
 		Size:        int64(len(data)),
 		Data:        data,
 	}
@@ -159,9 +161,9 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 		}
 	case "multipart/related":
 		root := 0
-		if start := NormalizeMessageID(params["start"]); start != "" {
+		if start := thread.FirstID(params["start"]); start != "" {
 			for i, c := range children {
-				if NormalizeMessageID(c.h.str("Content-Id")) == start {
+				if thread.FirstID(c.h.str("Content-Id")) == start {
 					root = i
 				}
 			}
@@ -202,7 +204,7 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 	a := Attachment{
 		Filename:    safeFilename(name) + ".eml",
 		ContentType: "message/rfc822",
-		ContentID:   NormalizeMessageID(h.str("Content-Id")),
+		ContentID:   thread.FirstID(h.str("Content-Id")),
 		Size:        int64(len(data)),
 		Data:        data,
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/html"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
 
 var (
@@ -164,10 +166,10 @@ func (w *walker) message1(raw []byte, m *Message) *Message {
 	}
 	m.Subject = strings.TrimSpace(decodeWords(h.str("Subject")))
 	if v, ok := h.get("Message-Id"); ok {
-		m.MessageID = NormalizeMessageID(v)
+		m.MessageID = thread.FirstID(v)
 	}
-	m.InReplyTo = ParseIDList(strings.Join(h.all("In-Reply-To"), " "))
-	m.References = ParseIDList(strings.Join(h.all("References"), " "))
+	m.InReplyTo = thread.IDs(strings.Join(h.all("In-Reply-To"), " "))
+	m.References = thread.IDs(strings.Join(h.all("References"), " "))
 	if from := parseAddressList(h.str("From"), w.warn); len(from) > 0 {
 		m.From = from[0]
 	}

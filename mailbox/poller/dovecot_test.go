@@ -276,9 +276,10 @@ func TestDovecotSeenAndIdle(t *testing.T) {
 	}
 	rec := newRecorder()
 	p := newTestPoller(t, mb, rec, newMemState(), nil)
+	idles := countIdle(p)
 	run(t, p)
 	waitFor(t, 10*time.Second, "s1, s2", func() bool { return rec.count() == 2 })
-	time.Sleep(200 * time.Millisecond) // into IDLE
+	waitFor(t, 10*time.Second, "IDLE entered", func() bool { return idles.Load() >= 1 })
 	appendMsg("s3")
 	waitFor(t, 5*time.Second, "s3 through IDLE", func() bool { return rec.count() == 3 })
 	waitFor(t, 5*time.Second, "all seen", func() bool {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,6 +254,13 @@ func newTestPoller(t testing.TB, mb Mailbox, d delivery.Deliverer, st State, lk 
 	p.minBackoff = 10 * time.Millisecond
 	p.maxBackoff = 100 * time.Millisecond
 	return p
+}
+
+// countIdle makes p count its entries into IDLE (the server accepted it).
+func countIdle(p *Poller) *atomic.Int64 {
+	var n atomic.Int64
+	p.idleEntered = func() { n.Add(1) }
+	return &n
 }
 
 // run starts p and returns a function that stops it and waits.

@@ -8,6 +8,7 @@ package poller
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,23 @@ type Status struct {
 	Healthy             bool
 }
 
+// MarshalJSON writes snake_case keys, with null for a success that never
+// happened rather than year 1.
+func (s Status) MarshalJSON() ([]byte, error) {
+	var last *time.Time
+	if !s.LastSuccess.IsZero() {
+		last = &s.LastSuccess
+	}
+	return json.Marshal(struct {
+		Mailbox             string     `json:"mailbox"`
+		Connected           bool       `json:"connected"`
+		LastSuccess         *time.Time `json:"last_success"`
+		LastError           string     `json:"last_error"`
+		ConsecutiveFailures int        `json:"consecutive_failures"`
+		Healthy             bool       `json:"healthy"`
+	}{s.Mailbox, s.Connected, last, s.LastError, s.ConsecutiveFailures, s.Healthy})
+}
+
 const (
 	defaultPollInterval = time.Minute
 	defaultBatchSize    = 50
@@ -84,6 +102,10 @@ type Poller struct {
 	idleRestart    time.Duration
 	commandTimeout time.Duration
 	deliverTimeout time.Duration
+	// idleEntered, when set, is called each time the server has accepted
+	// IDLE (its continuation came): tests wait for it before appending,
+	// so a test of IDLE cannot pass by polling.
+	idleEntered func()
 
 	mu     sync.Mutex
 	status Status

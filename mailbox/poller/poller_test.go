@@ -183,10 +183,12 @@ func TestTemporaryErrorRetries(t *testing.T) {
 	}
 	p := newTestPoller(t, m.mailbox("support"), rec, st, nil)
 	stop := run(t, p)
-	waitFor(t, 5*time.Second, "a few failures", func() bool { return failures.Load() >= 3 })
-	if s := p.Status(); s.Healthy || s.ConsecutiveFailures < 3 || s.LastError == "" {
-		t.Errorf("after 3 failed rounds status = %+v, want unhealthy with an error", s)
-	}
+	// The status is recorded after the deliverer returns: wait for it,
+	// not for the deliverer's count (which raced it).
+	waitFor(t, 5*time.Second, "unhealthy after 3 failed rounds", func() bool {
+		s := p.Status()
+		return !s.Healthy && s.ConsecutiveFailures >= 3 && s.LastError != ""
+	})
 	if st := m.status("INBOX"); *st.NumUnseen != 2 {
 		t.Errorf("%d unseen while t2 fails, want 2 (t2 and t3)", *st.NumUnseen)
 	}
@@ -270,13 +272,15 @@ func TestIdleWakesPoller(t *testing.T) {
 	mb := m.mailbox("support")
 	mb.PollInterval = time.Hour // only IDLE can bring the next message in time
 	p := newTestPoller(t, mb, rec, newMemState(), nil)
+	idles := countIdle(p)
 	run(t, p)
-	waitFor(t, 5*time.Second, "first round", func() bool { return !p.Status().LastSuccess.IsZero() })
-	time.Sleep(100 * time.Millisecond) // let it enter IDLE
+	waitFor(t, 5*time.Second, "IDLE entered", func() bool { return idles.Load() >= 1 })
 	start := time.Now()
 	m.append("INBOX", msg("idle1", 100))
 	waitFor(t, 3*time.Second, "delivery through IDLE", func() bool { return rec.count() == 1 })
 	t.Logf("delivered %v after APPEND", time.Since(start))
+	// After the delivery, the poller goes back into IDLE.
+	waitFor(t, 5*time.Second, "IDLE entered again", func() bool { return idles.Load() >= 2 })
 	m.append("INBOX", msg("idle2", 100))
 	waitFor(t, 3*time.Second, "second delivery through IDLE", func() bool { return rec.count() == 2 })
 }
@@ -317,14 +321,16 @@ func TestBadLogin(t *testing.T) {
 
 // memLocker is one advisory lock table shared by "processes".
 type memLocker struct {
-	mu   sync.Mutex
-	held map[string]bool
+	mu      sync.Mutex
+	held    map[string]bool
+	refused atomic.Int32 // TryLock calls that found the lock held
 }
 
 func (l *memLocker) TryLock(_ context.Context, key string) (func(), bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.held[key] {
+		l.refused.Add(1)
 		return nil, false, nil
 	}
 	l.held[key] = true
@@ -360,7 +366,10 @@ func TestLockerOnePollerAtATime(t *testing.T) {
 	waitFor(t, 5*time.Second, "A connected", func() bool { return pa.Status().Connected })
 	stopB := run(t, pb)
 	waitFor(t, 5*time.Second, "20 messages", func() bool { return shared.count() == 20 })
-	time.Sleep(300 * time.Millisecond) // B has had several poll intervals to misbehave
+	// B has tried for the lock, and been refused, after the 20 were in:
+	// several chances to misbehave.
+	refusedAt20 := lk.refused.Load()
+	waitFor(t, 5*time.Second, "B refused the lock 3 more times", func() bool { return lk.refused.Load() >= refusedAt20+3 })
 	if byB.Load() != 0 || byA.Load() != 20 {
 		t.Fatalf("A delivered %d, B %d; want 20 and 0", byA.Load(), byB.Load())
 	}

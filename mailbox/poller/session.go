@@ -377,6 +377,9 @@ func (p *Poller) waitForMail(ctx context.Context, cn *conn) error {
 	if err != nil {
 		return fmt.Errorf("idle: %w", err)
 	}
+	if p.idleEntered != nil {
+		p.idleEntered()
+	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {

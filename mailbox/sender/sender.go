@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,6 +141,25 @@ type Status struct {
 	// temporary error (relay down, 4xx, TLS, AUTH) or could not be marked.
 	// A 5xx verdict on one message is the message's fault and resets it.
 	ConsecutiveFailures int
+}
+
+// MarshalJSON writes snake_case keys, with null for a time that never
+// happened (no delivery yet, no error yet) rather than year 1.
+func (s Status) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		LastSuccess         *time.Time `json:"last_success"`
+		LastError           string     `json:"last_error"`
+		LastErrorAt         *time.Time `json:"last_error_at"`
+		ConsecutiveFailures int        `json:"consecutive_failures"`
+	}{never(s.LastSuccess), s.LastError, never(s.LastErrorAt), s.ConsecutiveFailures})
+}
+
+// never is nil for the zero time, so JSON says null.
+func never(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // Sender delivers the outbox. Its methods are safe for concurrent use.

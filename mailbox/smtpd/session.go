@@ -28,7 +28,8 @@ var (
 // connection's goroutine; inData is also read by Shutdown, under srv.mu.
 type session struct {
 	srv  *Server
-	conn net.Conn // the accepted connection; closing it ends the session
+	conn net.Conn     // the accepted connection; closing it ends the session
+	cc   *countedConn // the same, when accepted by Serve (nil otherwise)
 	c    *smtp.Conn
 
 	commands   int
@@ -38,8 +39,15 @@ type session struct {
 	inData bool // guarded by srv.mu
 }
 
-// count charges one command to the connection's budget.
+// count charges one command to the connection's budget; a draining server
+// takes no new ones (whichever of this and countedConn.Read sees it first).
 func (s *session) count() error {
+	s.srv.mu.Lock()
+	draining := s.srv.draining
+	s.srv.mu.Unlock()
+	if draining {
+		return errShuttingDown
+	}
 	s.commands++
 	if s.commands > s.srv.cfg.MaxCommands {
 		return errTooMany
@@ -50,12 +58,15 @@ func (s *session) count() error {
 func (s *session) Reset() {
 	s.mailFrom = ""
 	s.recipients = nil
-	// go-smtp resets after answering DATA: the right moment to let a
-	// draining server drop the connection without losing the reply.
-	s.srv.mu.Lock()
-	draining := s.srv.draining
-	s.srv.mu.Unlock()
-	if draining {
+}
+
+// drain ends the session at its next command with 421 (see countedConn);
+// called under srv.mu.
+func (s *session) drain() {
+	switch {
+	case s.cc != nil:
+		s.cc.drain()
+	case !s.inData:
 		s.conn.Close()
 	}
 }
@@ -96,10 +107,16 @@ func (s *session) Data(r io.Reader) error {
 		return errShuttingDown
 	}
 	s.inData = true
+	if s.cc != nil {
+		s.cc.inData.Store(true)
+	}
 	srv.mu.Unlock()
 	defer func() {
 		srv.mu.Lock()
 		s.inData = false
+		if s.cc != nil {
+			s.cc.inData.Store(false)
+		}
 		srv.mu.Unlock()
 	}()
 

@@ -30,6 +30,7 @@ const (
 	DefaultMaxConnections  = 200
 	DefaultMaxCommands     = 1000
 	DefaultDeliverTimeout  = 2 * time.Minute
+	DefaultShutdownTimeout = 30 * time.Second
 	// Generous on purpose: some mailers emit unfolded lines far beyond the
 	// RFC's 1000, and rejecting them loses real mail.
 	maxLineLength = 64 << 10
@@ -52,6 +53,9 @@ type Config struct {
 	MaxConnections int           // concurrent connections; more get 421
 	MaxCommands    int           // MAIL/RCPT/DATA between two delivered messages
 	DeliverTimeout time.Duration // bound on one Deliver call
+	// ShutdownTimeout bounds Run's drain once its context ends: uploads in
+	// progress finish and commit, other commands get 421.
+	ShutdownTimeout time.Duration
 }
 
 // Server is the SMTP receiver.
@@ -95,6 +99,9 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 	if cfg.DeliverTimeout <= 0 {
 		cfg.DeliverTimeout = DefaultDeliverTimeout
 	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = "localhost"
 	}
@@ -121,7 +128,22 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 	srv.MaxLineLength = maxLineLength
 	srv.ReadTimeout = cfg.ReadTimeout
 	srv.WriteTimeout = cfg.WriteTimeout
-	srv.TLSConfig = cfg.TLSConfig
+	if cfg.TLSConfig != nil {
+		// Mark the connection when STARTTLS begins: a draining server
+		// then closes it instead of writing plain text (see countedConn).
+		tc := cfg.TLSConfig.Clone()
+		next := tc.GetConfigForClient
+		tc.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if cc, ok := h.Conn.(*countedConn); ok {
+				cc.tls.Store(true)
+			}
+			if next != nil {
+				return next(h)
+			}
+			return nil, nil
+		}
+		srv.TLSConfig = tc
+	}
 	srv.EnableSMTPUTF8 = true // we pass bytes through untouched
 	srv.ErrorLog = slogPrinter{s.log}
 	s.smtp = srv
@@ -161,7 +183,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())
 
-	err := s.smtp.Serve(newLimitListener(l, s.cfg.MaxConnections, s.log))
+	err := s.smtp.Serve(newLimitListener(l, s.cfg.MaxConnections, s.cfg.WriteTimeout, s.log))
 	s.mu.Lock()
 	draining := s.draining
 	s.mu.Unlock()
@@ -171,17 +193,34 @@ func (s *Server) Serve(l net.Listener) error {
 	return fmt.Errorf("smtpd: serve: %w", err)
 }
 
-// Shutdown stops accepting connections, closes idle ones, and waits for
-// messages being received or delivered to finish. When ctx ends first, the
-// remaining deliveries are cancelled, their connections closed (the sender
-// retries, as nothing was acknowledged) and ctx's error is returned.
+// Run serves on l until ctx ends, then drains within ShutdownTimeout (see
+// Shutdown). It returns nil after a clean drain.
+func (s *Server) Run(ctx context.Context, l net.Listener) error {
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	select {
+	case err := <-served:
+		return err // not ErrServerClosed: nobody called Shutdown
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.Shutdown(sctx)
+	<-served
+	return err
+}
+
+// Shutdown stops accepting connections and drains the open ones: a message
+// being received or delivered finishes and gets its reply, and the next
+// command of every session (a session waiting for one is answered at once)
+// gets 421 and the connection ends. When ctx ends first, the remaining
+// deliveries are cancelled, their connections closed (the sender retries,
+// as nothing was acknowledged) and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
 	for sess := range s.sessions {
-		if !sess.inData {
-			sess.conn.Close()
-		}
+		sess.drain()
 	}
 	s.mu.Unlock()
 
@@ -220,6 +259,7 @@ func (s *Server) accepts(rcpt string) bool {
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	sess := &session{srv: s, conn: c.Conn(), c: c}
+	sess.cc, _ = c.Conn().(*countedConn)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining {

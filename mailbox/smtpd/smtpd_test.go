@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/smtp"
 	"strings"
@@ -420,10 +421,16 @@ func TestCommandLimit(t *testing.T) {
 	}
 }
 
-func TestShutdownWaitsForDelivery(t *testing.T) {
+// Shutdown drains: the message being delivered finishes and gets its 250,
+// every other session's next command gets 421, new connections get no
+// greeting, and Run returns only then.
+func TestShutdownDrainsSessions(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	rec := &recorder{fn: func(ctx context.Context, n int, _ delivery.Envelope, _ []byte) error {
+	rec := &recorder{fn: func(ctx context.Context, n int, env delivery.Envelope, _ []byte) error {
+		if env.MailFrom == "up@customer.test" {
+			return nil // the upload: commits at once
+		}
 		entered <- struct{}{}
 		<-release
 		return nil
@@ -432,13 +439,17 @@ func TestShutdownWaitsForDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Addresses: []string{testAddr}}, rec, testLogger(t))
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(l) }()
+	s := New(Config{Addresses: []string{testAddr}, ShutdownTimeout: time.Minute}, rec, testLogger(t))
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx, l) }()
 	addr := l.Addr().String()
 
-	idle := dialRaw(t, addr) // an idle client must not hold up shutdown
+	idle := dialRaw(t, addr) // waiting for its next command
 	idle.expect("EHLO idle.test", 250)
+	mid := dialRaw(t, addr) // in a transaction, before DATA
+	mid.expect("EHLO mid.test", 250)
+	mid.expect("MAIL FROM:<b@customer.test>", 250)
 
 	busy := dialRaw(t, addr)
 	busy.expect("EHLO busy.test", 250)
@@ -458,20 +469,37 @@ func TestShutdownWaitsForDelivery(t *testing.T) {
 		}()
 		reply <- code
 	}()
-	<-entered
+	<-entered // mid-DATA: the deliverer has the message
 
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		shut <- s.Shutdown(ctx)
-	}()
-	select {
-	case err := <-shut:
-		t.Fatalf("Shutdown returned %v while a delivery was in flight", err)
-	case <-time.After(300 * time.Millisecond):
+	// Another session is uploading its message: DATA accepted, half the
+	// body sent. It is in DATA once the server says so.
+	up := dialRaw(t, addr)
+	up.expect("EHLO up.test", 250)
+	up.expect("MAIL FROM:<up@customer.test>", 250)
+	up.expect("RCPT TO:<support@example.com>", 250)
+	up.expect("DATA", 354)
+	body := message("uploading")
+	half := len(body) / 2
+	if _, err := up.conn.Write(body[:half]); err != nil {
+		t.Fatal(err)
 	}
-	// New connections are refused while draining.
+	waitInData(t, s, 2)
+
+	stop() // what SIGTERM does to serve
+	// Sessions waiting for a command are answered 421 at once; that they
+	// are is the sign the drain began.
+	if code, msg := idle.read(); code != 421 {
+		t.Errorf("idle session: %d %s, want 421", code, msg)
+	}
+	if code, msg := mid.cmd("RCPT TO:<support@example.com>"); code != 421 {
+		t.Errorf("command during shutdown: %d %s, want 421", code, msg)
+	}
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned %v while a delivery was in flight", err)
+	default:
+	}
+	// New connections are not greeted while draining.
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.SetDeadline(time.Now().Add(2 * time.Second))
 		buf := make([]byte, 64)
@@ -482,18 +510,46 @@ func TestShutdownWaitsForDelivery(t *testing.T) {
 		}
 	}
 
+	// The upload finishes and commits.
+	if _, err := up.conn.Write(append(body[half:], []byte("\r\n.\r\n")...)); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := up.read(); code != 250 {
+		t.Errorf("upload in progress at shutdown: %d %s, want 250", code, msg)
+	}
 	close(release)
 	if code := <-reply; code != 250 {
 		t.Errorf("in-flight message got %d, want 250", code)
 	}
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown: %v", err)
+	if code, msg := busy.cmd("MAIL FROM:<a@customer.test>"); code != 421 {
+		t.Errorf("command after the drained DATA: %d %s, want 421", code, msg)
 	}
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("Serve: %v", err)
+	if err := <-ran; err != nil {
+		t.Errorf("Run: %v", err)
 	}
-	if n := len(rec.delivered()); n != 1 {
-		t.Errorf("delivered %d, want 1", n)
+	if n := len(rec.delivered()); n != 2 {
+		t.Errorf("delivered %d, want 2", n)
+	}
+}
+
+// waitInData waits until n sessions are receiving or delivering a message.
+func waitInData(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		k := 0
+		for sess := range s.sessions {
+			if sess.inData {
+				k++
+			}
+		}
+		s.mu.Unlock()
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions in DATA, want %d", k, n)
+		}
 	}
 }
 
@@ -506,7 +562,15 @@ func TestShutdownDeadlineCancelsDelivery(t *testing.T) {
 		close(cancelled)
 		return ctx.Err()
 	}}
-	s, addr := startServer(t, Config{}, rec)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The session logs its failed delivery after the test has its answer:
+	// not to t's output, which would outlive the test.
+	s := New(Config{Addresses: []string{testAddr}}, rec, slog.New(slog.DiscardHandler))
+	go s.Serve(l)
+	addr := l.Addr().String()
 	c := dialRaw(t, addr)
 	c.expect("EHLO busy.test", 250)
 	c.expect("MAIL FROM:<a@customer.test>", 250)

@@ -3,6 +3,7 @@ package thread
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,8 +55,8 @@ func ParseReferences(inReplyTo, references string) []string {
 			out = append(out, id)
 		}
 	}
-	add(msgIDs(inReplyTo))
-	refs := msgIDs(references)
+	add(normalized(msgIDs(inReplyTo)))
+	refs := normalized(msgIDs(references))
 	for i, j := 0, len(refs)-1; i < j; i, j = i+1, j-1 {
 		refs[i], refs[j] = refs[j], refs[i]
 	}
@@ -63,7 +64,69 @@ func ParseReferences(inReplyTo, references string) []string {
 	return out
 }
 
-// msgIDs extracts ids in header order.
+// IDs returns the message ids of a Message-ID, In-Reply-To, References or
+// Content-ID value in header order, as written (case kept) but without
+// angle brackets and folding whitespace, by the grammar ParseReferences
+// uses: comments and quoted strings skipped, bare ids accepted when they
+// contain '@', truncated, overlong, invalid UTF-8 or control-character ids
+// skipped. Exact duplicates are dropped. This is the one Message-ID grammar
+// of the mailbox packages (parse, thread, classify, compose).
+func IDs(h string) []string {
+	ids := msgIDs(h)
+	out := ids[:0]
+	for i, id := range ids {
+		if !slices.Contains(ids[:i], id) {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// FirstID returns the first id of a Message-ID or Content-ID value (see
+// IDs). A value holding no id by that grammar (broken generators write
+// "<12345 67>" or a bare token) is returned without brackets and
+// whitespace: as a key for dedupe and matching it still works, and it is
+// never written into a header of ours (see WritableID).
+func FirstID(s string) string {
+	if ids := msgIDs(s); len(ids) > 0 {
+		return ids[0]
+	}
+	return strings.ToValidUTF8(strings.Join(strings.Fields(strings.Trim(strings.TrimSpace(s), "<>")), ""), "")
+}
+
+// ValidID reports whether id (with or without its brackets) is a message
+// id by the grammar of IDs.
+func ValidID(id string) bool {
+	_, ok := cleanID(id)
+	return ok
+}
+
+// WritableID reports whether id (without brackets) may go into a header we
+// write: valid, of the form left@right, and ASCII (a relay without
+// SMTPUTF8 must accept our mail).
+func WritableID(id string) bool {
+	if c, ok := cleanID(id); !ok || c != id || !strings.Contains(id, "@") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func normalized(ids []string) []string {
+	for i, id := range ids {
+		ids[i] = strings.ToLower(id)
+	}
+	return ids
+}
+
+// msgIDs extracts ids in header order, as written.
 func msgIDs(h string) []string {
 	var ids []string
 	var bare strings.Builder
@@ -71,8 +134,10 @@ func msgIDs(h string) []string {
 		for _, tok := range strings.FieldsFunc(bare.String(), func(r rune) bool {
 			return r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == ',' || r == ';'
 		}) {
-			if strings.Contains(tok, "@") {
-				if id, ok := validID(tok); ok {
+			// "<a@b <c@d>": the first is cut off, like a truncated id
+			// at the end, and skipped.
+			if strings.Contains(tok, "@") && tok[0] != '<' {
+				if id, ok := cleanID(tok); ok {
 					ids = append(ids, id)
 				}
 			}
@@ -99,7 +164,7 @@ func msgIDs(h string) []string {
 				continue
 			}
 			flushBare()
-			if id, ok := validID(h[i+1 : i+end]); ok {
+			if id, ok := cleanID(h[i+1 : i+end]); ok {
 				ids = append(ids, id)
 			}
 			i += end + 1
@@ -112,8 +177,13 @@ func msgIDs(h string) []string {
 	return ids
 }
 
-func validID(s string) (string, bool) {
-	id := NormalizeID(s)
+// cleanID strips brackets and whitespace (folding may split an id) and
+// checks what is left.
+func cleanID(s string) (string, bool) {
+	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "<"), ">")
+	if strings.ContainsAny(id, " \t\r\n") {
+		id = strings.Join(strings.Fields(id), "")
+	}
 	if id == "" || len(id) > maxIDLen || !utf8.ValidString(id) || strings.ContainsAny(id, "<>()\",") {
 		return "", false
 	}

@@ -130,3 +130,49 @@ func BenchmarkParseReferences(b *testing.B) {
 		}
 	}
 }
+
+func TestIDsKeepCase(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"<A@X> <b@y>, <A@X>", []string{"A@X", "b@y"}},
+		{"<a@x> b@y", []string{"a@x", "b@y"}},
+		{"<cut@x <b@y>", []string{"b@y"}},
+		{"<a\v@x>", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := IDs(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("IDs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for in, want := range map[string]string{
+		" <Abc@X.example> ": "Abc@X.example",
+		"<12345>":           "12345",
+		"<a@x> (comment)":   "a@x",
+		"<12 34 \"x\">":     "1234\"x\"", // no id by the grammar: kept as a key
+		"":                  "",
+	} {
+		if got := FirstID(in); got != want {
+			t.Errorf("FirstID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWritableID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"jc.1@help.example":             true,
+		"a b@c":                         false,
+		" a@c":                          false,
+		"<a@c>":                         false,
+		"local-only":                    false,
+		"a(b)@c":                        false,
+		"ação@c":                        false,
+		strings.Repeat("x", 251) + "@c": false,
+	} {
+		if got := WritableID(id); got != want {
+			t.Errorf("WritableID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
