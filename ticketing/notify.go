@@ -21,11 +21,13 @@ const (
 	NoticeClosed           = "closed" // with the rating link for the requester
 	NoticeReopened         = "reopened"
 	NoticeParticipantAdded = "participant_added"
+	NoticeSLAWarning       = "sla_warning" // to the assignee: a target is near
+	NoticeSLABreach        = "sla_breach"  // to the assignee and supervisors: a target passed
 )
 
 // NoticeKinds lists every kind of notice a user can turn off or on.
 var NoticeKinds = []string{NoticeAck, NoticeNewTicket, NoticeCommented, NoticeInternal, NoticeStatusChanged,
-	NoticeAssigned, NoticeResolved, NoticeClosed, NoticeReopened, NoticeParticipantAdded}
+	NoticeAssigned, NoticeResolved, NoticeClosed, NoticeReopened, NoticeParticipantAdded, NoticeSLAWarning, NoticeSLABreach}
 
 // SetNoticePrefs turns kinds of notice on or off for u.
 func SetNoticePrefs(u *store.User, on, off []string) error {
@@ -165,6 +167,22 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 		followers(NoticeClosed, false)
 	case EventReopened:
 		followers(NoticeReopened, false)
+	case EventSLAWarning, EventSLABreach:
+		// Staff only: the requester is not told that we are late.
+		kind := NoticeSLAWarning
+		if ev.Kind == EventSLABreach {
+			kind = NoticeSLABreach
+		}
+		add(kind, assignee, false)
+		if ev.Kind == EventSLABreach || assignee == nil {
+			more, err := tx.slaEscalation(ctx, t, ev.Kind == EventSLABreach)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range more {
+				add(kind, u, false)
+			}
+		}
 	case EventParticipantAdded:
 		if ev.User != nil {
 			u, err := q.User(ctx, store.AllCompanies(), ev.User.ID)

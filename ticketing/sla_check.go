@@ -231,7 +231,9 @@ func (tx *Tx) recordSLA(ctx context.Context, actor *store.User, t *store.Ticket,
 			if breach {
 				kind = EventSLABreach
 			}
-			tx.emit(Event{Kind: kind, Ticket: t, Actor: actor, SLAKind: h.Kind})
+			// The change is the helpdesk's own, whoever ran the check: the
+			// admin who did is in the audit row, and is told like anyone.
+			tx.emit(Event{Kind: kind, Ticket: t, Actor: SystemActor(), SLAKind: h.Kind})
 		}
 	}
 	if err := tx.q.UpdateTicketSLA(ctx, t); err != nil {
@@ -246,4 +248,23 @@ func leaseHolder() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// slaEscalation lists who besides the assignee hears of an SLA event on
+// t: the supervisors, at a breach when the plan says so, and at a warning
+// when nobody is assigned (somebody must take it).
+func (tx *Tx) slaEscalation(ctx context.Context, t *store.Ticket, breach bool) ([]*store.User, error) {
+	if breach && t.SLAPlanID != nil {
+		p, err := tx.q.SLAPlan(ctx, *t.SLAPlanID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if p != nil && !p.BreachNotifySupervisors {
+			return nil, nil
+		}
+	}
+	if !breach && t.AssigneeID != nil {
+		return nil, nil
+	}
+	return tx.q.Users(ctx, store.AllCompanies(), store.UserFilter{Role: store.RoleSupervisor})
 }

@@ -260,6 +260,7 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	}
 	a.outbound = ob
 	a.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook), ticketing.WithListener(ob.Listener),
+		ticketing.WithLocation(a.cfg.Location()),
 		ticketing.WithTemplateCheck(func(subject, text, html string) error {
 			return compose.Validate(compose.Template{Subject: subject, Text: text, HTML: html})
 		}))

@@ -74,6 +74,7 @@ func (a *app) newOutbound(key []byte) (*outbound.Outbound, error) {
 		Lang:           cfg.UI.Language,
 		Brand:          compose.Brand{Primary: cfg.Brand.Primary, PrimaryDark: cfg.Brand.PrimaryDark, PrimaryLight: cfg.Brand.PrimaryLight},
 		DKIM:           dkim,
+		Zone:           cfg.Location(),
 	}, c, a.log), nil
 }
 

@@ -55,6 +55,12 @@ type Data struct {
 	TicketURL, RatingURL string
 	Brand                Brand
 
+	// SLA notices: which target ("first_response" or "resolution") and
+	// when it is or was due, shown in Zone (default America/Sao_Paulo).
+	SLATarget string
+	DueAt     time.Time
+	Zone      *time.Location
+
 	AutoSubmitted string // "auto-replied" (acknowledgements), "auto-generated" (notifications), "" none
 	LoopValue     string // value of classify.LoopHeader: our host name
 	Date          time.Time

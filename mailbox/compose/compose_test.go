@@ -71,6 +71,13 @@ func fixture(event, lang string) Data {
 		d.CommentText = "Voltou a falhar hoje cedo."
 	case EventParticipantAdded:
 		d.To = []Address{{Name: "Carlos Dias", Email: "carlos@cliente.example.org"}}
+	case EventSLAWarning:
+		d.To = []Address{{Name: "João Lima", Email: "joao@desk.example.com"}}
+		d.SLATarget, d.DueAt = "first_response", time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	case EventSLABreach:
+		d.To = []Address{{Name: "Ana Reis", Email: "ana@desk.example.com"}}
+		d.AssigneeName = ""
+		d.SLATarget, d.DueAt = "resolution", time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)
 	case EventTest:
 		d.TicketNumber, d.TicketSubject, d.TicketURL = 0, "", ""
 		d.InReplyTo, d.References, d.ReplyTo = "", nil, ""

@@ -25,6 +25,8 @@ const (
 	EventClosed           = "closed"            // with the rating links
 	EventReopened         = "reopened"          //
 	EventParticipantAdded = "participant_added" // to the added person
+	EventSLAWarning       = "sla_warning"       // to the assignee: a target is near
+	EventSLABreach        = "sla_breach"        // to the assignee and supervisors: a target passed
 	EventTest             = "test"              // servicedesk mail send-test
 )
 
@@ -38,7 +40,7 @@ const (
 func Events() []string {
 	return []string{EventCreated, EventNewTicket, EventCommented, EventInternalNote,
 		EventStatusChanged, EventAssigned, EventResolved, EventClosed, EventReopened,
-		EventParticipantAdded, EventTest}
+		EventParticipantAdded, EventSLAWarning, EventSLABreach, EventTest}
 }
 
 // ErrTemplate marks a template that does not parse or execute.

@@ -5,6 +5,7 @@ import (
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
@@ -20,6 +21,8 @@ type view struct {
 	Comment       any // string in Subject/Text, template.HTML in HTML
 	RatingLinks   []RatingLink
 	L             Labels
+	SLATarget     string // "primeira resposta" / "first response"
+	Due           string // the due time in the company's zone
 
 	// Layout only.
 	Body       htmltemplate.HTML
@@ -70,6 +73,10 @@ func newView(d *Data, logo *logoInfo) view {
 		v.Company = defaultCompany
 	}
 	v.Tag = tagOf(d)
+	if d.SLATarget != "" {
+		v.SLATarget = slaTargetLabel(lang, d.SLATarget)
+		v.Due = dueLabel(lang, d.DueAt, d.Zone)
+	}
 	if len(d.To) == 1 {
 		v.RecipientName = oneLine(d.To[0].Name)
 	}
@@ -176,4 +183,31 @@ func pick(en bool, a, b string) string {
 		return a
 	}
 	return b
+}
+
+func slaTargetLabel(lang, target string) string {
+	en := lang == LangEN
+	if target == "first_response" {
+		return pick(en, "first response", "primeira resposta")
+	}
+	return pick(en, "resolution", "resolução")
+}
+
+// dueLabel writes t in zone the way each language reads dates.
+func dueLabel(lang string, t time.Time, zone *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if zone == nil {
+		if z, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
+			zone = z
+		} else {
+			zone = time.UTC
+		}
+	}
+	t = t.In(zone)
+	if lang == LangEN {
+		return t.Format("Jan 2, 2006 3:04 PM MST")
+	}
+	return t.Format("02/01/2006 15:04") + " (" + zone.String() + ")"
 }

@@ -36,6 +36,7 @@ type Config struct {
 	AckPerHour     int           // mail.ack_limit_per_hour: acknowledgements to one address per hour (loop guard); default 3
 	PerHour        int           // automatic mails to one address per hour (loop guard)
 	DKIM           *compose.DKIMSigner
+	Zone           *time.Location // times in mail (SLA due times)
 }
 
 // Outbound is a ticketing.TxHook that queues mail.
@@ -236,6 +237,16 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	}
 	if ev.Actor != nil {
 		d.ActorName = displayName(ev.Actor)
+	}
+	if ev.SLAKind != "" {
+		d.SLATarget, d.Zone, d.ActorName = "resolution", o.cfg.Zone, ""
+		due := t.ResolutionDue
+		if strings.HasPrefix(ev.SLAKind, "first_response") {
+			d.SLATarget, due = "first_response", t.FirstResponseDue
+		}
+		if due != nil {
+			d.DueAt = *due
+		}
 	}
 	if t.Requester != nil {
 		d.RequesterName = displayName(t.Requester)
