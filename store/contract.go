@@ -51,3 +51,17 @@ func (q *Q) ContractByRef(ctx context.Context, companyID int64, ref string) (*Co
 	}
 	return c, nil
 }
+
+// Contracts lists the contracts of companyID (every company when 0), by
+// company and name.
+func (q *Q) Contracts(ctx context.Context, companyID int64) ([]*Contract, error) {
+	var cs []*Contract
+	sel := q.db.NewSelect().Model(&cs).OrderExpr("ct.company_id, lower(ct.name)")
+	if companyID > 0 {
+		sel.Where("ct.company_id = ?", companyID)
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: contracts: %w", err)
+	}
+	return cs, nil
+}

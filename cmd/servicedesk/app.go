@@ -151,6 +151,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mailCommand(),
 		a.templateCommand(),
 		a.slaCommand(),
+		a.queueCommand(),
+		a.contractCommand(),
 		a.auditCommand(),
 		a.lgpdCommand(),
 	)

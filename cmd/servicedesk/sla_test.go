@@ -47,9 +47,22 @@ func TestCLISLA(t *testing.T) {
 		if plan.Company != "Acme Ltda" || plan.ResolutionMinutes != 480 || plan.Calendar != "Comercial" || !plan.Active {
 			t.Fatalf("plan: %+v", plan)
 		}
+		c.ok(nil, "queue", "add", "--name", "Plantão")
+		var contracts []struct{ Name string }
+		c.ok(nil, "contract", "add", "--company", "Acme Ltda", "--name", "Ouro", "--starts", "2026-01-01")
+		c.ok(&contracts, "contract", "list", "--company", "Acme Ltda")
+		if len(contracts) != 1 || contracts[0].Name != "Ouro" {
+			t.Fatalf("contract list: %+v", contracts)
+		}
+		c.fails(2, "invalid --starts", "contract", "add", "--company", "Acme Ltda", "--name", "X", "--starts", "01/02/2026")
+		var gold planJSON
+		c.ok(&gold, "sla", "plan", "add", "--name", "Ouro", "--company", "Acme Ltda", "--contract", "Ouro", "--resolution", "4h", "--breach-queue", "Plantão")
+		if gold.Contract == nil || gold.BreachQueueID == nil {
+			t.Fatalf("contract plan: %+v", gold)
+		}
 		var plans []planJSON
 		c.ok(&plans, "sla", "plan", "list")
-		if len(plans) != 1 {
+		if len(plans) != 2 {
 			t.Fatalf("plan list: %+v", plans)
 		}
 		c.fails(2, "invalid day", "sla", "calendar", "add", "--name", "X", "--hours", "xyz=09:00-10:00")
