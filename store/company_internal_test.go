@@ -31,7 +31,7 @@ func TestCorruptAllowListIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := s.R().Company(ctx, c.ID)
-	if err == nil || !strings.Contains(err.Error(), "corrupt allowed_ips") {
+	if err == nil || !strings.Contains(err.Error(), "allowed_ips") {
 		t.Fatalf("corrupt allow-list read as %v (err %v)", got, err)
 	}
 	if _, err := s.R().Companies(ctx); err == nil {
