@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -99,11 +100,39 @@ func (sc *scrubber) bytes(b []byte) []byte {
 	if sc.texts != nil {
 		b = sc.texts.ReplaceAllLiteral(b, []byte(sc.t.Placeholder))
 	}
-	b = sc.email.ReplaceAllLiteral(b, []byte(sc.t.AnonEmail))
+	b = replaceWhole(sc.email, b, []byte(sc.t.AnonEmail), emailRune)
 	if sc.name != nil {
-		b = sc.name.ReplaceAllLiteral(b, []byte(sc.t.AnonName))
+		b = replaceWhole(sc.name, b, []byte(sc.t.AnonName), wordRune)
 	}
 	return b
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func emailRune(r rune) bool { return wordRune(r) || strings.ContainsRune("._%+-", r) }
+
+// replaceWhole replaces the matches of re that stand alone: the runes
+// either side are not part of a word (inWord), so "Ana" is not replaced
+// inside "semana" nor bob@x.com inside jimbob@x.com or bob@x.com.br.
+func replaceWhole(re *regexp.Regexp, b, repl []byte, inWord func(rune) bool) []byte {
+	var out []byte
+	last := 0
+	for _, m := range re.FindAllIndex(b, -1) {
+		before, _ := utf8.DecodeLastRune(b[:m[0]])
+		after, n := utf8.DecodeRune(b[m[1]:])
+		if after == '.' { // a sentence's full stop ends it, a domain's dot does not
+			after, _ = utf8.DecodeRune(b[m[1]+n:])
+		}
+		if (m[0] > 0 && inWord(before)) || (m[1] < len(b) && inWord(after) && after != '.') {
+			continue
+		}
+		out = append(append(out, b[last:m[0]]...), repl...)
+		last = m[1]
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
 }
 
 func (sc *scrubber) text(s string) string { return string(sc.bytes([]byte(s))) }

@@ -1,0 +1,21 @@
+package store
+
+import "testing"
+
+// The erased person's name and address are replaced as whole words only:
+// "Ana" is not inside "semana", nor bob@x.com inside jimbob@x.com.
+func TestScrubberReplacesWholeWordsOnly(t *testing.T) {
+	sc := newScrubber(EraseTarget{AnonEmail: "anon-1@invalid", AnonName: "Titular #1", Placeholder: "[x]"},
+		"bob@x.com", "Ana", nil)
+	for in, want := range map[string]string{
+		"Falei com Ana ontem.":          "Falei com Titular #1 ontem.",
+		"Na próxima semana, Mariana.":   "Na próxima semana, Mariana.",
+		"ANA: <bob@x.com>":              "Titular #1: <anon-1@invalid>",
+		"cc jimbob@x.com, bob@x.com.br": "cc jimbob@x.com, bob@x.com.br",
+		"QW5hYW5hAnaQW5h":               "QW5hYW5hAnaQW5h",
+	} {
+		if got := sc.text(in); got != want {
+			t.Errorf("text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
