@@ -291,6 +291,7 @@ func (q *Q) SLACandidates(ctx context.Context, at time.Time, afterID int64, limi
 	var ids []int64
 	first := q.db.NewSelect().Model((*Ticket)(nil)).Column("id").
 		Where("first_response_at IS NULL AND first_response_breached_at IS NULL").
+		Where("resolved_at IS NULL AND closed_at IS NULL").
 		Where("first_response_warn_at <= ?", at).
 		Where("sla_paused_at IS NULL AND id > ?", afterID)
 	resolution := q.db.NewSelect().Model((*Ticket)(nil)).Column("id").

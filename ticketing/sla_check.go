@@ -154,7 +154,8 @@ type slaTarget struct {
 func slaTargets(t *store.Ticket) [2]slaTarget {
 	return [2]slaTarget{
 		{t.FirstResponseDue, t.FirstResponseWarnAt, &t.FirstResponseWarnedAt, &t.FirstResponseBreachedAt,
-			store.SLAFirstResponseWarning, store.SLAFirstResponseBreach, t.FirstResponseAt != nil},
+			// A ticket resolved or closed unanswered is done: nothing is due.
+			store.SLAFirstResponseWarning, store.SLAFirstResponseBreach, t.FirstResponseAt != nil || t.ResolvedAt != nil || t.ClosedAt != nil},
 		{t.ResolutionDue, t.ResolutionWarnAt, &t.ResolutionWarnedAt, &t.ResolutionBreachedAt,
 			store.SLAResolutionWarning, store.SLAResolutionBreach, t.ResolvedAt != nil || t.ClosedAt != nil},
 	}

@@ -252,3 +252,32 @@ func TestSLACheckConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestSLAResolvedTicketNeverBreaches: a ticket resolved before anyone
+// answered it publicly (a duplicate, solved by phone) is done; its first
+// response target must not breach later and mail the supervisors.
+func TestSLAResolvedTicketNeverBreaches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		sp, _ := time.LoadLocation("America/Sao_Paulo")
+		w := newSLAWorld(t, st, time.Date(2026, 12, 1, 10, 0, 0, 0, sp))
+		if _, err := w.svc.CreateSLAPlan(ctx, w.admin, ticketing.SLAPlanInput{Name: "24x7", Company: "Acme",
+			FirstResponse: time.Hour, Resolution: 8 * time.Hour, Active: true, NotifySupervisors: true}); err != nil {
+			t.Fatal(err)
+		}
+		tk := w.create(t)
+		for _, to := range []string{store.StatusOpen, store.StatusResolved} {
+			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.set(time.Date(2026, 12, 1, 12, 0, 0, 0, sp))
+		rep, err := w.svc.CheckSLA(ctx, w.admin, ticketing.SLACheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Warnings != 0 || rep.Breaches != 0 || rep.Checked != 0 {
+			t.Fatalf("resolved ticket: %+v", rep)
+		}
+	})
+}
