@@ -15,17 +15,9 @@ import (
 var migrationFiles embed.FS
 
 func (s *Store) migrator() (*migrate.Migrator, error) {
-	dir := "migrations/sqlite"
-	if s.driver == Postgres {
-		dir = "migrations/postgres"
-	}
-	sub, err := fs.Sub(migrationFiles, dir)
+	ms, err := s.migrations()
 	if err != nil {
-		return nil, fmt.Errorf("store: migrations: %w", err)
-	}
-	ms := migrate.NewMigrations()
-	if err := ms.Discover(sub); err != nil {
-		return nil, fmt.Errorf("store: migrations: %w", err)
+		return nil, err
 	}
 	return migrate.NewMigrator(s.write, ms,
 		migrate.WithTableName("schema_migrations"),
@@ -142,6 +134,15 @@ func (s *Store) migrationsTable(ctx context.Context) (bool, error) {
 
 // embeddedMigrations lists the migrations this binary knows, none applied.
 func (s *Store) embeddedMigrations() (migrate.MigrationSlice, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	return ms.Sorted(), nil
+}
+
+// migrations are the embedded migrations of s's dialect.
+func (s *Store) migrations() (*migrate.Migrations, error) {
 	dir := "migrations/sqlite"
 	if s.driver == Postgres {
 		dir = "migrations/postgres"
@@ -154,7 +155,7 @@ func (s *Store) embeddedMigrations() (migrate.MigrationSlice, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	return ms.Sorted(), nil
+	return ms, nil
 }
 
 // migrationLockKey names the advisory lock of one schema's migrations:
