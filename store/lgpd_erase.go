@@ -470,7 +470,12 @@ func (e *eraser) others(ctx context.Context) error {
 		{"ticket_comments", "body_html", "ticket_id IN (?)"},
 		{"chat_messages", "body", "ticket_id IN (?)"},
 	} {
-		rows, err := e.texts(ctx, "SELECT id, "+col.col+" AS text FROM "+col.table+" WHERE "+col.where, in(e.involved))
+		// Beyond their tickets, any row naming their address or name.
+		where, args := col.where+" OR lower("+col.col+") LIKE ?", []any{in(e.involved), "%" + strings.ToLower(e.u.Email) + "%"}
+		if e.sc.name != nil {
+			where, args = where+" OR lower("+col.col+") LIKE ?", append(args, "%"+strings.ToLower(strings.TrimSpace(e.u.Name))+"%")
+		}
+		rows, err := e.texts(ctx, "SELECT id, "+col.col+" AS text FROM "+col.table+" WHERE "+where, args...)
 		if err != nil {
 			return err
 		}

@@ -292,3 +292,37 @@ func TestAnonymizeStaff(t *testing.T) {
 		}
 	})
 }
+
+// Their name and address written on a ticket they never took part in (a
+// colleague's description, a staff note elsewhere) go too.
+func TestAnonymizeScrubsOtherTickets(t *testing.T) {
+	for _, driver := range []string{store.SQLite, store.Postgres} {
+		t.Run(driver, func(t *testing.T) {
+			ctx := context.Background()
+			r := openRaw(t, driver)
+			w := newWorld(t, r.st)
+			p := seedTitular(t, w)
+			email := p.u.Email
+			other, err := w.svc.Create(ctx, w.outsider, ticketing.CreateInput{Requester: w.outsider, Subject: "Acesso",
+				Body: "Como combinado com " + email + ", liberar a VPN", Source: store.SourceCLI})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Comment(ctx, w.tech, other.Number, ticketing.CommentInput{Body: "Ligar para " + titularName, Internal: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Anonymize(ctx, w.admin, p.u.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, h := range r.hits(t, []string{titularName, email}) {
+				if strings.HasPrefix(h, "tickets.") || strings.HasPrefix(h, "ticket_comments.") {
+					left = append(left, h)
+				}
+			}
+			if len(left) > 0 {
+				t.Fatalf("personal data left on another's ticket:\n%s", strings.Join(left, "\n"))
+			}
+		})
+	}
+}
