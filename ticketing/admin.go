@@ -13,6 +13,7 @@ import (
 // checks that the actor is an admin and audits with that actor in the
 // transaction of the change.
 
+// requireMailAdmin is the one admin check; what says what was refused.
 func requireMailAdmin(actor *store.User, what string) error {
 	if actor == nil || actor.Disabled || actor.Role != store.RoleAdmin {
 		return notAllowedf("only an admin may %s", what)

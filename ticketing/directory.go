@@ -18,10 +18,7 @@ import (
 // (the CLI acts as the seeded admin); every change is audited.
 
 func requireAdmin(actor *store.User) error {
-	if actor == nil || actor.Disabled || actor.Role != store.RoleAdmin {
-		return notAllowedf("only an admin may change companies, users and categories")
-	}
-	return nil
+	return requireMailAdmin(actor, "change companies, users and categories")
 }
 
 // CompanyInput is a company to create or the new values of one.

@@ -32,10 +32,7 @@ func RenderPolicy(md string) (string, error) {
 }
 
 func requireLGPDAdmin(actor *store.User) error {
-	if actor == nil || actor.Disabled || actor.Role != store.RoleAdmin {
-		return notAllowedf("only an admin may manage privacy policies and data-subject requests")
-	}
-	return nil
+	return requireMailAdmin(actor, "manage privacy policies and data-subject requests")
 }
 
 // RevisionInput is a new policy revision. CompanyID 0 is the global

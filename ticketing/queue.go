@@ -11,7 +11,7 @@ import (
 // CreateQueue adds a queue (a team or inbox tickets are routed to).
 // Admins only; audited.
 func (s *Service) CreateQueue(ctx context.Context, actor *store.User, name, description string) (*store.Queue, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage queues and contracts"); err != nil {
 		return nil, err
 	}
 	qu := &store.Queue{Name: strings.Join(strings.Fields(name), " "), Description: strings.TrimSpace(description)}
@@ -40,7 +40,7 @@ type ContractInput struct {
 // CreateContract adds a contract to a company; SLA plans may be scoped to
 // it. Admins only; audited.
 func (s *Service) CreateContract(ctx context.Context, actor *store.User, in ContractInput) (*store.Contract, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage queues and contracts"); err != nil {
 		return nil, err
 	}
 	c := &store.Contract{Name: strings.Join(strings.Fields(in.Name), " "), StartsOn: in.StartsOn, EndsOn: in.EndsOn,

@@ -124,7 +124,7 @@ func PlanInput(ctx context.Context, q *store.Q, p *store.SLAPlan) (SLAPlanInput,
 // CreateSLAPlan adds a plan. It applies to tickets opened or re-scoped
 // from now on; existing tickets keep their due times.
 func (s *Service) CreateSLAPlan(ctx context.Context, actor *store.User, in SLAPlanInput) (*store.SLAPlan, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	p := &store.SLAPlan{}
@@ -142,7 +142,7 @@ func (s *Service) CreateSLAPlan(ctx context.Context, actor *store.User, in SLAPl
 
 // UpdateSLAPlan applies fn to plan ref and saves it.
 func (s *Service) UpdateSLAPlan(ctx context.Context, actor *store.User, ref string, fn func(in *SLAPlanInput)) (*store.SLAPlan, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	var p *store.SLAPlan
@@ -170,7 +170,7 @@ func (s *Service) UpdateSLAPlan(ctx context.Context, actor *store.User, ref stri
 
 // RemoveSLAPlan deletes plan ref; its tickets keep their due times.
 func (s *Service) RemoveSLAPlan(ctx context.Context, actor *store.User, ref string, dryRun bool) (*store.SLAPlan, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	var p *store.SLAPlan
@@ -214,7 +214,7 @@ func (in *CalendarInput) fill(c *store.SLACalendar) error {
 
 // CreateCalendar adds a business calendar.
 func (s *Service) CreateCalendar(ctx context.Context, actor *store.User, in CalendarInput) (*store.SLACalendar, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	c := &store.SLACalendar{}
@@ -232,7 +232,7 @@ func (s *Service) CreateCalendar(ctx context.Context, actor *store.User, in Cale
 
 // UpdateCalendar applies fn to calendar ref and saves it.
 func (s *Service) UpdateCalendar(ctx context.Context, actor *store.User, ref string, fn func(in *CalendarInput)) (*store.SLACalendar, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	var c *store.SLACalendar
@@ -261,7 +261,7 @@ func (s *Service) UpdateCalendar(ctx context.Context, actor *store.User, ref str
 
 // AddHoliday adds a day off to calendar ref.
 func (s *Service) AddHoliday(ctx context.Context, actor *store.User, ref string, day, name string, yearly bool) (*store.SLAHoliday, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return nil, err
 	}
 	d, err := calendar.ParseDate(day)
@@ -285,7 +285,7 @@ func (s *Service) AddHoliday(ctx context.Context, actor *store.User, ref string,
 
 // RemoveHoliday removes the day off on day from calendar ref.
 func (s *Service) RemoveHoliday(ctx context.Context, actor *store.User, ref, day string, dryRun bool) error {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "manage SLA plans and calendars"); err != nil {
 		return err
 	}
 	d, err := calendar.ParseDate(day)

@@ -55,7 +55,7 @@ var ErrJobRunning = errors.New("another run is in progress")
 // assignee; breaches tell the assignee and supervisors (and may move the
 // ticket to the plan's queue), through the outbox of the same transaction.
 func (s *Service) CheckSLA(ctx context.Context, actor *store.User, o SLACheckOptions) (*SLACheckReport, error) {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "run the SLA check"); err != nil {
 		return nil, err
 	}
 	if o.BatchSize <= 0 {

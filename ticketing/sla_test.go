@@ -3,6 +3,7 @@ package ticketing_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -278,6 +279,17 @@ func TestSLAResolvedTicketNeverBreaches(t *testing.T) {
 		}
 		if rep.Warnings != 0 || rep.Breaches != 0 || rep.Checked != 0 {
 			t.Fatalf("resolved ticket: %+v", rep)
+		}
+	})
+}
+
+// A refused SLA command says what was refused, not another area's words.
+func TestSLARefusalSaysSLA(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newSLAWorld(t, st, time.Now())
+		_, err := w.svc.CheckSLA(context.Background(), w.tech, ticketing.SLACheckOptions{})
+		if !errors.Is(err, ticketing.ErrNotAllowed) || !strings.Contains(err.Error(), "SLA") {
+			t.Fatalf("tech ran sla check: %v", err)
 		}
 	})
 }

@@ -9,7 +9,7 @@ import (
 // ClearBouncing lifts the bounce suppression of addr, so it is mailed
 // again (with dry: only checks that it is marked). Admins only; audited.
 func (s *Service) ClearBouncing(ctx context.Context, actor *store.User, addr string, dry bool) error {
-	if err := requireAdmin(actor); err != nil {
+	if err := requireMailAdmin(actor, "clear a bounce suppression"); err != nil {
 		return err
 	}
 	addr, err := NormalizeAddress(addr)
