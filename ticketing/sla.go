@@ -20,6 +20,9 @@ const (
 	PauseAgent   = "agent"   // a technician paused it
 )
 
+// PauseDone: resolved or closed; the clock restarts when it is reopened.
+const PauseDone = "resolved"
+
 // ChoosePlan picks the plan for t among plans, with the old app's scoring
 // that its admins know: a plan of another company is out; a plan scoped
 // to a contract, category or priority that t does not match is out;
@@ -243,15 +246,21 @@ func (tx *Tx) resumeSLA(ctx context.Context, t *store.Ticket) (bool, error) {
 }
 
 // slaAfterStatus pauses the clock while a ticket waits on its requester
-// and restarts it when it stops waiting. An agent's pause is left alone.
+// or is resolved, and restarts it when it stops waiting or is reopened.
+// An agent's pause is left alone.
 func (tx *Tx) slaAfterStatus(ctx context.Context, t *store.Ticket, from string) error {
+	done := func(s string) bool { return s == store.StatusResolved || s == store.StatusClosed }
 	switch {
 	case t.Status == store.StatusPending && from != store.StatusPending:
 		tx.pauseSLA(t, PauseWaiting)
-	case from == store.StatusPending && t.Status != store.StatusPending && t.SLAPauseReason == PauseWaiting:
+	case from == store.StatusPending && t.Status != store.StatusPending && t.SLAPauseReason == PauseWaiting,
+		done(from) && !done(t.Status) && t.SLAPauseReason == PauseDone:
 		if _, err := tx.resumeSLA(ctx, t); err != nil {
 			return err
 		}
+	}
+	if done(t.Status) {
+		tx.pauseSLA(t, PauseDone)
 	}
 	return nil
 }

@@ -293,3 +293,41 @@ func TestSLARefusalSaysSLA(t *testing.T) {
 		}
 	})
 }
+
+// TestSLAResolvedTimeDoesNotCount: the time a ticket spent resolved is
+// not the helpdesk's; reopened a day later, it is not breached at once.
+func TestSLAResolvedTimeDoesNotCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		w := newSLAWorld(t, st, start)
+		if _, err := w.svc.CreateSLAPlan(ctx, w.admin, ticketing.SLAPlanInput{Name: "24x7", Company: "Acme",
+			Resolution: 8 * time.Hour, Active: true, NotifySupervisors: true}); err != nil {
+			t.Fatal(err)
+		}
+		tk := w.create(t)
+		w.set(start.Add(time.Hour))
+		for _, to := range []string{store.StatusOpen, store.StatusResolved} {
+			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.set(start.Add(20 * time.Hour))
+		if _, err := w.svc.SetStatus(ctx, w.client, tk.Number, store.StatusReopened, ticketing.StatusInput{}); err != nil {
+			t.Fatal(err)
+		}
+		w.set(start.Add(21 * time.Hour))
+		rep, err := w.svc.CheckSLA(ctx, w.admin, ticketing.SLACheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := w.svc.Get(ctx, w.admin, tk.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1 h open before resolving, 7 h left after reopening at +20 h.
+		if want := start.Add(27 * time.Hour); rep.Breaches != 0 || v.Ticket.ResolutionDue == nil || !v.Ticket.ResolutionDue.Equal(want) {
+			t.Fatalf("after reopening: %+v, resolution due %v, want %s", rep, v.Ticket.ResolutionDue, want)
+		}
+	})
+}
