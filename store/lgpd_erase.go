@@ -60,6 +60,14 @@ type scrubber struct {
 	t                  EraseTarget
 }
 
+// ownWords reports whether a line of a text is long enough to be the
+// person's own words: a greeting or a signature line ("Atenciosamente,",
+// "Bom dia, equipe") is everyone's, and replacing it in other people's
+// text would erase theirs.
+func ownWords(s string) bool {
+	return utf8.RuneCountInString(s) >= 12 && len(strings.Fields(s)) >= 4
+}
+
 func newScrubber(t EraseTarget, email, name string, texts []string) *scrubber {
 	sc := &scrubber{t: t}
 	sc.email = regexp.MustCompile("(?i)" + regexp.QuoteMeta(email))
@@ -82,7 +90,7 @@ func newScrubber(t EraseTarget, email, name string, texts []string) *scrubber {
 		}
 		// Each line too: mail quotes and notices break texts into lines.
 		for _, line := range strings.Split(s, "\n") {
-			if line = strings.TrimSpace(line); utf8.RuneCountInString(line) >= 12 && !seen[line] {
+			if line = strings.TrimSpace(line); ownWords(line) && !seen[line] {
 				seen[line] = true
 				alts = append(alts, regexp.QuoteMeta(line))
 			}

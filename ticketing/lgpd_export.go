@@ -139,9 +139,11 @@ func (s *Service) Export(ctx context.Context, actor *store.User, userID int64) (
 	x.Profile = ExportProfile{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language, Disabled: u.Disabled,
 		TOTPEnabled: u.TOTPEnabled, ConfirmedAt: u.ConfirmedAt, LastLoginAt: u.LastLoginAt, LGPDConsentAt: u.LGPDConsentAt, CreatedAt: u.CreatedAt}
 	if u.CompanyID != nil {
-		if c, err := q.Company(ctx, *u.CompanyID); err == nil {
-			x.Profile.Company = c.Name
+		c, err := q.Company(ctx, *u.CompanyID)
+		if err != nil {
+			return nil, mapStoreErr(err)
 		}
+		x.Profile.Company = c.Name
 	}
 	if err := x.gather(ctx, q, u); err != nil {
 		return nil, mapStoreErr(err)
