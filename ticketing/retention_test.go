@@ -202,7 +202,7 @@ func TestRetentionRemovesPersonalDataOfOldClosedTickets(t *testing.T) {
 			return m
 		}
 		want := map[int64]store.RetentionCounts{
-			w.acme.ID: {Tickets: 3, Comments: 6, Attachments: 3, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 18},
+			w.acme.ID:    {Tickets: 3, Comments: 6, Attachments: 3, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 18},
 			w.initech.ID: {Tickets: 1, Comments: 2, AuditRows: 6},
 		}
 		got := byCompany(dry)

@@ -151,6 +151,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.templateCommand(),
 		a.slaCommand(),
 		a.auditCommand(),
+		a.retentionCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
