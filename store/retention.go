@@ -174,7 +174,7 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 		{"mails", &c.Mails, `UPDATE mail_messages SET message_id = '', mail_from = '', recipients = '', remote_addr = '',
 			from_addr = '', subject = '', date_header = '', reason = '', raw_gz = ?
 			WHERE ticket_id IN (?) OR comment_id IN (SELECT id FROM ticket_comments WHERE ticket_id IN (?))`,
-			[]any{[]byte{}, in, in}},
+			[]any{Gzip(nil), in, in}}, // an empty mail, still a valid gzip stream
 		{"message ids", &c.MessageIDs, `DELETE FROM mail_message_ids WHERE ticket_id IN (?)`, []any{in}},
 		{"outbox", &c.Outbox, `DELETE FROM mail_outbox WHERE ticket_id IN (?)`, []any{in}},
 		{"attachments", &c.Attachments, `DELETE FROM attachments WHERE ticket_id IN (?)`, []any{in}},

@@ -237,6 +237,17 @@ func TestRetentionRemovesPersonalDataOfOldClosedTickets(t *testing.T) {
 		// Statistics stay; the ticket points at the company's placeholder.
 		assertRetained(t, st, w)
 
+		// The raw mails are empty (gzip hides text from the search below).
+		mails, err := st.R().MailList(ctx, 100)
+		if err != nil || len(mails) != 3 {
+			t.Fatalf("mails: %d %v", len(mails), err)
+		}
+		for _, m := range mails {
+			if _, raw, err := st.R().MailRaw(ctx, m.ID); err != nil || len(raw) != 0 || m.RawSize == 0 {
+				t.Errorf("mail %d: raw %q (size %d kept), %v", m.ID, raw, m.RawSize, err)
+			}
+		}
+
 		// Every text column of every table, and the SQLite file.
 		for _, needle := range []string{retName, retEmail, retPhrase, retSubject, retCc, retIP, retFile, retBlob} {
 			hits, err := st.R().FindText(ctx, needle)
