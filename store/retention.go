@@ -396,3 +396,17 @@ func (q *Q) BulkAddComments(ctx context.Context, from, to, authorID int64, body 
 	}
 	return nil
 }
+
+// LongWrite prepares SQLite for a long series of write batches: the WAL
+// is checkpointed every 16,384 pages (64 MiB) instead of 1,000, so far
+// fewer checkpoints and fsyncs; restore puts the default back. The caller
+// checkpoints at the end. A no-op on PostgreSQL.
+func (s *Store) LongWrite(ctx context.Context) (restore func(), err error) {
+	if s.driver != SQLite {
+		return func() {}, nil
+	}
+	if _, err := s.write.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 16384"); err != nil {
+		return nil, fmt.Errorf("store: long write: %w", err)
+	}
+	return func() { _, _ = s.write.ExecContext(context.WithoutCancel(ctx), "PRAGMA wal_autocheckpoint = 1000") }, nil
+}

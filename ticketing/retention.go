@@ -113,6 +113,13 @@ func (s *Service) RunRetention(ctx context.Context, actor *store.User, o Retenti
 		}
 		defer func() { _ = s.st.ReleaseLease(context.WithoutCancel(ctx), retentionLease, holder) }()
 	}
+	if !o.DryRun {
+		restore, err := s.st.LongWrite(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer restore()
+	}
 	now := s.clock()
 	companies, err := s.st.R().RetentionCompanies(ctx)
 	if err != nil {
