@@ -149,6 +149,14 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 	if len(ids) == 0 {
 		return c, nil
 	}
+	if q.pg {
+		// A batch lost in a crash is redone by the next run (the marker is
+		// in the same transaction), so the commit need not wait for the
+		// WAL flush.
+		if _, err := q.db.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return c, fmt.Errorf("store: retention: %w", err)
+		}
+	}
 	// Only tickets not retained yet: a replayed batch changes nothing.
 	var todo []int64
 	if err := q.db.NewSelect().Table("tickets").Column("id").Where("id IN (?) AND retained_at IS NULL", bun.In(ids)).
@@ -160,11 +168,6 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 	}
 	in := bun.In(todo)
 	ph := RetentionPlaceholder
-	var shas []string
-	if err := q.db.NewSelect().Table("attachments").ColumnExpr("DISTINCT sha256").Where("ticket_id IN (?)", in).
-		Scan(ctx, &shas); err != nil {
-		return c, fmt.Errorf("store: retention attachments: %w", err)
-	}
 	steps := []struct {
 		what string
 		n    *int64
@@ -197,6 +200,11 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			rating_comment = CASE WHEN rating_comment = '' THEN '' ELSE ? END,
 			retained_at = ?
 			WHERE id IN (?) AND retained_at IS NULL`, []any{anon.ID, ph, ph, ph, ph, now(), in}},
+	}
+	var shas []string
+	if err := q.db.NewSelect().Table("attachments").ColumnExpr("DISTINCT sha256").Where("ticket_id IN (?)", in).
+		Scan(ctx, &shas); err != nil {
+		return c, fmt.Errorf("store: retention attachments: %w", err)
 	}
 	for _, s := range steps {
 		res, err := q.db.NewRaw(s.sql, s.args...).Exec(ctx)
@@ -409,4 +417,19 @@ func (s *Store) LongWrite(ctx context.Context) (restore func(), err error) {
 		return nil, fmt.Errorf("store: long write: %w", err)
 	}
 	return func() { _, _ = s.write.ExecContext(context.WithoutCancel(ctx), "PRAGMA wal_autocheckpoint = 1000") }, nil
+}
+
+// HoldLease extends holder's lease inside q's transaction (ErrLeaseHeld
+// when it was lost): the batch it guards commits only while the lease is
+// still this run's, with no transaction of its own.
+func (q *Q) HoldLease(ctx context.Context, name, holder string, ttl time.Duration) error {
+	res, err := q.db.NewUpdate().Model((*Lease)(nil)).Set("expires_at = ?", now().Add(ttl)).
+		Where("name = ? AND holder = ?", name, holder).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: renew lease %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s", ErrLeaseHeld, name)
+	}
+	return nil
 }

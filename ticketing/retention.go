@@ -193,11 +193,12 @@ func (s *Service) retainCompany(ctx context.Context, actor *store.User, o Retent
 			return nil
 		}
 		after = ids[len(ids)-1]
-		if err := s.st.RenewLease(ctx, retentionLease, holder, o.LeaseTTL); err != nil {
-			return fmt.Errorf("retention run: %w", err)
-		}
 		var c store.RetentionCounts
 		err = s.TxWith(ctx, func(tx *Tx) error {
+			// The batch commits only while the run still holds the lease.
+			if err := tx.q.HoldLease(ctx, retentionLease, holder, o.LeaseTTL); err != nil {
+				return err
+			}
 			if anon == nil {
 				u, err := tx.q.RetentionAnonymous(ctx, cr.ID)
 				if err != nil {
@@ -233,11 +234,11 @@ func (s *Service) purge(ctx context.Context, o RetentionOptions, holder, kind st
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("retention run: %w", err)
 		}
-		if err := s.st.RenewLease(ctx, retentionLease, holder, o.LeaseTTL); err != nil {
-			return fmt.Errorf("retention run: %w", err)
-		}
 		var got int64
 		err := s.TxWith(ctx, func(tx *Tx) error {
+			if err := tx.q.HoldLease(ctx, retentionLease, holder, o.LeaseTTL); err != nil {
+				return err
+			}
 			var err error
 			got, err = tx.q.PurgeOld(ctx, kind, before)
 			return err
