@@ -33,6 +33,7 @@ type Config struct {
 	Log         LogConfig         `mapstructure:"log" json:"log" yaml:"log"`
 	Jobs        JobsConfig        `mapstructure:"jobs" json:"jobs" yaml:"jobs"`
 	Metrics     MetricsConfig     `mapstructure:"metrics" json:"metrics" yaml:"metrics"`
+	Retention   RetentionConfig   `mapstructure:"retention" json:"retention" yaml:"retention"`
 
 	// File is the configuration file Load read, "" when none was found.
 	// It is not a setting, so it is never printed or decoded.
@@ -240,6 +241,23 @@ type JobsConfig struct {
 	// Enabled runs SLA checks and retention inside serve; by default cron
 	// runs them (see servicedesk.cron.example).
 	Enabled bool `mapstructure:"enabled" json:"enabled" yaml:"enabled"`
+	// SLACheckInterval is how often serve runs sla check.
+	SLACheckInterval time.Duration `mapstructure:"sla_check_interval" json:"sla_check_interval" yaml:"sla_check_interval"`
+	// RetentionAt is the time of day (HH:MM, in timezone) serve runs
+	// retention.
+	RetentionAt string `mapstructure:"retention_at" json:"retention_at" yaml:"retention_at"`
+}
+
+// RetentionConfig holds the retention periods in days; 0 keeps forever.
+type RetentionConfig struct {
+	// ClosedTicketDays: closed tickets older than this lose their personal
+	// data, unless their company sets its own period.
+	ClosedTicketDays int `mapstructure:"closed_ticket_days" json:"closed_ticket_days" yaml:"closed_ticket_days"`
+	AuditDays        int `mapstructure:"audit_days" json:"audit_days" yaml:"audit_days"`
+	QuarantineDays   int `mapstructure:"quarantine_days" json:"quarantine_days" yaml:"quarantine_days"`
+	OutboxDays       int `mapstructure:"outbox_days" json:"outbox_days" yaml:"outbox_days"` // sent mail
+	// LeaseTTL is how long a run that died keeps the next one waiting.
+	LeaseTTL time.Duration `mapstructure:"lease_ttl" json:"lease_ttl" yaml:"lease_ttl"`
 }
 
 // Default values that other defaults are derived from.
@@ -313,6 +331,9 @@ func Defaults() *Config {
 		UI:      UIConfig{Language: "pt-BR"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Metrics: defaultMetrics(),
+		Jobs:    JobsConfig{SLACheckInterval: time.Minute, RetentionAt: "03:30"},
+		Retention: RetentionConfig{ClosedTicketDays: 365, AuditDays: 730, QuarantineDays: 90, OutboxDays: 30,
+			LeaseTTL: 2 * time.Minute},
 	}
 	return c
 }

@@ -60,6 +60,7 @@ func (c *Config) Validate() error {
 		c.checkIMAP,
 		c.checkLook,
 		c.checkMetrics,
+		c.checkJobs,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -388,4 +389,38 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func (c *Config) checkJobs() *Error {
+	if c.Jobs.SLACheckInterval < time.Second {
+		return &Error{Key: "jobs.sla_check_interval", Msg: fmt.Sprintf("%s is too short (want at least 1s, e.g. 1m)", c.Jobs.SLACheckInterval)}
+	}
+	if _, _, err := ParseTimeOfDay(c.Jobs.RetentionAt); err != nil {
+		return &Error{Key: "jobs.retention_at", Msg: fmt.Sprintf("%q is not a time of day (want HH:MM, e.g. 03:30)", c.Jobs.RetentionAt)}
+	}
+	days := []struct {
+		key string
+		n   int
+	}{
+		{"retention.closed_ticket_days", c.Retention.ClosedTicketDays}, {"retention.audit_days", c.Retention.AuditDays},
+		{"retention.quarantine_days", c.Retention.QuarantineDays}, {"retention.outbox_days", c.Retention.OutboxDays},
+	}
+	for _, d := range days {
+		if d.n < 0 {
+			return &Error{Key: d.key, Msg: fmt.Sprintf("%d is negative (want days, or 0 to keep forever)", d.n)}
+		}
+	}
+	if c.Retention.LeaseTTL < time.Second {
+		return &Error{Key: "retention.lease_ttl", Msg: fmt.Sprintf("%s is too short (want at least 1s, e.g. 2m)", c.Retention.LeaseTTL)}
+	}
+	return nil
+}
+
+// ParseTimeOfDay reads "HH:MM" (24-hour).
+func ParseTimeOfDay(s string) (hour, minute int, err error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, 0, fmt.Errorf("configs: %q is not HH:MM", s)
+	}
+	return t.Hour(), t.Minute(), nil
 }

@@ -93,7 +93,9 @@ func openSQLite(o Options) (*Store, error) {
 	}
 	// synchronous=NORMAL in WAL mode survives a process crash; InTxDurable
 	// switches to FULL for the commits that must also survive power loss.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)" // secure_delete: freed bytes are zeroed, so erased personal data leaves no copy in the file
+	// secure_delete zeroes freed space, so retention and erasure leave no
+	// copy of removed data in the file.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
 	var wdsn, rdsn string
 	if path == ":memory:" {
 		// One shared in-memory database for both pools.

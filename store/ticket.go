@@ -71,6 +71,8 @@ type Ticket struct {
 	RatingComment    string     `bun:"rating_comment,notnull" json:"rating_comment"`
 	RatedAt          *time.Time `bun:"rated_at" json:"rated_at"`
 	ReopenCount      int        `bun:"reopen_count,notnull" json:"reopen_count"`
+	// RetainedAt: when retention removed the ticket's personal data.
+	RetainedAt *time.Time `bun:"retained_at" json:"retained_at,omitempty"`
 	SLAState
 
 	Company   *Company  `bun:"rel:belongs-to,join:company_id=id" json:"-"`

@@ -155,6 +155,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.contractCommand(),
 		a.auditCommand(),
 		a.lgpdCommand(),
+		a.retentionCommand(),
 	)
 	a.extendRoot(root)
 	for _, c := range root.Commands() {

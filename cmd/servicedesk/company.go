@@ -53,7 +53,7 @@ func printCompany(d *deps, c *store.Company) error {
 
 func (a *app) companyCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "company", Short: "Manage companies (tenants)"}
-	cmd.AddCommand(a.companyAddCommand(), a.companyListCommand(), a.companyShowCommand(),
+	cmd.AddCommand(a.companyRetentionCommand(), a.companyAddCommand(), a.companyListCommand(), a.companyShowCommand(),
 		a.companyUpdateCommand(), a.companyRemoveCommand())
 	return cmd
 }

@@ -161,6 +161,9 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
 	}
 	g.Go(func() error { return wrapErr("sender", snd.Run(gctx)) })
+	// SLA checks and retention, when jobs.enabled: the same code and lease
+	// as cron's commands, so several serve processes run each job once.
+	g.Go(func() error { return wrapErr("jobs", newJobs(d.app).Run(gctx)) })
 	if cfg.Mail.SuppressSend {
 		log.Info("outbound mail suppressed: written as .eml files", "dir", cfg.Mail.OutboxDir)
 	}

@@ -127,3 +127,22 @@ func TestCLISLA(t *testing.T) {
 		}
 	})
 }
+
+func TestCLICompanyRetention(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.ok(nil, "company", "add", "--name", "Acme Ltda")
+	var v companyRetentionJSON
+	c.ok(&v, "company", "retention", "Acme Ltda")
+	if v.RetentionDays != nil || v.DefaultDays != 365 {
+		t.Fatalf("default retention: %+v", v)
+	}
+	c.ok(&v, "company", "retention", "Acme Ltda", "180")
+	if v.RetentionDays == nil || *v.RetentionDays != 180 {
+		t.Fatalf("set retention: %+v", v)
+	}
+	c.fails(2, "invalid retention", "company", "retention", "Acme Ltda", "seis")
+	c.ok(&v, "company", "retention", "Acme Ltda", "default")
+	if v.RetentionDays != nil {
+		t.Fatalf("back to the default: %+v", v)
+	}
+}
