@@ -391,3 +391,28 @@ func (q *Q) TicketsByID(ctx context.Context, ids []int64) ([]*Ticket, error) {
 	}
 	return ts, nil
 }
+
+// OpenTicketsOfPlan lists the ids of the unresolved, unclosed tickets
+// under plan id.
+func (q *Q) OpenTicketsOfPlan(ctx context.Context, id int64) ([]int64, error) {
+	var ids []int64
+	err := q.db.NewSelect().Model((*Ticket)(nil)).Column("id").
+		Where("sla_plan_id = ? AND resolved_at IS NULL AND closed_at IS NULL", id).OrderExpr("id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: tickets of SLA plan %d: %w", id, err)
+	}
+	return ids, nil
+}
+
+// UpdateTicketPlan saves t's plan, due and warning times and their flags,
+// without moving it up the "recently updated" lists.
+func (q *Q) UpdateTicketPlan(ctx context.Context, t *Ticket) error {
+	_, err := q.db.NewUpdate().Model(t).
+		Column("sla_plan_id", "first_response_due", "resolution_due", "first_response_warn_at", "resolution_warn_at",
+			"first_response_warned_at", "resolution_warned_at", "first_response_breached_at", "resolution_breached_at").
+		WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: update SLA plan of ticket #%d: %w", t.Number, err)
+	}
+	return nil
+}

@@ -116,6 +116,7 @@ type CreateInput struct {
 	Source        string // web, email or cli
 	MessageID     string
 	LinkedTicket  *int64
+	Contract      string // id or name of a contract of the ticket's company (SLA scope)
 	Automated     bool // from automated mail: tell nobody
 }
 
@@ -187,6 +188,13 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		Priority: prio, Status: store.StatusNew, Subject: subject, Description: in.Body, DescriptionHTML: in.BodyHTML,
 		Source: source, MessageID: in.MessageID, LinkedTicketID: in.LinkedTicket,
 		CreatedAt: tx.s.clock(),
+	}
+	if in.Contract != "" {
+		c, err := q.ContractByRef(ctx, companyID, in.Contract)
+		if err != nil {
+			return nil, invalidf("unknown contract %q of the ticket's company", in.Contract)
+		}
+		t.ContractID = &c.ID
 	}
 	if err := tx.applySLA(ctx, t); err != nil {
 		return nil, err

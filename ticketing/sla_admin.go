@@ -179,10 +179,28 @@ func (s *Service) RemoveSLAPlan(ctx context.Context, actor *store.User, ref stri
 		if p, err = tx.q.SLAPlanByRef(ctx, ref); err != nil || dryRun {
 			return err
 		}
+		open, err := tx.q.OpenTicketsOfPlan(ctx, p.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.q.DeleteSLAPlan(ctx, p.ID); err != nil {
 			return err
 		}
-		return tx.q.Audit(ctx, actor, idValue(p.CompanyID), "sla_plan", p.ID, "remove", p, nil)
+		// Its open tickets get the plan that fits them now, or none: a
+		// ticket never keeps due times of a plan that is gone.
+		for _, id := range open {
+			t, err := tx.TicketByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := tx.applySLA(ctx, t); err != nil {
+				return err
+			}
+			if err := tx.q.UpdateTicketPlan(ctx, t); err != nil {
+				return err
+			}
+		}
+		return tx.q.Audit(ctx, actor, idValue(p.CompanyID), "sla_plan", p.ID, "remove", p, map[string]any{"open_tickets": len(open)})
 	})
 	return p, err
 }

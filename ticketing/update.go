@@ -14,6 +14,9 @@ type UpdateInput struct {
 	// Category is a category or "Parent/Subcategory", by name or id; ""
 	// clears both.
 	Category *string
+	// Contract is a contract of the ticket's company, by name or id; ""
+	// clears it. It scopes the SLA plan.
+	Contract *string
 }
 
 // Update edits a ticket's priority, subject and category: one change,
@@ -49,6 +52,16 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 			}
 			t.Category = nil
 		}
+		if in.Contract != nil {
+			t.ContractID = nil
+			if *in.Contract != "" {
+				c, err := tx.q.ContractByRef(ctx, t.CompanyID, *in.Contract)
+				if err != nil {
+					return invalidf("unknown contract %q of the ticket's company", *in.Contract)
+				}
+				t.ContractID = &c.ID
+			}
+		}
 		after := auditEdit(t)
 		if equalEdit(before, after) {
 			return invalidf("nothing to change on ticket #%d", t.Number)
@@ -66,7 +79,8 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 }
 
 func auditEdit(t *store.Ticket) map[string]any {
-	return map[string]any{"priority": t.Priority, "subject": t.Subject, "category_id": idOrNil(t.CategoryID), "subcategory_id": idOrNil(t.SubcategoryID)}
+	return map[string]any{"priority": t.Priority, "subject": t.Subject, "category_id": idOrNil(t.CategoryID),
+		"subcategory_id": idOrNil(t.SubcategoryID), "contract_id": idOrNil(t.ContractID)}
 }
 
 func idOrNil(p *int64) any {

@@ -60,6 +60,25 @@ func TestCLISLA(t *testing.T) {
 		if gold.Contract == nil || gold.BreachQueueID == nil {
 			t.Fatalf("contract plan: %+v", gold)
 		}
+		var gt struct {
+			SLA *struct {
+				PlanID int64 `json:"plan_id"`
+			} `json:"sla"`
+		}
+		c.ok(&gt, "ticket", "create", "--requester", "maria@acme.com.br", "--subject", "Contrato", "--contract", "Ouro")
+		if gt.SLA == nil || gt.SLA.PlanID != gold.ID {
+			t.Fatalf("a ticket under the contract got plan %+v, want %d", gt.SLA, gold.ID)
+		}
+		c.ok(&gt, "ticket", "update", "1001", "--contract", "")
+		if gt.SLA == nil || gt.SLA.PlanID != plan.ID {
+			t.Fatalf("without the contract the ticket has plan %+v, want %d", gt.SLA, plan.ID)
+		}
+		c.ok(nil, "sla", "plan", "remove", "Ouro", "--yes")
+		c.ok(&gt, "ticket", "update", "1001", "--contract", "Ouro")
+		if gt.SLA == nil || gt.SLA.PlanID != plan.ID {
+			t.Fatalf("after the contract plan was removed: %+v", gt.SLA)
+		}
+		c.ok(&gold, "sla", "plan", "add", "--name", "Ouro", "--company", "Acme Ltda", "--contract", "Ouro", "--resolution", "4h", "--breach-queue", "Plantão")
 		var plans []planJSON
 		c.ok(&plans, "sla", "plan", "list")
 		if len(plans) != 2 {
@@ -110,8 +129,8 @@ func TestCLISLA(t *testing.T) {
 				t.Fatalf("sla check: exit %d: %s", r.code, r.stderr)
 			}
 		}
-		if breaches != 2*n { // first response and resolution of each ticket
-			t.Fatalf("two concurrent checks recorded %d breaches, want %d", breaches, 2*n)
+		if breaches != 2*(n+1) { // first response and resolution of each ticket, the contract one too
+			t.Fatalf("two concurrent checks recorded %d breaches, want %d", breaches, 2*(n+1))
 		}
 		var again struct{ Breaches, Checked int }
 		c.ok(&again, "sla", "check")

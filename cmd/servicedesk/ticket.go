@@ -225,7 +225,7 @@ func (a *app) userByEmail(ctx context.Context, email string) (*store.User, error
 func (a *app) ticketCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "ticket", Short: "Work tickets (as the seeded admin, or --as EMAIL under the same rules as the portal)"}
 
-	var cr struct{ requester, subject, body, category, priority, company string }
+	var cr struct{ requester, subject, body, category, priority, company, contract string }
 	create := &cobra.Command{
 		Use: "create", Short: "Open a ticket", Args: cobra.NoArgs,
 		Example: `  servicedesk ticket create --requester maria@acme.com.br --subject "Impressora não imprime" --category Hardware/Impressora
@@ -236,7 +236,8 @@ func (a *app) ticketCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in := ticketing.CreateInput{Requester: req, Subject: cr.subject, Body: cr.body, Priority: cr.priority, Source: store.SourceCLI}
+			in := ticketing.CreateInput{Requester: req, Subject: cr.subject, Body: cr.body, Priority: cr.priority,
+				Contract: cr.contract, Source: store.SourceCLI}
 			if cr.category != "" {
 				if in.CategoryID, in.SubcategoryID, err = d.svc.ResolveCategory(ctx, cr.category); err != nil {
 					return err
@@ -263,6 +264,7 @@ func (a *app) ticketCommand() *cobra.Command {
 	f.StringVar(&cr.category, "category", "", "category or Parent/Subcategory, by name or id")
 	f.StringVar(&cr.priority, "priority", "normal", "low, normal, high or urgent")
 	f.StringVar(&cr.company, "company", "", "company (default: the requester's)")
+	f.StringVar(&cr.contract, "contract", "", "contract of the company, by name or id (scopes the SLA plan)")
 	_ = create.MarkFlagRequired("requester")
 	_ = create.MarkFlagRequired("subject")
 
@@ -433,9 +435,9 @@ func ticketShow(ctx context.Context, d *deps, o ticketNumberOpts) error {
 }
 
 type ticketUpdateOpts struct {
-	number                      string
-	priority, subject, category string
-	changed                     func(flag string) bool
+	number                                string
+	priority, subject, category, contract string
+	changed                               func(flag string) bool
 }
 
 func (a *app) ticketUpdateCommand() *cobra.Command {
@@ -453,6 +455,7 @@ func (a *app) ticketUpdateCommand() *cobra.Command {
 	f.StringVar(&o.priority, "priority", "", "low, normal, high or urgent")
 	f.StringVar(&o.subject, "subject", "", "new subject")
 	f.StringVar(&o.category, "category", "", `category or Parent/Subcategory, by name or id ("" for none)`)
+	f.StringVar(&o.contract, "contract", "", `contract of the ticket's company, by name or id ("" for none)`)
 	return update
 }
 
@@ -461,8 +464,8 @@ func ticketUpdate(ctx context.Context, d *deps, o ticketUpdateOpts) error {
 	if err != nil {
 		return err
 	}
-	if !o.changed("priority") && !o.changed("subject") && !o.changed("category") {
-		return usagef("nothing to change: give --priority, --subject or --category")
+	if !o.changed("priority") && !o.changed("subject") && !o.changed("category") && !o.changed("contract") {
+		return usagef("nothing to change: give --priority, --subject, --category or --contract")
 	}
 	var in ticketing.UpdateInput
 	if o.changed("priority") {
@@ -476,6 +479,9 @@ func ticketUpdate(ctx context.Context, d *deps, o ticketUpdateOpts) error {
 	}
 	if o.changed("category") {
 		in.Category = &o.category
+	}
+	if o.changed("contract") {
+		in.Contract = &o.contract
 	}
 	if _, err := d.svc.Update(ctx, d.actor, n, in); err != nil {
 		return err
