@@ -117,7 +117,7 @@ type CreateInput struct {
 	MessageID     string
 	LinkedTicket  *int64
 	Contract      string // id or name of a contract of the ticket's company (SLA scope)
-	Automated     bool // from automated mail: tell nobody
+	Automated     bool   // from automated mail: tell nobody
 }
 
 const maxSubject = 250
