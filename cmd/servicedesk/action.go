@@ -36,10 +36,11 @@ type deps struct {
 	log   *slog.Logger
 	actor *store.User // who the command acts as (--as, else an admin)
 
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	json   bool // --output json
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	json    bool // --output json
+	verbose bool // -v: jobs print what they did even on success
 }
 
 // action adapts an action to cobra's RunE: it opens the migrated store,
@@ -68,7 +69,7 @@ func (a *app) deps(ctx context.Context) (*deps, error) {
 		return nil, err
 	}
 	a.d = &deps{cfg: a.cfg, st: a.st, svc: a.svc, log: a.log, actor: actor,
-		stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, json: a.jsonOut()}
+		stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, json: a.jsonOut(), verbose: a.cli.verbose}
 	return a.d, nil
 }
 

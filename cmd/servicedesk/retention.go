@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
@@ -64,11 +65,17 @@ func retentionRun(ctx context.Context, d *deps, o retentionRunOpts) error {
 	}
 	opts := retentionOptions(d.cfg)
 	opts.DryRun, opts.BatchSize = o.dryRun, o.batch
+	if !o.dryRun {
+		// Progress for -v (and for a test that stops a run halfway).
+		opts.AfterBatch = func(company int64, c store.RetentionCounts) {
+			d.log.Info("retention batch committed", "company", company, "tickets", c.Tickets, "comments", c.Comments)
+		}
+	}
 	rep, err := d.svc.RunRetention(ctx, d.actor, opts)
 	if err != nil {
 		return err
 	}
-	if !d.json && !o.dryRun {
+	if !d.json && !o.dryRun && !d.verbose {
 		return nil
 	}
 	return printOne(d, rep, func(w io.Writer, r *ticketing.RetentionReport) {

@@ -541,7 +541,7 @@ func (a *app) slaCheckCommand() *cobra.Command {
 		Short: "Record SLA warnings and breaches that came due, each once, and tell people (run by cron or serve)",
 		Long: "Finds the tickets whose first-response or resolution target is at its warning share or past due, records each " +
 			"warning and breach once (a second run, or two at once, record nothing twice) and queues the mail. " +
-			"Exit 0 when it ran: breaches are data, not failures. Quiet on success unless --dry-run or -o json.",
+			"Exit 0 when it ran: breaches are data, not failures. Quiet on success unless -v, --dry-run or -o json.",
 		Example: `  servicedesk sla check --dry-run
   */5 * * * *  servicedesk --config /etc/servicedesk/servicedesk.yaml sla check`,
 		Args: cobra.NoArgs,
@@ -550,7 +550,7 @@ func (a *app) slaCheckCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !d.json && !dryRun {
+			if !d.json && !dryRun && !d.verbose {
 				return nil
 			}
 			return printOne(d, rep, func(w io.Writer, r *ticketing.SLACheckReport) {
