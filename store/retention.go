@@ -158,15 +158,15 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 		}
 	}
 	// Only tickets not retained yet: a replayed batch changes nothing.
-	var todo []int64
+	var pending []int64
 	if err := q.db.NewSelect().Table("tickets").Column("id").Where("id IN (?) AND retained_at IS NULL", bun.In(ids)).
-		OrderExpr("id").Scan(ctx, &todo); err != nil {
+		OrderExpr("id").Scan(ctx, &pending); err != nil {
 		return c, fmt.Errorf("store: retention: %w", err)
 	}
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		return c, nil
 	}
-	in := bun.In(todo)
+	in := bun.In(pending)
 	ph := RetentionPlaceholder
 	steps := []struct {
 		what string
