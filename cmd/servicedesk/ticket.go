@@ -273,15 +273,7 @@ func (a *app) ticketCommand() *cobra.Command {
 	return cmd
 }
 
-// showTicket prints ticket n as actor sees it (what every change prints).
-func (a *app) showTicket(ctx context.Context, actor *store.User, n int64) error {
-	d, err := a.deps(ctx)
-	if err != nil {
-		return err
-	}
-	return ticketShowAs(ctx, d, actor, n)
-}
-
+// ticketShowAs prints ticket n as actor sees it (what every change prints).
 func ticketShowAs(ctx context.Context, d *deps, actor *store.User, n int64) error {
 	v, err := d.svc.Get(ctx, actor, n)
 	if err != nil {
