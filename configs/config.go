@@ -53,6 +53,9 @@ type DatabaseConfig struct {
 type HTTPConfig struct {
 	Addr      string `mapstructure:"addr" json:"addr" yaml:"addr"`
 	PublicURL string `mapstructure:"public_url" json:"public_url" yaml:"public_url"`
+	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For is
+	// believed; from anyone else the header is ignored.
+	TrustedProxies []string `mapstructure:"trusted_proxies" json:"trusted_proxies" yaml:"trusted_proxies"`
 }
 
 // SecurityConfig holds the session settings.
@@ -61,6 +64,18 @@ type SecurityConfig struct {
 	// one and keeps it in the database.
 	SecretKey       string        `mapstructure:"secret_key" json:"secret_key" yaml:"secret_key"`
 	SessionLifetime time.Duration `mapstructure:"session_lifetime" json:"session_lifetime" yaml:"session_lifetime"`
+	// RememberLifetime is the length of a "remember me" session.
+	RememberLifetime time.Duration `mapstructure:"remember_lifetime" json:"remember_lifetime" yaml:"remember_lifetime"`
+	// IdleTimeout ends a session (not a remembered one) unused this long.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" json:"idle_timeout" yaml:"idle_timeout"`
+	// Require2FARoles are the roles whose users must use a second factor.
+	Require2FARoles []string `mapstructure:"require_2fa_roles" json:"require_2fa_roles" yaml:"require_2fa_roles"`
+	// PasswordHashConcurrency caps the argon2id hashes computed at once
+	// (64 MiB each), so a burst of logins cannot exhaust memory.
+	PasswordHashConcurrency int `mapstructure:"password_hash_concurrency" json:"password_hash_concurrency" yaml:"password_hash_concurrency"`
+	// LoginRatePerIP is how many sign-in attempts one client IP may make
+	// in 15 minutes, whatever the accounts.
+	LoginRatePerIP int `mapstructure:"login_rate_per_ip" json:"login_rate_per_ip" yaml:"login_rate_per_ip"`
 }
 
 // AdminConfig is the account created at first start.
@@ -284,10 +299,12 @@ func Defaults() *Config {
 			MaxOpenConns: 10,
 		},
 		HTTP: HTTPConfig{
-			Addr:      ":4480",
-			PublicURL: "http://localhost:4480",
+			Addr:           ":4480",
+			PublicURL:      "http://localhost:4480",
+			TrustedProxies: []string{},
 		},
-		Security: SecurityConfig{SessionLifetime: 12 * time.Hour},
+		Security: SecurityConfig{SessionLifetime: 8 * time.Hour, RememberLifetime: 30 * 24 * time.Hour,
+			IdleTimeout: 2 * time.Hour, Require2FARoles: []string{}, PasswordHashConcurrency: 4, LoginRatePerIP: 30},
 		Admin: AdminConfig{
 			Email:   "admin@example.com",
 			Name:    "Administrator",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -117,12 +118,37 @@ func (c *Config) checkHTTP() *Error {
 			return err
 		}
 	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return &Error{Key: fmt.Sprintf("http.trusted_proxies[%d]", i), Msg: fmt.Sprintf("%q is not an IP address or CIDR (want e.g. 10.0.0.0/8 or 127.0.0.1)", p)}
+		}
+	}
 	return nil
 }
 
 func (c *Config) checkSecurity() *Error {
-	if c.Security.SessionLifetime <= 0 {
-		return &Error{Key: "security.session_lifetime", Msg: fmt.Sprintf("%s is not positive (want e.g. 12h)", c.Security.SessionLifetime)}
+	sec := c.Security
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"security.session_lifetime", sec.SessionLifetime}, {"security.remember_lifetime", sec.RememberLifetime}, {"security.idle_timeout", sec.IdleTimeout}} {
+		if d.v <= 0 {
+			return &Error{Key: d.key, Msg: fmt.Sprintf("%s is not positive (want e.g. 12h)", d.v)}
+		}
+	}
+	for i, r := range sec.Require2FARoles {
+		if err := oneOf(fmt.Sprintf("security.require_2fa_roles[%d]", i), "role", r, roles); err != nil {
+			return err
+		}
+	}
+	if sec.PasswordHashConcurrency < 1 || sec.PasswordHashConcurrency > 64 {
+		return &Error{Key: "security.password_hash_concurrency", Msg: fmt.Sprintf("%d is out of range (want 1 to 64)", sec.PasswordHashConcurrency)}
+	}
+	if sec.LoginRatePerIP < 1 {
+		return &Error{Key: "security.login_rate_per_ip", Msg: fmt.Sprintf("%d is not positive (want e.g. 30)", sec.LoginRatePerIP)}
 	}
 	return nil
 }
