@@ -2,6 +2,8 @@ package ticketing
 
 import (
 	"context"
+	"net/netip"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -20,7 +22,40 @@ const (
 	EventReopened         EventKind = "reopened"
 	EventRated            EventKind = "rated"
 	EventParticipantAdded EventKind = "participant_added"
+	// EventAccount is an account mail (confirmation, reset, sign-in code…):
+	// no ticket, Event.Account says what to send.
+	EventAccount EventKind = "account"
 )
+
+// Kinds of AccountMail.
+const (
+	AccountConfirm        = "confirm"         // confirm the address: link /confirm/<token>, 24 h
+	AccountReset          = "reset"           // password reset: link /reset/<token>, 2 h
+	AccountLoginCode      = "login_code"      // the 6-digit sign-in code, 10 min
+	AccountSignInLink     = "signin_link"     // passwordless sign-in: link /login/link/<token>, 15 min
+	AccountNewDevice      = "new_device"      // a sign-in from a device not seen before
+	AccountRegisterExists = "register_exists" // someone tried to register this address again
+	AccountInvite         = "invite"          // invitation to register: link /register?invite=<token>
+)
+
+// AccountMail is what an EventAccount asks mail to send to one person.
+type AccountMail struct {
+	Kind    string         // one of the Account* kinds
+	To      string         // the address
+	User    *store.User    // the account; nil for an invitation to a new address
+	Company *store.Company // for the brand; may be nil (staff)
+	Token   string         // the link token (confirm, reset, signin_link, invite)
+	Code    string         // the code (login_code)
+	Expires time.Time      // when the link or code stops working
+	Client  Client         // who asked (new_device, register_exists): IP and browser
+	Lang    string         // pt-BR or en; "" = the user's or the default
+}
+
+// Client is who is asking, as the web sees them; the CLI leaves it empty.
+type Client struct {
+	IP        netip.Addr
+	UserAgent string
+}
 
 // Event describes one change, as committed.
 type Event struct {
@@ -30,9 +65,10 @@ type Event struct {
 	Comment    *store.Comment // for EventCommented
 	FromStatus string
 	ToStatus   string
-	Assignee   *store.User // for EventAssigned
-	User       *store.User // for EventParticipantAdded
-	SLAKind    string      // for EventSLAWarning and EventSLABreach: a store.SLA* kind
+	Assignee   *store.User  // for EventAssigned
+	User       *store.User  // for EventParticipantAdded
+	SLAKind    string       // for EventSLAWarning and EventSLABreach: a store.SLA* kind
+	Account    *AccountMail // for EventAccount
 	// Automated marks changes caused by automated mail (auto-replies,
 	// bounces): nobody is told about them automatically.
 	Automated bool
