@@ -21,6 +21,7 @@ type brand struct {
 	Dark      string // hover and pressed
 	Light     string // tinted backgrounds
 	OnPrimary string // text on Primary
+	OnLight   string // Primary as text on white (links), darkened when needed
 	OnDark    string // Primary as text on the dark theme's surface
 	hash      string
 }
@@ -65,7 +66,7 @@ func newBrand(id int64, name string, logo bool, primary, dark, light string) *br
 		on = rgb{0.07, 0.07, 0.07}
 	}
 	b := &brand{CompanyID: id, Name: name, HasLogo: logo, Primary: p.hex(), Dark: d.hex(), Light: l.hex(),
-		OnPrimary: on.hex(), OnDark: readableOn(p, mustHex(darkSurface)).hex()}
+		OnPrimary: on.hex(), OnLight: readableOn(p, rgb{1, 1, 1}).hex(), OnDark: readableOn(p, mustHex(darkSurface)).hex()}
 	sum := sha256.Sum256([]byte(b.css()))
 	b.hash = hex.EncodeToString(sum[:5])
 	return b
@@ -81,9 +82,9 @@ func (b *brand) url() string {
 }
 
 func (b *brand) css() string {
-	return fmt.Sprintf(":root{--brand:%s;--brand-dark:%s;--brand-light:%s;--on-brand:%s}\n"+
+	return fmt.Sprintf(":root{--brand:%s;--brand-dark:%s;--brand-light:%s;--on-brand:%s;--brand-text:%s}\n"+
 		"[data-theme=dark]{--brand-text:%s}\n@media (prefers-color-scheme:dark){:root:not([data-theme=light]){--brand-text:%s}}\n",
-		b.Primary, b.Dark, b.Light, b.OnPrimary, b.OnDark, b.OnDark)
+		b.Primary, b.Dark, b.Light, b.OnPrimary, b.OnLight, b.OnDark, b.OnDark)
 }
 
 // derivedColours: hue from the id, saturation 85 %, the lightest
@@ -98,11 +99,16 @@ func derivedColours(id int64) (primary, dark, light string) {
 	return hsl(h, 0.85, l).hex(), hsl(h, 0.90, math.Max(l-0.10, 0.05)).hex(), hsl(h, 0.92, 0.95).hex()
 }
 
-// readableOn lightens c until it reaches 4.5:1 against bg (the brand
-// colour used as link text on the dark theme).
+// readableOn moves c away from bg (towards white on a dark background,
+// towards black on a light one) until it reaches 4.5:1: the brand colour
+// used as text.
 func readableOn(c, bg rgb) rgb {
-	for i := 0; i < 20 && contrast(c, bg) < 4.5; i++ {
-		c = mix(c, rgb{1, 1, 1}, 0.15)
+	to := rgb{1, 1, 1}
+	if bg.luminance() > 0.5 {
+		to = rgb{}
+	}
+	for i := 0; i < 30 && contrast(c, bg) < 4.5; i++ {
+		c = mix(c, to, 0.12)
 	}
 	return c
 }

@@ -88,8 +88,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, a access) error {
 
 // loginURL sends an anonymous visitor to sign in and come back here.
 func loginURL(r *http.Request) string {
-	if r.Method != http.MethodGet || r.URL.Path == "/dashboard" {
-		return "/login"
+	if r.Method != http.MethodGet {
+		return "/login" // a form posted after the session ended: its page, not its action
 	}
 	return "/login?next=" + url.QueryEscape(localPath(r))
 }
