@@ -70,11 +70,10 @@ func newWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *wor
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Until acct's Service.Session is on main, sessions are looked up in
-	// this table of real users; the rest of the request path is real.
-	if _, real := w.srv.sessions.(noSessions); real {
-		w.srv.sessions = tableSessions(w.tokens)
-	}
+	// Sessions made by signIn are looked up in this table of real users
+	// first, then in the accounts API (the sign-in tests' real sessions);
+	// the rest of the request path is real.
+	w.srv.sessions = tableSessions{m: w.tokens, next: w.srv.sessions}
 	w.h = w.srv.Handler()
 	return w
 }
@@ -83,13 +82,16 @@ type syncWriter struct{ b *strings.Builder }
 
 func (s syncWriter) Write(p []byte) (int, error) { return s.b.Write(p) }
 
-type tableSessions map[string]*SessionInfo
+type tableSessions struct {
+	m    map[string]*SessionInfo
+	next sessions
+}
 
-func (m tableSessions) Session(_ context.Context, token string, _ ticketing.Client) (*SessionInfo, error) {
-	if si, ok := m[token]; ok {
+func (t tableSessions) Session(ctx context.Context, token string, c ticketing.Client) (*SessionInfo, error) {
+	if si, ok := t.m[token]; ok {
 		return si, nil
 	}
-	return nil, ticketing.ErrNotFound
+	return t.next.Session(ctx, token, c)
 }
 
 // signIn returns a session cookie for u.
