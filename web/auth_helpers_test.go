@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -252,3 +253,5 @@ func expect(t testing.TB, what string, res resp, status int, location string, co
 		}
 	}
 }
+
+var nonceAttr = regexp.MustCompile(`nonce="[^"]*"`)
