@@ -213,6 +213,7 @@ func (b *browser) follow(res resp) resp {
 	if loc == "" {
 		b.t.Fatalf("no redirect: %d\n%s", res.StatusCode, res.Body)
 	}
+	loc, _, _ = strings.Cut(loc, "#") // browsers keep the fragment to themselves
 	return b.get(loc)
 }
 
