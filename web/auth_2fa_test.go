@@ -137,3 +137,74 @@ func TestOTPAttemptsAndEmailCode(t *testing.T) {
 		}
 	})
 }
+
+func TestTOTPDisableAndRegenerate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		aw := newAuthWorld(t, st)
+		b := aw.browser()
+		b.mustLogin("maria@acme.example")
+		b.post("/meu-perfil/totp", nil)
+		res := b.get("/meu-perfil/totp")
+		secret := strings.ReplaceAll(secretText.FindStringSubmatch(res.Body)[1], " ", "")
+		code, _ := totp.GenerateCode(secret, aw.clock.now())
+		first := recoveryItem.FindAllStringSubmatch(b.post("/meu-perfil/totp/ativar", url.Values{"code": {code}}).Body, -1)
+		b.get("/meu-perfil")
+
+		expect(t, "regenerate, wrong password", b.post("/meu-perfil/recuperacao", url.Values{"password": {"nope"}}),
+			http.StatusUnprocessableEntity, "", "Senha atual incorreta")
+		res = b.post("/meu-perfil/recuperacao", url.Values{"password": {testPassword}})
+		again := recoveryItem.FindAllStringSubmatch(res.Body, -1)
+		if res.StatusCode != 200 || len(again) != 10 || again[0][1] == first[0][1] {
+			t.Fatalf("regenerate: %d, %d codes", res.StatusCode, len(again))
+		}
+		// The old codes are gone.
+		b.get("/meu-perfil")
+		b.post("/logout", nil)
+		b.login("maria@acme.example", testPassword)
+		b.get("/otp")
+		expect(t, "old recovery code", b.post("/otp", url.Values{"method": {"recovery"}, "code": {first[0][1]}}), http.StatusUnauthorized, "")
+		expect(t, "new recovery code", b.post("/otp", url.Values{"method": {"recovery"}, "code": {again[0][1]}}), http.StatusSeeOther, "/dashboard")
+		b.get("/meu-perfil")
+
+		expect(t, "disable, wrong password", b.post("/meu-perfil/totp/desativar", url.Values{"password": {"nope"}}),
+			http.StatusUnprocessableEntity, "", "Senha atual incorreta")
+		expect(t, "disable", b.post("/meu-perfil/totp/desativar", url.Values{"password": {testPassword}}), http.StatusSeeOther, "/meu-perfil#seguranca")
+		b.get("/meu-perfil")
+		b.post("/logout", nil)
+		expect(t, "no second step", b.login("maria@acme.example", testPassword), http.StatusSeeOther, "/dashboard")
+	})
+}
+
+func TestEmailCodeOnceAndExpiry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		aw := newAuthWorld(t, st)
+		b := aw.browser()
+		b.mustLogin("maria@acme.example")
+		b.post("/meu-perfil/codigo-email", url.Values{"on": {"1"}})
+		b.get("/meu-perfil")
+		b.post("/logout", nil)
+
+		b.login("maria@acme.example", testPassword)
+		b.get("/otp")
+		code := aw.mail.last(t, ticketing.AccountLoginCode, "maria@acme.example").Code
+		expect(t, "code", b.post("/otp", url.Values{"method": {"email"}, "code": {code}}), http.StatusSeeOther, "/dashboard")
+		b.get("/meu-perfil")
+		b.post("/logout", nil)
+
+		// The same code in the next sign-in: refused.
+		aw.clock.add(2 * time.Minute)
+		b.login("maria@acme.example", testPassword)
+		b.get("/otp")
+		fresh := aw.mail.last(t, ticketing.AccountLoginCode, "maria@acme.example").Code
+		if fresh != code {
+			expect(t, "used code", b.post("/otp", url.Values{"method": {"email"}, "code": {code}}), http.StatusUnauthorized, "", "Código inválido")
+		}
+		// Ten minutes later the fresh code has expired too (and so has the
+		// pending session): back to /login.
+		aw.clock.add(11 * time.Minute)
+		res := b.post("/otp", url.Values{"method": {"email"}, "code": {fresh}})
+		if res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/dashboard" {
+			t.Fatal("an expired code signed in")
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/store"
@@ -167,5 +168,44 @@ func TestOldReadmePaths(t *testing.T) {
 		b.get("/login")
 		res := b.post("/auth/login", url.Values{"email": {"maria@acme.example"}, "password": {testPassword}})
 		expect(t, "POST /auth/login", res, http.StatusTemporaryRedirect, "/login")
+	})
+}
+
+func TestLoginRememberAndWeakPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		aw := newAuthWorld(t, st)
+		ctx := context.Background()
+
+		b := aw.browser()
+		res := b.login("maria@acme.example", testPassword)
+		short := cookieNamed(res.Cookies(), sessionCookie).MaxAge
+		r := aw.browser()
+		res = r.login("maria@acme.example", testPassword, "remember", "1")
+		long := cookieNamed(res.Cookies(), sessionCookie).MaxAge
+		if short <= 0 || short > int((8*time.Hour).Seconds()) || long < int((29*24*time.Hour).Seconds()) {
+			t.Fatalf("cookie lifetimes: %d s without remember, %d s with", short, long)
+		}
+
+		// An old weak password (the Flask .env's) still signs in, then asks
+		// for a new one.
+		hash, err := ticketing.HashPassword("admin123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.InTx(ctx, func(q *store.Q) error {
+			u, err := q.UserByEmail(ctx, store.AllCompanies(), "admin@helpdesk.example")
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = hash
+			return q.UpdateUser(ctx, u)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := aw.browser()
+		res = w.login("admin@helpdesk.example", "admin123")
+		expect(t, "weak password", res, http.StatusSeeOther, "/meu-perfil#senha")
+		expect(t, "asked to change", w.follow(res), 200, "", "não atende")
 	})
 }
