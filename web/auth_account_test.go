@@ -243,3 +243,27 @@ func strip(body string) string {
 	body = csrfInput.ReplaceAllString(body, "")
 	return nonceAttr.ReplaceAllString(body, "")
 }
+
+func TestRegisterByInvitation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		aw := newAuthWorld(t, st)
+		ctx := context.Background()
+		tok, err := aw.svc.CreateInvite(ctx, aw.admin, "Acme", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := aw.browser()
+		res := b.get("/register?invite=" + url.QueryEscape(tok))
+		expect(t, "invitation", res, 200, "", "Empresa: Acme", `name="step" value="2"`, `name="invite" value="`+tok+`"`)
+		form := url.Values{"email": {"guest@gmail.example"}, "step": {"2"}, "invite": {tok}, "name": {"Convidado"},
+			"password": {"a long enough password"}, "confirm": {"a long enough password"}}
+		expect(t, "registered", b.post("/register", form), 200, "", "Verifique seu e-mail")
+		u, err := st.R().UserByEmail(ctx, store.AllCompanies(), "guest@gmail.example")
+		if err != nil || u.CompanyIDValue() != aw.acme.ID {
+			t.Fatalf("invited user: %+v %v", u, err)
+		}
+		// Used once.
+		expect(t, "invitation reused", b.get("/register?invite="+url.QueryEscape(tok)), http.StatusGone, "", "convite")
+		expect(t, "forged invitation", b.get("/register?invite=forged"), http.StatusGone, "", "convite")
+	})
+}

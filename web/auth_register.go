@@ -24,6 +24,18 @@ type registerPage struct {
 func (a *accountUI) registerShow(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := registerPage{Invite: q.Get("invite"), Email: strings.TrimSpace(q.Get("email")), Language: ctxOf(r).Lang}
+	if p.Invite != "" {
+		// An invitation names the company: straight to the second step.
+		company, rev, err := a.svc.RegistrationNeeds(r.Context(), "", p.Invite)
+		switch {
+		case errors.Is(err, ticketing.ErrBadToken), errors.Is(err, ticketing.ErrNotFound), errors.Is(err, ticketing.ErrInvalid):
+			p.Invite, p.Error = "", "auth.error.bad_invite"
+			return a.render(w, r, http.StatusGone, "auth_register", p)
+		case err != nil:
+			return err
+		}
+		p.Company, p.Revision = company, rev
+	}
 	return a.render(w, r, http.StatusOK, "auth_register", p)
 }
 
@@ -46,7 +58,13 @@ func (a *accountUI) registerSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	company, rev, err := a.svc.RegistrationNeeds(r.Context(), p.Email, p.Invite)
 	switch {
-	case errors.Is(err, ticketing.ErrNotFound), errors.Is(err, ticketing.ErrInvalid), errors.Is(err, ticketing.ErrBadToken):
+	case errors.Is(err, ticketing.ErrBadToken):
+		p.Invite, p.Error = "", "auth.error.bad_invite"
+		return a.render(w, r, http.StatusGone, "auth_register", p)
+	case p.Invite != "" && errors.Is(err, ticketing.ErrInvalid):
+		p.Errs["email"] = "auth.error.invite_other"
+		return a.render(w, r, http.StatusUnprocessableEntity, "auth_register", p)
+	case errors.Is(err, ticketing.ErrNotFound), errors.Is(err, ticketing.ErrInvalid):
 		p.Errs["email"] = "auth.error.no_company"
 		return a.render(w, r, http.StatusUnprocessableEntity, "auth_register", p)
 	case err != nil:

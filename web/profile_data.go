@@ -36,7 +36,11 @@ func (a *accountUI) dataErasure(w http.ResponseWriter, r *http.Request) error {
 		return a.render(w, r, http.StatusOK, "profile_erasure", nil)
 	}
 	u := ctxOf(r).User
-	in := ticketing.RequestInput{Email: u.Email, Kind: store.RequestErasure, Note: strings.TrimSpace(r.PostFormValue("note"))}
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	if len(note) > 2000 {
+		return httpError(http.StatusUnprocessableEntity, "error.invalid")
+	}
+	in := ticketing.RequestInput{Email: u.Email, Kind: store.RequestErasure, Note: note}
 	if _, err := a.svc.AddRequest(r.Context(), u, in); err != nil {
 		return err
 	}
