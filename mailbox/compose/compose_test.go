@@ -788,3 +788,29 @@ func TestComposeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateAccountOverride: an override of an account mail may use the
+// account fields and partials; a field that does not exist is refused.
+func TestValidateAccountOverride(t *testing.T) {
+	ok := Template{Subject: "Acesso – {{.Company}}", Text: "{{.ActionURL}} {{.Code}} {{.ValidFor}} {{.ExpiresAt}} {{.Browser}} {{.ClientIP}} {{.ForgotURL}}",
+		HTML: `<p>{{.RecipientName}}</p>{{template "code" .}}{{template "device" .}}`}
+	if err := Validate(ok); err != nil {
+		t.Errorf("Validate(account override): %v", err)
+	}
+	if err := Validate(Template{Text: "{{.Token}}"}); !errors.Is(err, ErrTemplate) {
+		t.Errorf("Validate({{.Token}}) = %v, want ErrTemplate", err)
+	}
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fixture(EventReset, LangPTBR)
+	m, err := c.Compose(d, &ok)
+	if err != nil || m.TemplateErr != nil {
+		t.Fatalf("Compose with override: %v %v", err, m.TemplateErr)
+	}
+	p := parseBack(t, m.Raw)
+	if !strings.Contains(p.text, d.ActionURL+" ") || !strings.Contains(p.html, `href="`+d.ActionURL+`"`) {
+		t.Errorf("override lost the link or the frame's button:\n%s", p.html)
+	}
+}
