@@ -18,7 +18,7 @@ type reqCtx struct {
 	Nonce   string         // CSP nonce for this response's scripts
 	Lang    string         // "pt-BR" or "en"
 	Loc     *time.Location // zone shown times are in
-	Session *SessionInfo   // nil when anonymous
+	Session *ticketing.SessionInfo   // nil when anonymous
 	User    *store.User    // Session.User when the session is full, else nil
 	Company *store.Company // the user's company, nil for anonymous and staff without one
 	IP      netip.Addr

@@ -5,7 +5,14 @@ import "time"
 // zone is where shown times are: the user's zone, else their company's,
 // else the configured one.
 func (s *Server) zone(rc *reqCtx) *time.Location {
-	for _, name := range []string{userZone(rc.User), companyZone(rc.Company)} {
+	var names [2]string
+	if rc.User != nil {
+		names[0] = rc.User.TimeZone
+	}
+	if rc.Company != nil {
+		names[1] = rc.Company.TimeZone
+	}
+	for _, name := range names {
 		if name == "" {
 			continue
 		}
