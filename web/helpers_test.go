@@ -19,17 +19,17 @@ import (
 
 // world is a portal over a real database with a few people in it.
 type world struct {
-	t       testing.TB
-	st      *store.Store
-	svc     *ticketing.Service
-	srv     *Server
-	h       http.Handler
-	acme    *store.Company
-	admin   *store.User
-	tech    *store.User
-	client  *store.User
-	logs    *strings.Builder
-	csrf    map[string]string // session token → its CSRF token
+	t      testing.TB
+	st     *store.Store
+	svc    *ticketing.Service
+	srv    *Server
+	h      http.Handler
+	acme   *store.Company
+	admin  *store.User
+	tech   *store.User
+	client *store.User
+	logs   *strings.Builder
+	csrf   map[string]string // session token → its CSRF token
 }
 
 const testPassword = "correct horse battery"
