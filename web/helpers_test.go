@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,3 +171,5 @@ func regexpFind(t testing.TB, body, re string) string {
 	}
 	return m[1]
 }
+
+func itoaID(id int64) string { return strconv.FormatInt(id, 10) }
