@@ -211,3 +211,21 @@ func TestTemplatesUseNoInlineStyle(t *testing.T) {
 		}
 	}
 }
+
+func TestZone(t *testing.T) {
+	w := newWorld(t, storetest.Open(t, store.SQLite))
+	cfgZone := w.srv.cfg.Location()
+	for _, tc := range []struct {
+		user, company, want string
+	}{
+		{"", "", cfgZone.String()},
+		{"", "Europe/Lisbon", "Europe/Lisbon"},
+		{"Asia/Tokyo", "Europe/Lisbon", "Asia/Tokyo"},
+		{"Not/AZone", "Europe/Lisbon", "Europe/Lisbon"},
+	} {
+		rc := &reqCtx{User: &store.User{TimeZone: tc.user}, Company: &store.Company{TimeZone: tc.company}}
+		if got := w.srv.zone(rc).String(); got != tc.want {
+			t.Errorf("user %q company %q: %s, want %s", tc.user, tc.company, got, tc.want)
+		}
+	}
+}
