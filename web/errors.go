@@ -42,6 +42,9 @@ func classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "error.invalid"
 	case errors.Is(err, ticketing.ErrBadToken):
 		return http.StatusGone, "error.bad_token"
+	case errors.Is(err, ticketing.ErrBadLogin), errors.Is(err, ticketing.ErrBadCode), errors.Is(err, ticketing.ErrUnconfirmed):
+		// Forms show these next to the field; a raw one is a plain refusal.
+		return http.StatusUnprocessableEntity, "error.invalid"
 	case errors.Is(err, ticketing.ErrRateLimited):
 		return http.StatusTooManyRequests, "error.rate_limited"
 	}
