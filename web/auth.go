@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
@@ -72,7 +73,7 @@ func sessionToken(r *http.Request) string {
 // next.
 func (a *accountUI) afterSignIn(w http.ResponseWriter, r *http.Request, si *ticketing.SessionInfo, next string) string {
 	a.startSession(w, r, si)
-	if si.Stage == stageMFA {
+	if si.Stage == store.StageMFA {
 		to := "/otp"
 		if next != "" {
 			to += "?next=" + url.QueryEscape(safeNext(next))

@@ -18,9 +18,6 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// testPassword is every seeded person's password.
-const testPassword = "correct horse battery"
-
 // authWorld is a portal over a real database whose accounts API is real:
 // people sign in through the pages, and the account mails ticketing
 // queues land in a mailbox the tests read like the person would.
@@ -93,7 +90,7 @@ func newAuthWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) 
 	t.Helper()
 	ctx := context.Background()
 	aw := &authWorld{clock: &testClock{t: time.Now()}, mail: &mailbox{}}
-	w := &world{t: t, st: st, logs: &strings.Builder{}, tokens: map[string]*SessionInfo{}}
+	w := &world{t: t, st: st, logs: &strings.Builder{}, csrf: map[string]string{}}
 	aw.world = w
 	cfg := configs.Defaults()
 	cfg.Security.LoginRatePerIP = 1000
@@ -105,13 +102,17 @@ func newAuthWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) 
 			RememberLifetime: cfg.Security.RememberLifetime, IdleTimeout: cfg.Security.IdleTimeout,
 			Require2FARoles: cfg.Security.Require2FARoles, HashConcurrency: 2}))
 	confirmed := time.Now().Add(-time.Hour)
-	err := st.InTx(ctx, func(q *store.Q) error {
+	hash, err := ticketing.HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.InTx(ctx, func(q *store.Q) error {
 		w.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
 		if err := q.CreateCompany(ctx, w.acme); err != nil {
 			return err
 		}
 		mk := func(email, name, role string, c *store.Company) *store.User {
-			u := &store.User{Email: email, Role: role, Name: name, Language: "pt-BR", ConfirmedAt: &confirmed}
+			u := &store.User{Email: email, Role: role, Name: name, Language: "pt-BR", ConfirmedAt: &confirmed, PasswordHash: hash}
 			if c != nil {
 				id := c.ID
 				u.CompanyID = &id
@@ -128,11 +129,6 @@ func newAuthWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) 
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, u := range []*store.User{w.admin, w.tech, w.client} {
-		if err := w.svc.SetPassword(ctx, w.admin, u.Email, testPassword); err != nil {
-			t.Fatal(err)
-		}
 	}
 	w.srv, err = New(Deps{Cfg: cfg, Svc: w.svc, Log: slog.New(slog.NewTextHandler(syncWriter{w.logs}, nil)), Now: aw.clock.now})
 	if err != nil {

@@ -220,7 +220,7 @@ func (a *accountUI) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) er
 		sd        *webauthn.SessionData
 		err       error
 	)
-	if in.Second && rc.Session != nil && rc.Session.Stage == stageMFA {
+	if in.Second && rc.Session != nil && rc.Session.Stage == store.StageMFA {
 		pu, perr := a.passkeyUserByID(r.Context(), rc.Session.User)
 		if perr != nil {
 			return perr
@@ -255,7 +255,7 @@ func (a *accountUI) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) e
 		pending string
 	)
 	if c.Second {
-		if rc.Session == nil || rc.Session.Stage != stageMFA || rc.Session.User.ID != c.UserID {
+		if rc.Session == nil || rc.Session.Stage != store.StageMFA || rc.Session.User.ID != c.UserID {
 			return ticketing.ErrBadToken
 		}
 		pending = sessionToken(r)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -16,16 +15,59 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// totpIssuer names the account in authenticator apps (as ticketing does).
-const totpIssuer = "JC Service Desk"
+// The pending secret of a set-up travels in a short-lived cookie sealed by
+// ticketing (it is stored sealed and ticketing never hands it out again):
+// the set-up page and its QR image read it there.
+const (
+	totpCookie  = "sd_totp"
+	totpPurpose = "totp-setup"
+	totpTTL     = 15 * time.Minute
+)
+
+type totpSetup struct {
+	UserID int64  `json:"u"`
+	URL    string `json:"l"` // otpauth://
+}
 
 // totpBegin makes a new pending secret and shows the set-up page.
 func (a *accountUI) totpBegin(w http.ResponseWriter, r *http.Request) error {
-	if _, _, err := a.svc.BeginTOTP(r.Context(), ctxOf(r).User); err != nil {
+	u := ctxOf(r).User
+	_, otpURL, err := a.svc.BeginTOTP(r.Context(), u)
+	if err != nil {
 		return err
 	}
+	b, err := json.Marshal(totpSetup{UserID: u.ID, URL: otpURL})
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: totpCookie, Value: a.svc.SignState(totpPurpose, b, totpTTL), Path: "/meu-perfil/",
+		MaxAge: int(totpTTL.Seconds()), HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode})
 	a.redirect(w, r, "/meu-perfil/totp")
 	return nil
+}
+
+// pendingTOTP is the set-up under way for the signed-in person, if any.
+func (a *accountUI) pendingTOTP(r *http.Request) (*otp.Key, bool) {
+	u := ctxOf(r).User
+	c, err := r.Cookie(totpCookie)
+	if err != nil || u.TOTPEnabled {
+		return nil, false
+	}
+	b, err := a.svc.OpenState(totpPurpose, c.Value)
+	if err != nil {
+		return nil, false
+	}
+	var st totpSetup
+	if json.Unmarshal(b, &st) != nil || st.UserID != u.ID {
+		return nil, false
+	}
+	key, err := otp.NewKeyFromURL(st.URL)
+	return key, err == nil
+}
+
+func clearTOTPCookie(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: totpCookie, Path: "/meu-perfil/", MaxAge: -1, HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteStrictMode})
 }
 
 type totpPage struct {
@@ -35,25 +77,20 @@ type totpPage struct {
 
 // totpShow shows the pending secret as a QR code and as text.
 func (a *accountUI) totpShow(w http.ResponseWriter, r *http.Request) error {
-	u := ctxOf(r).User
-	if u.TOTPEnabled || u.TOTPSecret == "" {
+	key, ok := a.pendingTOTP(r)
+	if !ok {
 		a.redirect(w, r, "/meu-perfil#seguranca")
 		return nil
 	}
-	return a.render(w, r, http.StatusOK, "profile_totp", totpPage{Secret: groupSecret(u.TOTPSecret)})
+	return a.render(w, r, http.StatusOK, "profile_totp", totpPage{Secret: groupSecret(key.Secret())})
 }
 
-// totpQR renders the pending secret's otpauth:// URL as a PNG, on the
-// server (no script, no third party sees the secret).
+// totpQR renders the pending otpauth:// URL as a PNG, on the server (no
+// script, and no third party sees the secret).
 func (a *accountUI) totpQR(w http.ResponseWriter, r *http.Request) error {
-	u := ctxOf(r).User
-	if u.TOTPEnabled || u.TOTPSecret == "" {
+	key, ok := a.pendingTOTP(r)
+	if !ok {
 		return httpError(http.StatusNotFound, "error.not_found")
-	}
-	v := url.Values{"secret": {u.TOTPSecret}, "issuer": {totpIssuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
-	key, err := otp.NewKeyFromURL("otpauth://totp/" + url.PathEscape(totpIssuer+":"+u.Email) + "?" + v.Encode())
-	if err != nil {
-		return fmt.Errorf("totp key: %w", err)
 	}
 	img, err := key.Image(240, 240)
 	if err != nil {
@@ -89,11 +126,15 @@ func (a *accountUI) totpEnable(w http.ResponseWriter, r *http.Request) error {
 	codes, err := a.svc.EnableTOTP(r.Context(), u, code)
 	switch {
 	case errors.Is(err, ticketing.ErrBadCode), errors.Is(err, ticketing.ErrInvalid):
-		return a.render(w, r, http.StatusUnprocessableEntity, "profile_totp",
-			totpPage{Secret: groupSecret(u.TOTPSecret), Error: "auth.error.bad_code"})
+		p := totpPage{Error: "auth.error.bad_code"}
+		if key, ok := a.pendingTOTP(r); ok {
+			p.Secret = groupSecret(key.Secret())
+		}
+		return a.render(w, r, http.StatusUnprocessableEntity, "profile_totp", p)
 	case err != nil:
 		return err
 	}
+	clearTOTPCookie(w, a.secure)
 	a.flash(w, r, "success", "profile.flash.totp_enabled")
 	return a.showRecovery(w, r, codes)
 }
