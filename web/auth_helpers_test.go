@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	gomail "github.com/emersion/go-message/mail"
+
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/mailbox/compose"
+	"github.com/jcservicedesk/servicedesk/mailbox/outbound"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
@@ -44,52 +49,99 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// mailbox keeps the account mails, in order.
+// mailbox reads the account mails from the outbox table, as queued by the
+// real outbound hook, the way the person would read them: the link or the
+// code in the text part.
 type mailbox struct {
-	mu    sync.Mutex
-	mails []ticketing.AccountMail
+	t  testing.TB
+	st *store.Store
 }
 
-func (m *mailbox) hook(_ context.Context, _ *ticketing.Tx, ev ticketing.Event) error {
-	if ev.Kind == ticketing.EventAccount && ev.Account != nil {
-		m.mu.Lock()
-		m.mails = append(m.mails, *ev.Account)
-		m.mu.Unlock()
+// readMail is what a test takes from a mail.
+type readMail struct {
+	Token string // of the link
+	Code  string // the 6-digit code
+	Text  string
+}
+
+var (
+	mailLink = regexp.MustCompile(`/(?:confirm|reset|login/link)/([A-Za-z0-9._~%-]+)|/register\?invite=([A-Za-z0-9._~%-]+)`)
+	mailCode = regexp.MustCompile(`\b(\d{6})\b`)
+)
+
+// mails are the outbox rows of kind to the address, newest first.
+func (m *mailbox) mails(kind, to string) []*store.OutboxMail {
+	m.t.Helper()
+	ctx := context.Background()
+	list, err := m.st.R().OutboxList(ctx, store.OutboxFilter{Limit: -1})
+	if err != nil {
+		m.t.Fatal(err)
 	}
-	return nil
+	var out []*store.OutboxMail
+	for _, x := range list {
+		if x.Event == kind && strings.Contains(strings.ToLower(x.Recipients), strings.ToLower(to)) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
-// last is the latest mail of kind to the address, failing the test when
-// there is none.
-func (m *mailbox) last(t testing.TB, kind, to string) ticketing.AccountMail {
+// last is the latest mail of kind to the address, read; the test fails
+// when there is none.
+func (m *mailbox) last(t testing.TB, kind, to string) readMail {
 	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i := len(m.mails) - 1; i >= 0; i-- {
-		if m.mails[i].Kind == kind && strings.EqualFold(m.mails[i].To, to) {
-			return m.mails[i]
-		}
+	list := m.mails(kind, to)
+	if len(list) == 0 {
+		t.Fatalf("no %s mail to %s in the outbox", kind, to)
 	}
-	t.Fatalf("no %s mail to %s among %d", kind, to, len(m.mails))
-	return ticketing.AccountMail{}
+	full, err := m.st.R().OutboxGet(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := mailText(t, full.Raw)
+	rm := readMail{Text: text}
+	if sm := mailLink.FindStringSubmatch(text); sm != nil {
+		tok := sm[1] + sm[2]
+		if u, err := url.PathUnescape(tok); err == nil {
+			tok = u
+		}
+		rm.Token = tok
+	}
+	if sm := mailCode.FindStringSubmatch(text); sm != nil {
+		rm.Code = sm[1]
+	}
+	return rm
 }
 
-func (m *mailbox) count(kind, to string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, x := range m.mails {
-		if x.Kind == kind && strings.EqualFold(x.To, to) {
-			n++
+func (m *mailbox) count(kind, to string) int { return len(m.mails(kind, to)) }
+
+// mailText is the text/plain part of a raw mail, decoded.
+func mailText(t testing.TB, raw []byte) string {
+	t.Helper()
+	r, err := gomail.CreateReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("reading a queued mail: %v", err)
+	}
+	for {
+		p, err := r.NextPart()
+		if err != nil {
+			break
+		}
+		if h, ok := p.Header.(*gomail.InlineHeader); ok {
+			if ct, _, _ := h.ContentType(); ct == "text/plain" {
+				b, _ := io.ReadAll(p.Body)
+				return string(b)
+			}
 		}
 	}
-	return n
+	t.Fatalf("no text part in\n%s", raw)
+	return ""
 }
 
 func newAuthWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *authWorld {
 	t.Helper()
 	ctx := context.Background()
-	aw := &authWorld{clock: &testClock{t: time.Now()}, mail: &mailbox{}}
+	aw := &authWorld{clock: &testClock{t: time.Now()}, mail: &mailbox{t: t, st: st}}
 	w := &world{t: t, st: st, logs: &strings.Builder{}, csrf: map[string]string{}}
 	aw.world = w
 	cfg := configs.Defaults()
@@ -97,7 +149,14 @@ func newAuthWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) 
 	for _, e := range edit {
 		e(cfg)
 	}
-	w.svc = ticketing.NewService(st, ticketing.WithClock(aw.clock.now), ticketing.WithTxHook(aw.mail.hook),
+	composer, err := compose.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := outbound.New(outbound.Config{From: compose.Address{Name: "JC Service Desk", Email: "support@helpdesk.example"},
+		ReplyBase: "support@helpdesk.example", PublicURL: cfg.HTTP.PublicURL, Secret: []byte("test secret of the outbound mails"),
+		Lang: "pt-BR", AccountPerHour: 1000, Zone: cfg.Location()}, composer, slog.New(slog.DiscardHandler))
+	w.svc = ticketing.NewService(st, ticketing.WithClock(aw.clock.now), ticketing.WithTxHook(ob.Hook),
 		ticketing.WithAccounts(ticketing.AccountConfig{SessionLifetime: cfg.Security.SessionLifetime,
 			RememberLifetime: cfg.Security.RememberLifetime, IdleTimeout: cfg.Security.IdleTimeout,
 			Require2FARoles: cfg.Security.Require2FARoles, HashConcurrency: 2}))
