@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -29,6 +30,12 @@ const (
 	markStart = "\uE000"
 	markEnd   = "\uE001"
 )
+
+// maxRankedUnits bounds the work of one search: of the units matching,
+// only those of the newest tickets, this many, are ranked. A rare word is
+// ranked over all its matches; a word in half the tickets ranks recent
+// tickets only, in bounded time.
+const maxRankedUnits = 5000
 
 // SearchFilter is a search and what narrows it. The embedded TicketFilter
 // narrows as in Tickets (statuses, company, assignee, requester, the
@@ -131,8 +138,9 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 		if t == nil {
 			continue // deleted between the two reads
 		}
-		h := &SearchHit{Ticket: t, Score: r.Score, MatchID: r.Unit / 4, Snippet: parseSnippet(snippets[r.Unit])}
-		switch r.Unit % 4 {
+		kind, id := r.source(q.pg)
+		h := &SearchHit{Ticket: t, Score: r.Score, MatchID: id, Snippet: parseSnippet(snippets[r.Unit])}
+		switch kind {
 		case unitTicket:
 			h.Match = MatchTicket
 		case unitComment:
@@ -149,6 +157,17 @@ type searchRow struct {
 	TicketID int64   `bun:"ticket_id"`
 	Unit     int64   `bun:"unit"`
 	Score    float64 `bun:"score"`
+}
+
+// source is the kind and id of the unit's source row: unit ids are
+// id * 4 + kind on PostgreSQL, and SQLite rowids ticket << 32 | id << 3 |
+// kind << 1 | internal.
+func (r searchRow) source(pg bool) (kind, id int64) {
+	if pg {
+		return r.Unit % 4, r.Unit / 4
+	}
+	low := r.Unit & 0xffffffff
+	return (low >> 1) & 3, low >> 3
 }
 
 // searchTicketConds is the WHERE on tickets t: the scope and the filter.
@@ -191,7 +210,9 @@ func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
 // searchSQLite ranks with bm25, the subject column weighing ten times the
 // body. Lower bm25 is better; the score is its negation.
 func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int) ([]searchRow, error) {
-	vis := " AND internal = 0"
+	// The rowid holds the ticket and the internal flag: no stored row is
+	// read to filter or group (see the migration).
+	vis := " AND (rowid & 1) = 0"
 	if internal {
 		vis = ""
 	}
@@ -200,27 +221,27 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 	var args []any
 	// bm25 cannot be aggregated directly: the units are scored first.
 	b.WriteString(`WITH u AS MATERIALIZED (
-		SELECT ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0) AS score
+		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0) AS score
 		FROM ticket_search WHERE ticket_search MATCH ?` + vis)
 	args = append(args, fts5Any(pos))
 	if len(pos) > 1 {
 		// Each term somewhere in the ticket, not necessarily in one unit.
-		b.WriteString(" AND ticket_id IN (")
+		b.WriteString(" AND rowid >> 32 IN (")
 		for i, g := range pos {
 			if i > 0 {
 				b.WriteString(" INTERSECT ")
 			}
-			b.WriteString("SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ?" + vis)
+			b.WriteString("SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis)
 			args = append(args, g.fts5())
 		}
 		b.WriteString(")")
 	}
 	if len(neg) > 0 {
-		b.WriteString(" AND ticket_id NOT IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
+		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
 		args = append(args, fts5Any(neg))
 	}
 	// min() makes SQLite take the bare unit from the best row.
-	b.WriteString(`)
+	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
 		SELECT m.ticket_id, m.unit, -m.score AS score
 		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
 		JOIN tickets t ON t.id = m.ticket_id WHERE ` + conds +
@@ -247,7 +268,7 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 	var args []any
 	b.WriteString(`SELECT b.ticket_id, b.unit, b.score FROM (
 		SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.unit_id AS unit, ts_rank(s.doc, ` + anyQ + `) AS score
-		FROM ticket_search s WHERE s.doc @@ ` + anyQ + vis)
+		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE s.doc @@ ` + anyQ + vis)
 	args = append(args, anyArgs...)
 	args = append(args, anyArgs...)
 	if len(pos) > 1 {
@@ -267,7 +288,8 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
 		args = append(args, na...)
 	}
-	b.WriteString(` ORDER BY s.ticket_id, score DESC, s.unit_id) b JOIN tickets t ON t.id = b.ticket_id WHERE ` + conds +
+	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
+		ORDER BY s.ticket_id, score DESC, s.unit_id) b JOIN tickets t ON t.id = b.ticket_id WHERE ` + conds +
 		` ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
 	args = append(args, condArgs...)
 	args = append(args, limit, offset)
@@ -360,4 +382,33 @@ func (s *Store) OptimizeSearch(ctx context.Context) error {
 		return fmt.Errorf("store: optimize search index: %w", err)
 	}
 	return nil
+}
+
+// BulkInsertComments inserts many comments at once (imports, load seeds);
+// the search index follows through its triggers.
+func (q *Q) BulkInsertComments(ctx context.Context, cs []Comment) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	if _, err := q.db.NewInsert().Model(&cs).Exec(ctx); err != nil {
+		return fmt.Errorf("store: bulk insert comments: %w", err)
+	}
+	return nil
+}
+
+// TicketOwner is a ticket's id and requester.
+type TicketOwner struct {
+	ID          int64 `bun:"id"`
+	RequesterID int64 `bun:"requester_id"`
+}
+
+// TicketOwnersFrom lists the id and requester of every ticket numbered
+// from number on, in id order (load seeds adding comments to what they
+// just inserted).
+func (q *Q) TicketOwnersFrom(ctx context.Context, number int64) ([]TicketOwner, error) {
+	var out []TicketOwner
+	if err := q.db.NewRaw("SELECT id, requester_id FROM tickets WHERE number >= ? ORDER BY id", number).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: ticket owners: %w", err)
+	}
+	return out, nil
 }
