@@ -43,6 +43,8 @@ type ticketJSON struct {
 	SLA             *slaJSON      `json:"sla"`
 	Participants    []string      `json:"participants,omitempty"`
 	Comments        []commentJSON `json:"comments,omitempty"`
+	// Match: where ticket list --search found it.
+	Match *searchMatchJSON `json:"match,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -305,6 +307,7 @@ type ticketListOpts struct {
 	statuses         []string
 	company          string
 	assignee, search string
+	subject          string
 	unassigned       bool
 	paging
 }
@@ -317,7 +320,8 @@ func (a *app) ticketListCommand() *cobra.Command {
   servicedesk ticket list --status open,pending --company "Acme Ltda" -o json
   servicedesk ticket list --unassigned --limit 20
   servicedesk ticket list --all -o json > tickets.json     # every ticket, page by page
-  servicedesk ticket list --as maria@acme.com.br           # what a client sees`,
+  servicedesk ticket list --as maria@acme.com.br           # what a client sees
+  servicedesk ticket list --search 'impressao -toner'      # full text, best match first`,
 		RunE: a.action(func(ctx context.Context, d *deps) error { return ticketList(ctx, d, o) }),
 	}
 	lfl := list.Flags()
@@ -325,9 +329,11 @@ func (a *app) ticketListCommand() *cobra.Command {
 	lfl.StringVar(&o.company, "company", "", "only this company")
 	lfl.StringVar(&o.assignee, "assignee", "", "only tickets assigned to this email")
 	lfl.BoolVar(&o.unassigned, "unassigned", false, "only unassigned tickets")
-	lfl.StringVar(&o.search, "search", "", "subject contains")
+	lfl.StringVar(&o.search, "search", "", `full-text search of subjects, descriptions, comments and file names, best match first: words, "a phrase", -word, a OR b`)
+	lfl.StringVar(&o.subject, "subject", "", "subject contains this text")
 	o.paging.flags(list, 50)
 	list.MarkFlagsMutuallyExclusive("assignee", "unassigned")
+	list.MarkFlagsMutuallyExclusive("search", "subject")
 	return list
 }
 
@@ -365,7 +371,7 @@ func ticketList(ctx context.Context, d *deps, o ticketListOpts) error {
 	if err != nil {
 		return err
 	}
-	filter := store.TicketFilter{Statuses: statuses, Unassigned: o.unassigned, Search: o.search, Limit: o.limit, Offset: o.offset}
+	filter := store.TicketFilter{Statuses: statuses, Unassigned: o.unassigned, Search: o.subject, Limit: o.limit, Offset: o.offset}
 	if o.company != "" {
 		c, err := companyByRef(ctx, d, o.company)
 		if err != nil {
@@ -379,6 +385,9 @@ func ticketList(ctx context.Context, d *deps, o ticketListOpts) error {
 			return err
 		}
 		filter.AssigneeID = u.ID
+	}
+	if o.search != "" {
+		return ticketSearch(ctx, d, o, filter)
 	}
 	var ts []*store.Ticket
 	if o.all {
