@@ -121,7 +121,7 @@ func TestReplyToClosedTicket(t *testing.T) {
 				}
 			}
 			for _, s := range []string{"resolved", "closed"} {
-				if _, err := r.svc.SetStatus(ctx, r.tech, n, s, ticketing.StatusInput{}); err != nil {
+				if _, err := r.svc.SetStatus(ctx, r.tech, n, s, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 					t.Fatal(err)
 				}
 			}
