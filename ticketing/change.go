@@ -51,6 +51,12 @@ type CommentInput struct {
 	MessageID string
 	MailID    *int64
 	Automated bool // from automated mail: tell nobody
+	// Seen is the conversation version (View.Version) the reply was
+	// written against: a public comment is refused with a *CollisionError
+	// when a newer public message exists. nil (mail, CLI) or SendAnyway
+	// skips the check.
+	Seen       *int64
+	SendAnyway bool
 }
 
 // Comment adds a comment to ticket number.
@@ -89,6 +95,9 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	if t.Status == store.StatusClosed && !in.Internal {
 		return nil, invalidf("ticket #%d is closed; reopen it before commenting", t.Number)
 	}
+	if err := tx.checkCollision(ctx, t, in); err != nil {
+		return nil, err
+	}
 	source := in.Source
 	if source == "" {
 		source = store.SourceWeb
@@ -104,6 +113,11 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	c.Author = actor
 	if err := tx.q.CreateComment(ctx, c); err != nil {
 		return nil, err
+	}
+	if actor.ID > 0 { // the draft it came from is sent
+		if err := tx.q.DeleteDraft(ctx, actor.ID, t.ID); err != nil {
+			return nil, err
+		}
 	}
 	before := t.Status
 	if !in.Internal {
@@ -430,6 +444,10 @@ type View struct {
 	Comments     []*store.Comment
 	Participants []*store.User
 	Attachments  []*store.Attachment
+	Links        []*store.TicketLink
+	// Version is the conversation version a reply form carries
+	// (CommentInput.Seen): the id of the newest public comment.
+	Version int64
 }
 
 // Get returns ticket number with what actor may see of it: a client never
@@ -461,6 +479,12 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	if v.Attachments, err = q.Attachments(ctx, t.ID, internal); err != nil {
+		return nil, err
+	}
+	if v.Links, err = q.TicketLinks(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.Version, err = q.LastPublicCommentID(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return v, nil
