@@ -23,6 +23,7 @@ type Service struct {
 	hooks     []TxHook
 	listeners []Listener
 	loc       *time.Location // the default time zone (SLA without a calendar)
+	ratingTTL time.Duration  // how long rating links work (WithRatingTTL)
 
 	checkTemplate TemplateCheck
 

@@ -242,7 +242,7 @@ func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput, isolated *bool
 	f.BoolVar(&in.AcceptAnyDomain, "accept-any-domain", false, "accept requesters from any domain for this company")
 	f.BoolVar(&in.ShareTickets, "share-tickets", false, "its clients see their colleagues' tickets, not only their own (new companies: off)")
 	f.BoolVar(isolated, "isolated", false, "the same as --share-tickets=false")
-	_ = f.MarkDeprecated("isolated", "use --share-tickets=false")
+	_ = f.MarkHidden("isolated") // the old name, kept for scripts
 	f.StringArrayVar(&in.AllowedIPs, "allowed-ip", nil, "IP or CIDR allowed to reach the portal (repeatable)")
 	f.StringVar(&in.BrandPrimary, "brand-primary", "", "brand color, #rrggbb")
 	f.BoolVar(&in.ConsentRequired, "consent-required", false, "registering needs acceptance of the privacy policy")
