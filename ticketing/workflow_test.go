@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
@@ -275,6 +276,86 @@ func TestDrafts(t *testing.T) {
 		}
 		if d, _ := w.svc.Draft(ctx, w.client, tk.Number); d != nil {
 			t.Fatal("deleted draft is back")
+		}
+	})
+}
+
+// TestRatingLinks: a closed ticket's rating link shows the form as often
+// as asked, records one rating of 1 to 5 as the requester, then stops
+// working; it stops too when forged, expired, or superseded by a reopen.
+func TestRatingLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, st)
+		now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+		svc := ticketing.NewService(st, ticketing.WithClock(func() time.Time { return now }),
+			ticketing.WithAccounts(ticketing.AccountConfig{Secret: []byte("rating secret")}), ticketing.WithRatingTTL(48*time.Hour))
+		tk := w.create(t)
+		w.take(t, tk)
+		closeTk := func() string {
+			t.Helper()
+			c, err := svc.SetStatus(ctx, w.tech, tk.Number, store.StatusClosed, closeIn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc.RatingToken(c)
+		}
+		if open, _ := svc.Get(ctx, w.tech, tk.Number); svc.RatingToken(open.Ticket) != "" {
+			t.Fatal("an open ticket has a rating link")
+		}
+		tok := closeTk()
+		for range 2 { // a GET spends nothing
+			f, err := svc.RatingForm(ctx, tok)
+			if err != nil || f.Number != tk.Number || f.RequesterName != w.client.Name || !f.Expires.Equal(now.Add(48*time.Hour).Truncate(time.Second)) {
+				t.Fatalf("form %+v %v", f, err)
+			}
+		}
+		for _, stars := range []int{0, 6, -1} {
+			if _, err := svc.RateByToken(ctx, tok, stars, ""); !errors.Is(err, ticketing.ErrInvalid) {
+				t.Fatalf("%d stars: %v", stars, err)
+			}
+		}
+		forged := tok[:len(tok)-2] + "xx"
+		for _, bad := range []string{"", "abc", forged, "t1aaaaaaaaaaaaaaaaaaaa"} {
+			if _, err := svc.RatingForm(ctx, bad); !errors.Is(err, ticketing.ErrBadToken) {
+				t.Fatalf("token %q: %v", bad, err)
+			}
+		}
+		rated, err := svc.RateByToken(ctx, tok, 4, "  rápido ")
+		if err != nil || *rated.Rating != 4 || rated.RatingComment != "rápido" || rated.TechEvaluation != "" {
+			t.Fatalf("rate: %+v %v", rated, err)
+		}
+		if _, err := svc.RateByToken(ctx, tok, 5, ""); !errors.Is(err, ticketing.ErrBadToken) {
+			t.Fatalf("second use: %v", err)
+		}
+		if _, err := svc.RatingForm(ctx, tok); !errors.Is(err, ticketing.ErrBadToken) {
+			t.Fatalf("form after use: %v", err)
+		}
+		log, _ := st.R().AuditLog(ctx, "ticket", tk.ID)
+		if last := log[len(log)-1]; last.Action != "rate" || last.ActorID == nil || *last.ActorID != w.client.ID {
+			t.Fatalf("rating audited as %+v", last)
+		}
+		// Reopened and closed again: the old link is void, the new one
+		// works until it expires.
+		now = now.Add(time.Hour)
+		if _, err := svc.SetStatus(ctx, w.client, tk.Number, store.StatusReopened, ticketing.StatusInput{}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+		tok2 := closeTk()
+		if _, err := svc.RatingForm(ctx, tok); !errors.Is(err, ticketing.ErrBadToken) {
+			t.Fatalf("old link after a new closing: %v", err)
+		}
+		now = now.Add(48 * time.Hour)
+		if _, err := svc.RateByToken(ctx, tok2, 3, ""); !errors.Is(err, ticketing.ErrBadToken) {
+			t.Fatalf("expired link: %v", err)
+		}
+		now = now.Add(-time.Minute - 48*time.Hour + 47*time.Hour)
+		if _, err := svc.RateByToken(ctx, tok2, 3, ""); err != nil {
+			t.Fatalf("fresh link: %v", err)
+		}
+		if ticketing.RatingLabel(4, "pt-BR") != "Muito Bom" || ticketing.RatingLabel(1, "en") != "Poor" || ticketing.RatingLabel(6, "") != "" {
+			t.Fatal("labels")
 		}
 	})
 }
