@@ -118,4 +118,3 @@ func TestOldRatingLinksKeepWorking(t *testing.T) {
 		}
 	})
 }
-
