@@ -44,7 +44,7 @@ func newRig(t testing.TB, st *store.Store, mod ...func(*intake.Config)) *rig {
 		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
 			return err
 		}
-		r.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
+		r.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}, ShareTickets: true}
 		if err := q.CreateCompany(ctx, r.acme); err != nil {
 			return err
 		}
