@@ -108,8 +108,10 @@ func (q *Q) MoveTicketContent(ctx context.Context, from, into int64) (comments, 
 	if attachments, err = rowsAffected(res); err != nil {
 		return 0, 0, err
 	}
-	if _, err := q.db.NewUpdate().Table("mail_message_ids").Set("ticket_id = ?", into).Where("ticket_id = ?", from).Exec(ctx); err != nil {
-		return 0, 0, fmt.Errorf("store: move message ids: %w", err)
+	for _, table := range []string{"mail_message_ids", "mail_messages"} {
+		if _, err := q.db.NewUpdate().Table(table).Set("ticket_id = ?", into).Where("ticket_id = ?", from).Exec(ctx); err != nil {
+			return 0, 0, fmt.Errorf("store: move %s: %w", table, err)
+		}
 	}
 	return comments, attachments, nil
 }
@@ -125,8 +127,10 @@ func (q *Q) MoveComment(ctx context.Context, commentID, to int64) error {
 	} else if n == 0 {
 		return fmt.Errorf("%w: comment %d", ErrNotFound, commentID)
 	}
-	if _, err := q.db.NewUpdate().Table("attachments").Set("ticket_id = ?", to).Where("comment_id = ?", commentID).Exec(ctx); err != nil {
-		return fmt.Errorf("store: move comment %d's attachments: %w", commentID, err)
+	for _, table := range []string{"attachments", "mail_messages"} {
+		if _, err := q.db.NewUpdate().Table(table).Set("ticket_id = ?", to).Where("comment_id = ?", commentID).Exec(ctx); err != nil {
+			return fmt.Errorf("store: move comment %d's %s: %w", commentID, table, err)
+		}
 	}
 	return nil
 }
