@@ -451,6 +451,11 @@ func TestTOTPAndRecoveryCodes(t *testing.T) {
 		if s, _ := a.svc.TwoFactor(ctx, u); !s.TOTP || s.RecoveryLeft != 10 {
 			t.Fatalf("state %+v", s)
 		}
+		// The database holds the secret sealed, never as the app's base32.
+		if stored, err := st.R().User(ctx, store.AllCompanies(), u.ID); err != nil || stored.TOTPSecret == secret ||
+			!strings.HasPrefix(stored.TOTPSecret, "v1.") || strings.Contains(stored.TOTPSecret, secret) {
+			t.Fatalf("stored TOTP secret not sealed: %q %v", stored.TOTPSecret, err)
+		}
 		p := mustPending(t, a, u)
 		if strings.Join(p.Methods, ",") != "totp,recovery" {
 			t.Fatalf("methods %v", p.Methods)
