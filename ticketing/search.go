@@ -51,7 +51,7 @@ func (s *Service) Search(ctx context.Context, actor *store.User, q string, f sto
 	}
 	if !actor.IsStaff() {
 		for _, h := range hits {
-			h.Ticket.TechEvaluation = "" // the close evaluation is internal
+			redactInternal(h.Ticket)
 		}
 	}
 	return hits, nil

@@ -15,7 +15,7 @@ import (
 func setSharing(t *testing.T, w *world, c *store.Company, share bool) {
 	t.Helper()
 	if _, err := w.svc.UpdateCompany(context.Background(), w.admin, c.Name, func(in *ticketing.CompanyInput) {
-		in.Isolated = !share
+		in.ShareTickets = share
 	}); err != nil {
 		t.Fatal(err)
 	}
