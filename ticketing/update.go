@@ -25,6 +25,15 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 	var t *store.Ticket
 	err := s.TxWith(ctx, func(tx *Tx) error {
 		var err error
+		t, err = tx.Update(ctx, actor, number, in)
+		return err
+	})
+	return t, err
+}
+
+// Update is Service.Update inside tx (bulk changes run several in one).
+func (tx *Tx) Update(ctx context.Context, actor *store.User, number int64, in UpdateInput) (t *store.Ticket, err error) {
+	err = func() error {
 		t, err = tx.load(ctx, actor, number, ActEdit)
 		if err != nil {
 			return err
@@ -74,7 +83,7 @@ func (s *Service) Update(ctx context.Context, actor *store.User, number int64, i
 			return err
 		}
 		return tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "update", before, after)
-	})
+	}()
 	return t, err
 }
 
