@@ -30,21 +30,21 @@ var queuePriorities = []string{store.PriorityLow, store.PriorityNormal, store.Pr
 
 // queuePage is the data of tickets_queue.html.
 type queuePage struct {
-	Tab       string
-	Tabs      []queueTab
-	Groups    []*queueGroup
-	Count     int
-	Next      string // URL of the next page, "" on the last
-	First     string // URL of the first page when not on it
-	Back      string // this page (bulk actions come back here)
-	Query     string // the filter as a query string (saved views)
-	F         queueForm
-	Dir       *ticketing.Directory
-	Views     []*savedViewRow
-	Sorts     []string
-	Statuses  []string
-	Priorities []string
-	CanShare  bool
+	Tab          string
+	Tabs         []queueTab
+	Groups       []*queueGroup
+	Count        int
+	Next         string // URL of the next page, "" on the last
+	First        string // URL of the first page when not on it
+	Back         string // this page (bulk actions come back here)
+	Query        string // the filter as a query string (saved views)
+	F            queueForm
+	Dir          *ticketing.Directory
+	Views        []*savedViewRow
+	Sorts        []string
+	Statuses     []string
+	Priorities   []string
+	CanShare     bool
 	BulkStatuses []string
 }
 
@@ -79,7 +79,7 @@ func (s *Server) ticketQueue(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	qs := r.URL.Query()
 	p := &queuePage{Tab: qs.Get("tab"), Sorts: store.QueueSorts, Statuses: queueAllStatuses, Priorities: queuePriorities,
-		CanShare: rc.User.Role == store.RoleAdmin || rc.User.Role == store.RoleSupervisor,
+		CanShare:     rc.User.Role == store.RoleAdmin || rc.User.Role == store.RoleSupervisor,
 		BulkStatuses: []string{store.StatusOpen, store.StatusPending}}
 	if !slices.Contains(queueTabs, p.Tab) {
 		p.Tab = tabUnassigned

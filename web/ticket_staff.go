@@ -19,7 +19,7 @@ type staffData struct {
 	Dir    *ticketing.Directory
 
 	CanTake, CanTransfer, CanEdit, CanStatus, CanResolve, CanClose, CanReopen, CanParticipants bool
-	HasSLA, Paused, Closed                                                                   bool
+	HasSLA, Paused, Closed                                                                     bool
 
 	Participants []*store.User // everyone following (Cc)
 	Candidates   []*store.User // staff who could be invited
@@ -31,7 +31,7 @@ type staffData struct {
 	Classifications []string
 	Emojis          []string
 
-	Reply *staffReply
+	Reply       *staffReply
 	reactionSet // ReactionsFor(commentID) for the "comment_reactions" partial
 }
 
