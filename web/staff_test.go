@@ -149,7 +149,7 @@ func TestStaffActionAccess(t *testing.T) {
 				u func() *store.User
 			}{{"requester", func() *store.User { return w.client }}, {"colleague", func() *store.User { return w.colleague }}, {"outsider", func() *store.User { return w.outsider }}} {
 				rows = append(rows, row{name: who.n + " " + p.path, actor: who.u, path: p.path,
-					form: url.Values{"assignee_id": {num(w.tech.ID)}, "body": {"x"}, "internal": {"1"}, "solution": {"s"}, "n": {"1"}},
+					form:   url.Values{"assignee_id": {num(w.tech.ID)}, "body": {"x"}, "internal": {"1"}, "solution": {"s"}, "n": {"1"}},
 					status: http.StatusForbidden, check: unchangedStatus})
 			}
 		}
