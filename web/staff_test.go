@@ -106,7 +106,7 @@ func (w *staffWorld) reload(n int64) *store.Ticket {
 	return v.Ticket
 }
 
-func num(n int64) string { return strconv.FormatInt(n, 10) }
+func staffNum(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestStaffActionAccess is the access table of the staff routes: role ×
 // relation × action, with the status each gets. Requesters are refused
@@ -149,7 +149,7 @@ func TestStaffActionAccess(t *testing.T) {
 				u func() *store.User
 			}{{"requester", func() *store.User { return w.client }}, {"colleague", func() *store.User { return w.colleague }}, {"outsider", func() *store.User { return w.outsider }}} {
 				rows = append(rows, row{name: who.n + " " + p.path, actor: who.u, path: p.path,
-					form:   url.Values{"assignee_id": {num(w.tech.ID)}, "body": {"x"}, "internal": {"1"}, "solution": {"s"}, "n": {"1"}},
+					form:   url.Values{"assignee_id": {staffNum(w.tech.ID)}, "body": {"x"}, "internal": {"1"}, "solution": {"s"}, "n": {"1"}},
 					status: http.StatusForbidden, check: unchangedStatus})
 			}
 		}
@@ -162,16 +162,16 @@ func TestStaffActionAccess(t *testing.T) {
 				}},
 			row{name: "tech cannot take another's ticket", setup: assignTo(&w.tech2), actor: func() *store.User { return w.tech }, path: "/tickets/%d/take", status: http.StatusForbidden},
 			row{name: "assignee transfers", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech }, path: "/tickets/%d/assign",
-				form: url.Values{"assignee_id": {num(w.tech2.ID)}}, status: http.StatusSeeOther,
+				form: url.Values{"assignee_id": {staffNum(w.tech2.ID)}}, status: http.StatusSeeOther,
 				check: func(t *testing.T, tk *store.Ticket) {
 					if !w.reload(tk.Number).AssignedTo(w.tech2) {
 						t.Error("not transferred")
 					}
 				}},
 			row{name: "non-assignee tech cannot transfer", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/assign",
-				form: url.Values{"assignee_id": {num(w.tech2.ID)}}, status: http.StatusForbidden},
+				form: url.Values{"assignee_id": {staffNum(w.tech2.ID)}}, status: http.StatusForbidden},
 			row{name: "transfer to a client is refused", setup: assignTo(&w.tech), actor: func() *store.User { return w.admin }, path: "/tickets/%d/assign",
-				form: url.Values{"assignee_id": {num(w.client.ID)}}, status: http.StatusUnprocessableEntity},
+				form: url.Values{"assignee_id": {staffNum(w.client.ID)}}, status: http.StatusUnprocessableEntity},
 			row{name: "non-assignee tech cannot resolve", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/resolve",
 				form: url.Values{"solution": {"done"}}, status: http.StatusForbidden, check: unchangedStatus},
 			row{name: "resolve needs a solution", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech }, path: "/tickets/%d/resolve",
@@ -207,10 +207,10 @@ func TestStaffActionAccess(t *testing.T) {
 			row{name: "status to a status needing input is refused", actor: func() *store.User { return w.admin }, path: "/tickets/%d/status",
 				form: url.Values{"status": {store.StatusClosed}}, status: http.StatusUnprocessableEntity},
 			row{name: "tech adds a participant", actor: func() *store.User { return w.tech }, path: "/tickets/%d/participants",
-				form: url.Values{"user_id": {num(w.tech2.ID)}}, status: http.StatusSeeOther},
+				form: url.Values{"user_id": {staffNum(w.tech2.ID)}}, status: http.StatusSeeOther},
 			row{name: "a client cannot be invited as a technician", actor: func() *store.User { return w.admin }, path: "/tickets/%d/participants",
-				form: url.Values{"user_id": {num(w.outsider.ID)}}, status: http.StatusUnprocessableEntity},
-			row{name: "removing someone not on the ticket finds nobody", actor: func() *store.User { return w.admin }, path: "/tickets/%d/participants/" + num(w.tech2.ID) + "/remove",
+				form: url.Values{"user_id": {staffNum(w.outsider.ID)}}, status: http.StatusUnprocessableEntity},
+			row{name: "removing someone not on the ticket finds nobody", actor: func() *store.User { return w.admin }, path: "/tickets/%d/participants/" + staffNum(w.tech2.ID) + "/remove",
 				status: http.StatusNotFound},
 			row{name: "internal note by a tech", actor: func() *store.User { return w.tech }, path: "/tickets/%d/reply",
 				form: url.Values{"body": {"nota interna"}, "internal": {"1"}}, status: http.StatusSeeOther},
@@ -242,14 +242,14 @@ func TestStaffActionAccess(t *testing.T) {
 				}
 				path := rw.path
 				if strings.Contains(path, "%d") {
-					path = strings.Replace(path, "%d", num(tk.Number), 1)
+					path = strings.Replace(path, "%d", staffNum(tk.Number), 1)
 				}
 				form := url.Values{}
 				for k, v := range rw.form {
 					form[k] = v
 				}
 				if strings.HasPrefix(path, "/tickets/bulk") {
-					form.Set("n", num(tk.Number))
+					form.Set("n", staffNum(tk.Number))
 				}
 				res := w.as(rw.actor(), path, form)
 				if res.StatusCode != rw.status {
@@ -278,14 +278,14 @@ func TestStaffCommentIDOR(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The requester reacts to the public reply, not to the note.
-		if res := w.as(w.client, "/tickets/"+num(a.Number)+"/comments/"+num(pub.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusSeeOther {
+		if res := w.as(w.client, "/tickets/"+staffNum(a.Number)+"/comments/"+staffNum(pub.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("react: %d", res.StatusCode)
 		}
-		if res := w.as(w.client, "/tickets/"+num(a.Number)+"/comments/"+num(note.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusNotFound {
+		if res := w.as(w.client, "/tickets/"+staffNum(a.Number)+"/comments/"+staffNum(note.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("react to an internal note: %d, want 404", res.StatusCode)
 		}
 		// Another company's requester learns nothing of either.
-		if res := w.as(w.outsider, "/tickets/"+num(a.Number)+"/comments/"+num(pub.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusNotFound {
+		if res := w.as(w.outsider, "/tickets/"+staffNum(a.Number)+"/comments/"+staffNum(pub.ID)+"/react", url.Values{"emoji": {"👍"}}); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("outsider reacts: %d, want 404", res.StatusCode)
 		}
 		counts, err := w.svc.Reactions(ctx, w.admin, a.Number)
@@ -297,16 +297,16 @@ func TestStaffCommentIDOR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := w.as(w.admin, "/tickets/"+num(a.Number)+"/comments/"+num(pub.ID)+"/move", url.Values{"to": {num(other.Number)}}); res.StatusCode != http.StatusUnprocessableEntity {
+		if res := w.as(w.admin, "/tickets/"+staffNum(a.Number)+"/comments/"+staffNum(pub.ID)+"/move", url.Values{"to": {staffNum(other.Number)}}); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("move across companies: %d", res.StatusCode)
 		}
 		// Split makes a new ticket of the same company.
-		res := w.as(w.admin, "/tickets/"+num(a.Number)+"/comments/"+num(pub.ID)+"/split", url.Values{"subject": {"Outro pedido"}})
+		res := w.as(w.admin, "/tickets/"+staffNum(a.Number)+"/comments/"+staffNum(pub.ID)+"/split", url.Values{"subject": {"Outro pedido"}})
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("split: %d", res.StatusCode)
 		}
 		loc := res.Header.Get("Location")
-		if loc == "/tickets/"+num(a.Number) || !strings.HasPrefix(loc, "/tickets/") {
+		if loc == "/tickets/"+staffNum(a.Number) || !strings.HasPrefix(loc, "/tickets/") {
 			t.Fatalf("split went to %s", loc)
 		}
 		// Bulk with one ticket the actor may not change changes nothing.
@@ -315,14 +315,14 @@ func TestStaffCommentIDOR(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := w.ticket("Terceiro", "c")
-		res = w.as(w.tech, "/tickets/bulk", url.Values{"n": {num(c.Number), num(b.Number)}, "priority": {store.PriorityHigh}})
+		res = w.as(w.tech, "/tickets/bulk", url.Values{"n": {staffNum(c.Number), staffNum(b.Number)}, "priority": {store.PriorityHigh}})
 		if res.StatusCode != http.StatusForbidden {
 			t.Fatalf("bulk over another's ticket: %d, want 403", res.StatusCode)
 		}
 		if w.reload(c.Number).Priority == store.PriorityHigh {
 			t.Fatal("bulk changed a ticket although it was refused")
 		}
-		res = w.as(w.admin, "/tickets/bulk", url.Values{"n": {num(c.Number), num(b.Number)}, "priority": {store.PriorityHigh}, "back": {"https://evil.example/"}})
+		res = w.as(w.admin, "/tickets/bulk", url.Values{"n": {staffNum(c.Number), staffNum(b.Number)}, "priority": {store.PriorityHigh}, "back": {"https://evil.example/"}})
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/tickets/" {
 			t.Fatalf("bulk by admin: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -344,8 +344,8 @@ func TestStaffReplyCollision(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := num(v.Version)
-		path := "/tickets/" + num(tk.Number) + "/reply"
+		seen := staffNum(v.Version)
+		path := "/tickets/" + staffNum(tk.Number) + "/reply"
 		if res := w.as(w.admin, path, url.Values{"body": {"Resposta da Ana"}, "seen": {seen}, "internal": {"0"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("first reply: %d\n%s", res.StatusCode, res.Body)
 		}
@@ -396,7 +396,7 @@ func TestStaffSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := w.get("/search?q=recepcao", w.cookie(w.tech))
-		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, "/tickets/"+num(tk.Number)) {
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, "/tickets/"+staffNum(tk.Number)) {
 			t.Fatalf("tech search without accent: %d\n%s", res.StatusCode, res.Body)
 		}
 		// The matched word is marked. (PostgreSQL's headline does not mark
@@ -408,16 +408,16 @@ func TestStaffSearch(t *testing.T) {
 		if strings.Contains(res.Body, "<script>") {
 			t.Error("subject not escaped")
 		}
-		if res := w.get("/search?q=xyzzyplugh", w.cookie(w.tech)); !strings.Contains(res.Body, "/tickets/"+num(tk.Number)) {
+		if res := w.get("/search?q=xyzzyplugh", w.cookie(w.tech)); !strings.Contains(res.Body, "/tickets/"+staffNum(tk.Number)) {
 			t.Error("tech does not find the internal note")
 		}
-		if res := w.get("/search?q=xyzzyplugh", w.cookie(w.client)); strings.Contains(res.Body, "/tickets/"+num(tk.Number)) || res.StatusCode != http.StatusOK {
+		if res := w.get("/search?q=xyzzyplugh", w.cookie(w.client)); strings.Contains(res.Body, "/tickets/"+staffNum(tk.Number)) || res.StatusCode != http.StatusOK {
 			t.Errorf("requester finds a word only in an internal note (%d %s)", res.StatusCode, res.Header.Get("Location"))
 		}
-		if res := w.get("/search?q=impressora", w.cookie(w.client)); !strings.Contains(res.Body, "/tickets/"+num(tk.Number)) {
+		if res := w.get("/search?q=impressora", w.cookie(w.client)); !strings.Contains(res.Body, "/tickets/"+staffNum(tk.Number)) {
 			t.Error("requester does not find their own ticket")
 		}
-		if res := w.get("/search?q=impressora", w.cookie(w.outsider)); strings.Contains(res.Body, "/tickets/"+num(tk.Number)) {
+		if res := w.get("/search?q=impressora", w.cookie(w.outsider)); strings.Contains(res.Body, "/tickets/"+staffNum(tk.Number)) {
 			t.Error("another company's requester finds the ticket")
 		}
 		if res := w.get("/search?q=impressora"); res.StatusCode != http.StatusSeeOther {
