@@ -15,6 +15,7 @@ import (
 // decide which forms are shown; every action checks the policy again.
 type staffData struct {
 	Number int64
+	Staff  bool // the viewer is staff; for requesters only the reactions are filled
 	Ticket *store.Ticket
 	Dir    *ticketing.Directory
 
@@ -49,12 +50,19 @@ type staffReply struct {
 }
 
 // ticketStaffData builds staffData for the ticket page of v (tkreq's
-// ticketShow sets ticketPage.StaffData to it for staff).
+// ticketPageFor sets ticketPage.StaffData to it). A requester gets only
+// the reactions of the comments.
 func (s *Server) ticketStaffData(r *http.Request, v *ticketing.View) (*staffData, error) {
 	rc := ctxOf(r)
 	ctx := r.Context()
 	u, t := rc.User, v.Ticket
-	d := &staffData{Number: t.Number, Ticket: t, Participants: v.Participants,
+	if !u.IsStaff() {
+		d := &staffData{Number: t.Number, Ticket: t}
+		var err error
+		d.reactionSet, err = s.reactionBars(r, t.Number)
+		return d, err
+	}
+	d := &staffData{Number: t.Number, Staff: true, Ticket: t, Participants: v.Participants,
 		Priorities: queuePriorities, Statuses: []string{store.StatusOpen, store.StatusPending},
 		Classifications: ticketing.Classifications, Emojis: ticketing.Emojis,
 		HasSLA: t.SLAPlanID != nil, Paused: t.SLAPausedAt != nil, Closed: t.Status == store.StatusClosed}
