@@ -125,3 +125,29 @@ func TestSavedViews(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateQueue: the queue is one of the fields Update changes.
+func TestUpdateQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, st)
+		qu, err := w.svc.CreateQueue(ctx, w.admin, "Suporte N2", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := w.create(t)
+		ref := "Suporte N2"
+		got, err := w.svc.Update(ctx, w.tech, tk.Number, ticketing.UpdateInput{Queue: &ref})
+		if err != nil || got.QueueID == nil || *got.QueueID != qu.ID {
+			t.Fatalf("update queue: %v %+v", err, got)
+		}
+		bad := "nope"
+		if _, err := w.svc.Update(ctx, w.tech, tk.Number, ticketing.UpdateInput{Queue: &bad}); !errors.Is(err, ticketing.ErrInvalid) {
+			t.Fatalf("unknown queue: %v", err)
+		}
+		none := ""
+		if got, err := w.svc.Update(ctx, w.tech, tk.Number, ticketing.UpdateInput{Queue: &none}); err != nil || got.QueueID != nil {
+			t.Fatalf("clear queue: %v", err)
+		}
+	})
+}

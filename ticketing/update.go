@@ -17,6 +17,8 @@ type UpdateInput struct {
 	// Contract is a contract of the ticket's company, by name or id; ""
 	// clears it. It scopes the SLA plan.
 	Contract *string
+	// Queue is a queue by name or id; "" clears it.
+	Queue *string
 }
 
 // Update edits a ticket's priority, subject and category: one change,
@@ -71,6 +73,16 @@ func (tx *Tx) Update(ctx context.Context, actor *store.User, number int64, in Up
 				t.ContractID = &c.ID
 			}
 		}
+		if in.Queue != nil {
+			t.QueueID = nil
+			if *in.Queue != "" {
+				qu, err := tx.q.QueueByRef(ctx, *in.Queue)
+				if err != nil {
+					return invalidf("unknown queue %q", *in.Queue)
+				}
+				t.QueueID = &qu.ID
+			}
+		}
 		after := auditEdit(t)
 		if equalEdit(before, after) {
 			return invalidf("nothing to change on ticket #%d", t.Number)
@@ -89,7 +101,7 @@ func (tx *Tx) Update(ctx context.Context, actor *store.User, number int64, in Up
 
 func auditEdit(t *store.Ticket) map[string]any {
 	return map[string]any{"priority": t.Priority, "subject": t.Subject, "category_id": idOrNil(t.CategoryID),
-		"subcategory_id": idOrNil(t.SubcategoryID), "contract_id": idOrNil(t.ContractID)}
+		"subcategory_id": idOrNil(t.SubcategoryID), "contract_id": idOrNil(t.ContractID), "queue_id": idOrNil(t.QueueID)}
 }
 
 func idOrNil(p *int64) any {

@@ -7,7 +7,7 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// staffUpdate is POST /tickets/{number}/update: priority and category
+// staffUpdate is POST /tickets/{number}/update: priority, category and queue
 // (fields left out of the form are left alone).
 func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 	n, err := staffNumber(r)
@@ -25,6 +25,10 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := r.PostForm["category"]; ok {
 		c := strings.TrimSpace(r.PostFormValue("category")) // an id, or "" for none
 		in.Category = &c
+	}
+	if _, ok := r.PostForm["queue"]; ok {
+		q := strings.TrimSpace(r.PostFormValue("queue"))
+		in.Queue = &q
 	}
 	if _, err := s.svc.Update(r.Context(), ctxOf(r).User, n, in); err != nil {
 		return err

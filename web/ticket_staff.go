@@ -27,6 +27,7 @@ type staffData struct {
 	Transferees  []*store.User // staff other than the assignee
 
 	CategoryID      int64 // the subcategory when set, else the category (the select's choice)
+	QueueID         int64
 	Priorities      []string
 	Statuses        []string // the plain status changes (no solution or evaluation needed)
 	Classifications []string
@@ -70,6 +71,9 @@ func (s *Server) ticketStaffData(r *http.Request, v *ticketing.View) (*staffData
 		d.CategoryID = *t.SubcategoryID
 	} else if t.CategoryID != nil {
 		d.CategoryID = *t.CategoryID
+	}
+	if t.QueueID != nil {
+		d.QueueID = *t.QueueID
 	}
 	var err error
 	if d.Dir, err = s.svc.StaffDirectory(ctx, u); err != nil {
