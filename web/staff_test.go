@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -427,4 +428,12 @@ func TestStaffSearch(t *testing.T) {
 			t.Errorf("a bad search: %d", res.StatusCode)
 		}
 	})
+}
+
+func bulkPriority(p string) ticketing.BulkInput { return ticketing.BulkInput{Priority: p} }
+
+func httptestForm(r *http.Request, form url.Values) *http.Request {
+	r2 := httptest.NewRequest(r.Method, r.URL.String(), strings.NewReader(form.Encode()))
+	r2.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r2
 }
