@@ -116,6 +116,9 @@ func (s *Service) Login(ctx context.Context, email, password string, remember bo
 	err = s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
 		now := s.clock()
+		if err := q.LockUser(ctx, u.ID); err != nil { // concurrent guesses all count
+			return err
+		}
 		u, err := q.User(ctx, store.AllCompanies(), u.ID) // as it is now, not as it was read
 		if err != nil {
 			return err
@@ -431,6 +434,13 @@ func (s *Service) RotateSession(ctx context.Context, token string, c Client) (*S
 func (tx *Tx) pendingSession(ctx context.Context, token string) (*store.Session, *store.User, error) {
 	if token == "" {
 		return nil, nil, ErrBadToken
+	}
+	// Held until the end: codes sent at once are counted one after the
+	// other, not each against the same count.
+	if err := tx.q.LockSession(ctx, tokenHash(token)); errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrBadToken
+	} else if err != nil {
+		return nil, nil, err
 	}
 	se, err := tx.q.SessionByID(ctx, tokenHash(token))
 	if errors.Is(err, store.ErrNotFound) {
