@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
@@ -94,6 +95,46 @@ func TestLockoutHoldsUnderConcurrency(t *testing.T) {
 		}
 		if wrong != 4 || lockouts != 1 {
 			t.Fatalf("%d wrong passwords counted before %d lockouts, want 4 and 1", wrong, lockouts)
+		}
+	})
+}
+
+// Someone who knows the password must not get five more code guesses with
+// every new sign-in: wrong second-factor codes count toward the lockout
+// like wrong passwords.
+func TestWrongCodesCountTowardTheLockout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a := newAcct(t, st, ticketing.AccountConfig{})
+		u := a.withPassword(t, a.client, goodPW)
+		if _, err := a.svc.UpdateUser(ctx, a.admin, u.Email, func(u *store.User) error { u.Require2FA = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			p := mustPending(t, a, u)
+			_, err := a.svc.VerifySecondFactor(ctx, p.Token, "email", "99999", browser) // never a right code
+			if i < 4 && !errors.Is(err, ticketing.ErrBadCode) {
+				t.Fatalf("wrong code %d: %v", i+1, err)
+			}
+			if i == 4 && !errors.Is(err, ticketing.ErrRateLimited) {
+				t.Fatalf("fifth wrong code: %v", err)
+			}
+		}
+		if _, err := a.svc.Login(ctx, u.Email, goodPW, false, browser); !errors.Is(err, ticketing.ErrBadLogin) {
+			t.Fatalf("the right password after five wrong codes: %v, want the lockout", err)
+		}
+		a.tick(15 * time.Minute)
+		p := mustPending(t, a, u)
+		a.tick(time.Minute)
+		if err := a.svc.SendLoginCode(ctx, p.Token); err != nil {
+			t.Fatal(err)
+		}
+		full, err := a.svc.VerifySecondFactor(ctx, p.Token, "email", a.lastMail(t, ticketing.AccountLoginCode).Code, browser)
+		if err != nil || full.Stage != store.StageFull {
+			t.Fatalf("after the lock: %+v %v", full, err)
+		}
+		if got := a.user(t, u.Email); got.FailedLogins != 0 || got.LockedUntil != nil {
+			t.Fatalf("a full sign-in left %d failures, locked until %v", got.FailedLogins, got.LockedUntil)
 		}
 	})
 }
