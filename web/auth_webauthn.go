@@ -188,6 +188,9 @@ func (a *accountUI) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request
 	if err := a.svc.AddPasskey(r.Context(), u, c.Name, cred.ID, data); err != nil {
 		return err
 	}
+	if err := a.rotate(w, r); err != nil {
+		return err
+	}
 	a.flash(w, r, "success", "profile.flash.passkey_added")
 	return writeJSON(w, map[string]string{"redirect": "/meu-perfil#seguranca"})
 }
@@ -302,6 +305,9 @@ func (a *accountUI) passkeyRemove(w http.ResponseWriter, r *http.Request) error 
 		return httpError(http.StatusNotFound, "error.not_found")
 	}
 	if err := a.svc.RemovePasskey(r.Context(), ctxOf(r).User, id); err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	a.flash(w, r, "success", "profile.flash.passkey_removed")

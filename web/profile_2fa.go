@@ -139,6 +139,9 @@ func (a *accountUI) totpEnable(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	clearTOTPCookie(w, a.secure)
+	if err := a.rotate(w, r); err != nil {
+		return err
+	}
 	a.flash(w, r, "success", "profile.flash.totp_enabled")
 	return a.showRecovery(w, r, codes)
 }
@@ -150,6 +153,9 @@ func (a *accountUI) totpDisable(w http.ResponseWriter, r *http.Request) error {
 		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"security": "profile.error.bad_password"})
 	}
 	if err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	a.flash(w, r, "success", "profile.flash.totp_disabled")
@@ -223,6 +229,9 @@ func (a *accountUI) recoveryText(w http.ResponseWriter, r *http.Request) error {
 func (a *accountUI) emailOTPSave(w http.ResponseWriter, r *http.Request) error {
 	on := r.PostFormValue("on") == "1"
 	if err := a.svc.SetEmailOTP(r.Context(), ctxOf(r).User, on); err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	key := "profile.flash.email_otp_off"
