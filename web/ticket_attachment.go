@@ -30,7 +30,7 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, inline 
 	}
 	a, data, err := s.svc.Attachment(r.Context(), ctxOf(r).User, n, id)
 	if err != nil {
-		return err
+		return hideRefusal(err)
 	}
 	ct := a.ContentType
 	disp := "attachment"

@@ -50,7 +50,7 @@ func (s *Server) ticketComment(w http.ResponseWriter, r *http.Request) error {
 		case errors.Is(err, ticketing.ErrInvalid):
 			return formErr(http.StatusUnprocessableEntity, "tickets.error.comment_refused")
 		}
-		return err
+		return hideRefusal(err)
 	}
 	s.flash(w, r, "success", "tickets.flash.commented")
 	s.redirect(w, r, "/tickets/"+strconv.FormatInt(n, 10)+"#reply")

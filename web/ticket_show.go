@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	u := rc.User
 	v, err := s.svc.Get(r.Context(), u, n)
 	if err != nil {
-		return nil, err
+		return nil, hideRefusal(err)
 	}
 	t := v.Ticket
 	p := &ticketPage{View: v, Ticket: t, Staff: u.IsStaff(), Open: t.Open()}
@@ -213,4 +214,13 @@ func (s *Server) ticketLinks(r *http.Request, v *ticketing.View) ([]ticketRef, e
 		out = append(out, ticketRef{Kind: l.Kind, Number: o.Number, Subject: o.Subject})
 	}
 	return out, nil
+}
+
+// hideRefusal answers "not yours" as "not found", so changing the number
+// in the address tells nobody which tickets exist.
+func hideRefusal(err error) error {
+	if errors.Is(err, ticketing.ErrNotAllowed) {
+		return httpError(http.StatusNotFound, "error.not_found")
+	}
+	return err
 }
