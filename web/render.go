@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 // page is one parsed page (layout + partials + the page's file). The
