@@ -105,6 +105,9 @@ type UsersConfig struct {
 // AttachmentsConfig limits stored attachments.
 type AttachmentsConfig struct {
 	MaxBytes int64 `mapstructure:"max_bytes" json:"max_bytes" yaml:"max_bytes"`
+	// Extensions are the file types the portal accepts for upload
+	// (lower case, without the dot). Mail keeps every attachment.
+	Extensions []string `mapstructure:"extensions" json:"extensions" yaml:"extensions"`
 }
 
 // TicketsConfig is the ticket workflow.
@@ -317,9 +320,10 @@ func Defaults() *Config {
 			Name:    "Administrator",
 			Company: "Default",
 		},
-		Users:       UsersConfig{DefaultRole: RoleClient},
-		Attachments: AttachmentsConfig{MaxBytes: 20 * mib},
-		Tickets:     TicketsConfig{RatingTTL: 30 * 24 * time.Hour},
+		Users: UsersConfig{DefaultRole: RoleClient},
+		Attachments: AttachmentsConfig{MaxBytes: 20 * mib, Extensions: []string{"jpg", "jpeg", "png", "gif", "webp",
+			"pdf", "txt", "log", "csv", "xlsx", "xls", "docx", "doc", "odt", "ods", "zip", "eml"}},
+		Tickets: TicketsConfig{RatingTTL: 30 * 24 * time.Hour},
 		SMTP: SMTPConfig{
 			Addr:            ":2525",
 			Hostname:        "localhost",

@@ -23,7 +23,11 @@ type Company struct {
 	// ShareTickets: its clients see their colleagues' tickets too, not
 	// only the ones they opened or were brought into. It replaced the
 	// isolated column (still there, no longer read): sharing = not isolated.
-	ShareTickets      bool   `bun:"share_tickets,notnull" json:"share_tickets"`
+	ShareTickets bool `bun:"share_tickets,notnull" json:"share_tickets"`
+	// Active: an inactive company opens no new tickets in the portal or
+	// the CLI. New rows are active (the default applies to a false on
+	// insert; updates write what is set).
+	Active            bool   `bun:"active,notnull,default:true" json:"active"`
 	AllowedIPsJSON    string `bun:"allowed_ips,notnull" json:"-"`
 	BrandPrimary      string `bun:"brand_primary,notnull" json:"brand_primary"`
 	BrandPrimaryDark  string `bun:"brand_primary_dark,notnull" json:"brand_primary_dark"`

@@ -80,7 +80,7 @@ func ValidTimeZone(tz string) error {
 // Avatar limits: what is accepted, and what is kept.
 const (
 	maxAvatarBytes  = 5 << 20
-	maxAvatarPixels = 40_000_000
+	maxAvatarPixels = 24_000_000 // up to ~190 MB decoded at 16-bit RGBA; decodes share the argon2id slots
 	avatarSize      = 128
 )
 
@@ -90,8 +90,16 @@ const (
 func (s *Service) SetAvatar(ctx context.Context, actor *store.User, data []byte) error {
 	var out []byte
 	if data != nil {
+		// A decode can take far more memory than the upload: it waits
+		// for one of the slots that also bound argon2id.
+		a := s.accounts()
+		if err := a.acquire(ctx); err != nil {
+			return err
+		}
 		var err error
-		if out, err = avatarPNG(data); err != nil {
+		out, err = avatarPNG(data)
+		a.release()
+		if err != nil {
 			return err
 		}
 	}

@@ -57,6 +57,8 @@ type CommentInput struct {
 	// skips the check.
 	Seen       *int64
 	SendAnyway bool
+	// Files are attached to the comment; they are as internal as it is.
+	Files []FileInput
 }
 
 // Comment adds a comment to ticket number.
@@ -112,6 +114,9 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	}
 	c.Author = actor
 	if err := tx.q.CreateComment(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := tx.addFiles(ctx, actor, t, &c.ID, in.Files); err != nil {
 		return nil, err
 	}
 	if actor.ID > 0 { // the draft it came from is sent
@@ -372,6 +377,9 @@ func (s *Service) Rate(ctx context.Context, actor *store.User, number int64, rat
 		}
 		if t.Status != store.StatusResolved && t.Status != store.StatusClosed {
 			return invalidf("ticket #%d is %s; only resolved or closed tickets can be rated", t.Number, t.Status)
+		}
+		if RatedThisCycle(t) {
+			return conflictf("ticket #%d is already rated", t.Number)
 		}
 		before := map[string]any{"rating": t.Rating}
 		now := tx.s.clock()

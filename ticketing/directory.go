@@ -27,6 +27,9 @@ type CompanyInput struct {
 	Domains         []string
 	AcceptAnyDomain bool
 	ShareTickets    bool // clients see their colleagues' tickets too (new companies: no)
+	// Inactive switches the company off: it opens no new tickets in the
+	// portal or the CLI (new companies are active).
+	Inactive        bool
 	AllowedIPs      []string
 	BrandPrimary    string
 	ConsentRequired bool   // registering needs acceptance of the privacy policy
@@ -70,7 +73,8 @@ func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in Compa
 		return nil, err
 	}
 	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain, ShareTickets: in.ShareTickets,
-		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary, ConsentRequired: in.ConsentRequired, TimeZone: in.TimeZone}
+		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary, ConsentRequired: in.ConsentRequired, TimeZone: in.TimeZone,
+		Active: true} // a company starts active; --active=false on update switches it off
 	err := s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
 		if err := q.CreateCompany(ctx, c); err != nil {
@@ -96,13 +100,14 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 		before := *c
 		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain, ShareTickets: c.ShareTickets,
 			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary,
-			ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone}
+			ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone, Inactive: !c.Active}
 		fn(&in)
 		if err := in.validate(); err != nil {
 			return err
 		}
 		c.Name, c.Domains, c.AcceptAnyDomain, c.AllowedIPs, c.BrandPrimary = in.Name, in.Domains, in.AcceptAnyDomain, in.AllowedIPs, in.BrandPrimary
 		c.ShareTickets, c.ConsentRequired, c.TimeZone = in.ShareTickets, in.ConsentRequired, in.TimeZone
+		c.Active = !in.Inactive
 		if err := q.UpdateCompany(ctx, c); err != nil {
 			return err
 		}

@@ -121,8 +121,9 @@ type CreateInput struct {
 	Source        string // web, email or cli
 	MessageID     string
 	LinkedTicket  *int64
-	Contract      string // id or name of a contract of the ticket's company (SLA scope)
-	Automated     bool   // from automated mail: tell nobody
+	Contract      string      // id or name of a contract of the ticket's company (SLA scope)
+	Automated     bool        // from automated mail: tell nobody
+	Files         []FileInput // attachments of the opening message (portal, CLI)
 }
 
 const maxSubject = 250
@@ -176,6 +177,11 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 	if !actor.IsStaff() && companyID != actor.CompanyIDValue() {
 		return nil, notAllowedf("%s may not open tickets for another company", actor.Email)
 	}
+	if source != store.SourceEmail { // mail keeps arriving; the portal and the CLI stop
+		if err := tx.companyActive(ctx, companyID); err != nil {
+			return nil, err
+		}
+	}
 	if in.SubcategoryID != nil && in.CategoryID == nil {
 		sub, err := q.Category(ctx, *in.SubcategoryID)
 		if err != nil {
@@ -215,6 +221,9 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		}
 	}
 	if err := q.Audit(ctx, actor, companyID, "ticket", t.ID, "create", nil, auditTicket(t)); err != nil {
+		return nil, err
+	}
+	if err := tx.addFiles(ctx, actor, t, nil, in.Files); err != nil {
 		return nil, err
 	}
 	tx.emit(Event{Kind: EventCreated, Ticket: t, Actor: actor, ToStatus: t.Status, Automated: in.Automated})

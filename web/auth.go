@@ -68,6 +68,18 @@ func sessionToken(r *http.Request) string {
 	return ""
 }
 
+// rotate gives the signed-in person a new session id after a change of
+// their credentials (2FA on or off, a passkey added or removed), so a
+// session id seen before the change is worth nothing after it.
+func (a *accountUI) rotate(w http.ResponseWriter, r *http.Request) error {
+	si, err := a.svc.RotateSession(r.Context(), sessionToken(r), ctxOf(r).Client)
+	if err != nil {
+		return err
+	}
+	a.startSession(w, r, si)
+	return nil
+}
+
 // afterSignIn sets the new session's cookie and sends the visitor on: to
 // /otp when a second factor is pending, to change a weak password, or to
 // next.

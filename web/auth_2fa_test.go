@@ -41,8 +41,16 @@ func TestTOTPSetupAndSignIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		before := b.session()
 		res = b.post("/meu-perfil/totp/ativar", url.Values{"code": {code}})
 		expect(t, "enable", res, 200, "", "Códigos de recuperação", `action="/meu-perfil/recuperacao.txt"`)
+		// A privilege change: the session id is new, the old one is dead.
+		if after := b.session(); after == "" || after == before {
+			t.Fatal("the session id did not change when TOTP was turned on")
+		}
+		stale := aw.browser()
+		stale.cookies[sessionCookie] = before
+		expect(t, "session id from before TOTP", stale.get("/meu-perfil"), http.StatusSeeOther, "/login?next=%2Fmeu-perfil")
 		codes := recoveryItem.FindAllStringSubmatch(res.Body, -1)
 		if len(codes) != 10 {
 			t.Fatalf("%d recovery codes shown", len(codes))

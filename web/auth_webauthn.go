@@ -188,6 +188,9 @@ func (a *accountUI) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request
 	if err := a.svc.AddPasskey(r.Context(), u, c.Name, cred.ID, data); err != nil {
 		return err
 	}
+	if err := a.rotate(w, r); err != nil {
+		return err
+	}
 	a.flash(w, r, "success", "profile.flash.passkey_added")
 	return writeJSON(w, map[string]string{"redirect": "/meu-perfil#seguranca"})
 }
@@ -228,7 +231,10 @@ func (a *accountUI) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) er
 		c.Second, c.UserID = true, rc.Session.User.ID
 		assertion, sd, err = a.wa.BeginLogin(pu)
 	} else {
-		assertion, sd, err = a.wa.BeginDiscoverableLogin()
+		// Alone, a passkey stands for two factors only when the
+		// authenticator verified the person (PIN, biometrics), not
+		// after a mere touch.
+		assertion, sd, err = a.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	}
 	if err != nil {
 		return fmt.Errorf("webauthn begin login: %w", err)
@@ -273,6 +279,10 @@ func (a *accountUI) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) e
 			return decodeCreds(u, handle, stored)
 		}, c.Session, r)
 	}
+	if err == nil && cred.Authenticator.CloneWarning {
+		// The sign count did not go up: two copies of the key exist.
+		err = errors.New("sign count went back: the authenticator may be cloned")
+	}
 	if err != nil {
 		a.log.Info("passkey sign-in refused", "request_id", rc.ID, "err", err)
 		return httpError(http.StatusUnauthorized, "auth.passkey.failed")
@@ -295,6 +305,9 @@ func (a *accountUI) passkeyRemove(w http.ResponseWriter, r *http.Request) error 
 		return httpError(http.StatusNotFound, "error.not_found")
 	}
 	if err := a.svc.RemovePasskey(r.Context(), ctxOf(r).User, id); err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	a.flash(w, r, "success", "profile.flash.passkey_removed")

@@ -5,12 +5,14 @@ import "net/http"
 // dashboardView: the ticket work of part 2 fills it with counts and lists.
 type dashboardView struct {
 	FirstName string
-	Inactive  bool // the company is switched off (no such column yet)
+	Inactive  bool // the company is switched off (company update --active=false)
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
-	u := ctxOf(r).User
-	return s.render(w, r, http.StatusOK, "dashboard", dashboardView{FirstName: firstName(u.Name, u.Email)})
+	rc := ctxOf(r)
+	u := rc.User
+	return s.render(w, r, http.StatusOK, "dashboard", dashboardView{FirstName: firstName(u.Name, u.Email),
+		Inactive: rc.Company != nil && !rc.Company.Active})
 }
 
 func firstName(name, email string) string {

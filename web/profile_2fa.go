@@ -15,9 +15,9 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// The pending secret of a set-up travels in a short-lived cookie sealed by
-// ticketing (it is stored sealed and ticketing never hands it out again):
-// the set-up page and its QR image read it there.
+// The pending secret of a set-up travels in a short-lived cookie encrypted
+// by ticketing (SealState: it is stored sealed and ticketing never hands
+// it out again): the set-up page and its QR image read it there.
 const (
 	totpCookie  = "sd_totp"
 	totpPurpose = "totp-setup"
@@ -40,7 +40,11 @@ func (a *accountUI) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: totpCookie, Value: a.svc.SignState(totpPurpose, b, totpTTL), Path: "/meu-perfil/",
+	sealed, err := a.svc.SealState(totpPurpose, b, totpTTL)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: totpCookie, Value: sealed, Path: "/meu-perfil/",
 		MaxAge: int(totpTTL.Seconds()), HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode})
 	a.redirect(w, r, "/meu-perfil/totp")
 	return nil
@@ -53,7 +57,7 @@ func (a *accountUI) pendingTOTP(r *http.Request) (*otp.Key, bool) {
 	if err != nil || u.TOTPEnabled {
 		return nil, false
 	}
-	b, err := a.svc.OpenState(totpPurpose, c.Value)
+	b, err := a.svc.OpenSealedState(totpPurpose, c.Value)
 	if err != nil {
 		return nil, false
 	}
@@ -135,6 +139,9 @@ func (a *accountUI) totpEnable(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	clearTOTPCookie(w, a.secure)
+	if err := a.rotate(w, r); err != nil {
+		return err
+	}
 	a.flash(w, r, "success", "profile.flash.totp_enabled")
 	return a.showRecovery(w, r, codes)
 }
@@ -146,6 +153,9 @@ func (a *accountUI) totpDisable(w http.ResponseWriter, r *http.Request) error {
 		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"security": "profile.error.bad_password"})
 	}
 	if err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	a.flash(w, r, "success", "profile.flash.totp_disabled")
@@ -219,6 +229,9 @@ func (a *accountUI) recoveryText(w http.ResponseWriter, r *http.Request) error {
 func (a *accountUI) emailOTPSave(w http.ResponseWriter, r *http.Request) error {
 	on := r.PostFormValue("on") == "1"
 	if err := a.svc.SetEmailOTP(r.Context(), ctxOf(r).User, on); err != nil {
+		return err
+	}
+	if err := a.rotate(w, r); err != nil {
 		return err
 	}
 	key := "profile.flash.email_otp_off"

@@ -26,6 +26,10 @@ func (a *accountUI) profilePassword(w http.ResponseWriter, r *http.Request) erro
 	case err != nil:
 		return err
 	}
+	if si == nil { // the session ended meanwhile (signed out elsewhere)
+		a.redirect(w, r, "/login")
+		return nil
+	}
 	a.startSession(w, r, si)
 	a.flash(w, r, "success", "profile.flash.password_changed")
 	a.redirect(w, r, "/meu-perfil#senha")

@@ -19,6 +19,7 @@ type companyJSON struct {
 	Domains         []string `json:"domains"`
 	AcceptAnyDomain bool     `json:"accept_any_domain"`
 	ShareTickets    bool     `json:"share_tickets"`
+	Active          bool     `json:"active"`
 	AllowedIPs      []string `json:"allowed_ips"`
 	BrandPrimary    string   `json:"brand_primary"`
 	ConsentRequired bool     `json:"consent_required"`
@@ -27,7 +28,7 @@ type companyJSON struct {
 }
 
 func companyView(c *store.Company) companyJSON {
-	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, ShareTickets: c.ShareTickets,
+	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, ShareTickets: c.ShareTickets, Active: c.Active,
 		AllowedIPs: nonNil(c.AllowedIPs), BrandPrimary: c.BrandPrimary,
 		ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone, CreatedAt: c.CreatedAt.Format(timeFormat)}
 }
@@ -138,6 +139,7 @@ func companyByRef(ctx context.Context, d *deps, ref string) (*store.Company, err
 
 type companyUpdateOpts struct {
 	ref      string
+	active   bool // --active[=false]
 	in       ticketing.CompanyInput
 	isolated bool // the old --isolated: --share-tickets=false
 	changed  func(flag string) bool
@@ -153,6 +155,7 @@ func (a *app) companyUpdateCommand() *cobra.Command {
 		RunE: a.action(func(ctx context.Context, d *deps) error { return companyUpdate(ctx, d, o) }),
 	}
 	companyFlags(update, &o.in, &o.isolated)
+	update.Flags().BoolVar(&o.active, "active", true, "the company may open tickets; --active=false switches it off")
 	return update
 }
 
@@ -183,6 +186,9 @@ func companyUpdate(ctx context.Context, d *deps, o companyUpdateOpts) error {
 		}
 		if o.changed("time-zone") {
 			in.TimeZone = o.in.TimeZone
+		}
+		if o.changed("active") {
+			in.Inactive = !o.active
 		}
 	})
 	if err != nil {
