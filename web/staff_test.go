@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -436,4 +438,44 @@ func httptestForm(r *http.Request, form url.Values) *http.Request {
 	r2 := httptest.NewRequest(r.Method, r.URL.String(), strings.NewReader(form.Encode()))
 	r2.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r2
+}
+
+// TestStaffInternalNoteFiles: an internal note's attachment stays
+// internal: staff download it, the requester neither sees nor gets it.
+func TestStaffInternalNoteFiles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newStaffWorld(t, st)
+		ctx := context.Background()
+		tk := w.ticket("Anexo interno", "a")
+		c := w.cookie(w.tech)
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf_token", w.csrf[c.Value])
+		_ = mw.WriteField("body", "log do servidor")
+		_ = mw.WriteField("internal", "1")
+		fw, _ := mw.CreateFormFile("files", "servidor.log")
+		_, _ = fw.Write([]byte("senha=segredo\n"))
+		_ = mw.Close()
+		r := httptest.NewRequest("POST", "/tickets/"+staffNum(tk.Number)+"/reply", &buf)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		r.AddCookie(c)
+		if res := w.do(r); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("internal note with a file: %d\n%.300s", res.StatusCode, res.Body)
+		}
+		staffView, err := w.svc.Get(ctx, w.tech, tk.Number)
+		if err != nil || len(staffView.Attachments) != 1 {
+			t.Fatalf("staff sees %d attachments (%v)", len(staffView.Attachments), err)
+		}
+		a := staffView.Attachments[0]
+		path := "/tickets/" + staffNum(tk.Number) + "/attachments/" + staffNum(a.ID)
+		if res := w.get(path, c); res.StatusCode != http.StatusOK {
+			t.Fatalf("staff download: %d", res.StatusCode)
+		}
+		if res := w.get(path, w.cookie(w.client)); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("requester download of an internal file: %d", res.StatusCode)
+		}
+		if res := w.get("/tickets/"+staffNum(tk.Number), w.cookie(w.client)); strings.Contains(res.Body, "servidor.log") || strings.Contains(res.Body, "log do servidor") {
+			t.Fatal("the requester's page shows the internal note or its file")
+		}
+	})
 }

@@ -16,8 +16,9 @@ type collisionPage struct {
 	Reply   *staffReply
 }
 
-// staffReply is POST /tickets/{number}/reply: a public reply or an
-// internal note from the staff reply form. The form carries the version
+// staffReplyPost is POST /tickets/{number}/reply: a public reply or an
+// internal note, with files, from the staff reply form (an internal
+// note's files are internal too). The form carries the version
 // it was written against (seen); when a public message arrived since,
 // the reply is refused with 409 and the page shows the new messages
 // above the untouched text, to send anyway or edit.
@@ -31,6 +32,9 @@ func (s *Server) staffReplyPost(w http.ResponseWriter, r *http.Request) error {
 		SendAnyway: r.PostFormValue("send_anyway") == "1"}
 	if seen, err := strconv.ParseInt(r.PostFormValue("seen"), 10, 64); err == nil && seen >= 0 {
 		in.Seen = &seen
+	}
+	if in.Files, err = s.formFiles(r); err != nil {
+		return err
 	}
 	_, err = s.svc.Comment(r.Context(), rc.User, n, in)
 	var ce *ticketing.CollisionError
@@ -64,5 +68,6 @@ func (s *Server) staffCollision(w http.ResponseWriter, r *http.Request, n int64,
 		return err
 	}
 	rp.Seen, rp.Body, rp.Internal = ce.Version, in.Body, in.Internal
+	rp.FilesLost = len(in.Files) > 0
 	return s.render(w, r, http.StatusConflict, "ticket_collision", &collisionPage{Number: n, Subject: v.Ticket.Subject, Reply: rp})
 }

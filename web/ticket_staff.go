@@ -46,8 +46,9 @@ type staffReply struct {
 	Recipients []string // who a public reply goes to: the requester and the Cc participants
 	Canned     []*store.Canned
 	// Newer are the public messages that arrived since Seen (409).
-	Newer   []*store.Comment
-	Drafted bool // Body came from a saved draft
+	Newer     []*store.Comment
+	Drafted   bool // Body came from a saved draft
+	FilesLost bool // the refused reply had files: they must be chosen again
 }
 
 // ticketStaffData builds staffData for the ticket page of v (tkreq's
