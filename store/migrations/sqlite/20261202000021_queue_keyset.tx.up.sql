@@ -5,6 +5,10 @@
 -- "updated" already has tickets_updated_idx.
 CREATE INDEX tickets_created_idx ON tickets (created_at DESC, id DESC);
 --bun:split
+-- The unassigned tab by creation: without it SQLite reads the unassigned
+-- tickets through tickets_assignee_updated_idx and sorts them.
+CREATE INDEX tickets_assignee_created_idx ON tickets (assignee_id, created_at DESC, id DESC);
+--bun:split
 CREATE INDEX tickets_priority_updated_idx ON tickets (priority, updated_at DESC, id DESC);
 --bun:split
 CREATE INDEX tickets_due_idx ON tickets (resolution_due, id);
