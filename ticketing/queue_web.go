@@ -202,3 +202,13 @@ func (s *Service) StaffUser(ctx context.Context, actor *store.User, id int64) (*
 	}
 	return u, nil
 }
+
+// UserByEmailForStaff finds anyone by e-mail, for staff (the queue's
+// requester filter); ErrNotFound when there is no such user.
+func (s *Service) UserByEmailForStaff(ctx context.Context, actor *store.User, email string) (*store.User, error) {
+	if actor == nil || !actor.IsStaff() || actor.Disabled {
+		return nil, notAllowedf("only staff look people up")
+	}
+	u, err := s.st.R().UserByEmail(ctx, store.AllCompanies(), strings.TrimSpace(email))
+	return u, mapStoreErr(err)
+}

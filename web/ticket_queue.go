@@ -179,7 +179,7 @@ func (s *Server) parseQueueFilter(r *http.Request, qs url.Values, tab string) (s
 	}
 	if email := strings.TrimSpace(qs.Get("requester")); email != "" {
 		form.Requester = email
-		u, err := s.svc.Store().R().UserByEmail(r.Context(), store.AllCompanies(), email)
+		u, err := s.svc.UserByEmailForStaff(r.Context(), rc.User, email)
 		if err != nil {
 			ok = false
 		} else {
