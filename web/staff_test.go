@@ -479,3 +479,41 @@ func TestStaffInternalNoteFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffOwnedIDOR: one technician's saved views and canned responses
+// do not exist for another, whatever id the form carries.
+func TestStaffOwnedIDOR(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newStaffWorld(t, st)
+		ctx := context.Background()
+		v, err := w.svc.SaveView(ctx, w.tech, "Minha", "tab=mine", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.svc.CreateCanned(ctx, w.tech, ticketing.CannedInput{Name: "Minha", Body: "Olá"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/tickets/views/" + staffNum(v.ID) + "/delete", "/canned/" + staffNum(c.ID) + "/delete"} {
+			if res := w.as(w.tech2, path, nil); res.StatusCode != http.StatusNotFound {
+				t.Errorf("%s by another tech: %d, want 404", path, res.StatusCode)
+			}
+			if res := w.as(w.client, path, nil); res.StatusCode != http.StatusForbidden {
+				t.Errorf("%s by a requester: %d, want 403", path, res.StatusCode)
+			}
+		}
+		if res := w.get("/canned", w.cookie(w.tech2)); strings.Contains(res.Body, "Olá") {
+			t.Error("another tech lists a personal canned response")
+		}
+		// Someone else's canned id in the ticket page's ?canned= inserts nothing.
+		tk := w.ticket("Canned", "x")
+		if res := w.get("/tickets/"+staffNum(tk.Number)+"?canned="+staffNum(c.ID), w.cookie(w.tech2)); strings.Contains(res.Body, ">Olá<") {
+			t.Error("another tech's canned text was inserted")
+		}
+		for _, path := range []string{"/tickets/views/" + staffNum(v.ID) + "/delete", "/canned/" + staffNum(c.ID) + "/delete"} {
+			if res := w.as(w.tech, path, nil); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s by its owner: %d", path, res.StatusCode)
+			}
+		}
+	})
+}
