@@ -177,6 +177,19 @@ func TestStaffActionAccess(t *testing.T) {
 				form: url.Values{"assignee_id": {staffNum(w.client.ID)}}, status: http.StatusUnprocessableEntity},
 			row{name: "non-assignee tech cannot resolve", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/resolve",
 				form: url.Values{"solution": {"done"}}, status: http.StatusForbidden, check: unchangedStatus},
+			row{name: "non-assignee tech cannot close", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/close",
+				form: url.Values{"reason": {"ok"}, "evaluation": {"e"}, "classification": {"outro"}}, status: http.StatusForbidden, check: unchangedStatus},
+			row{name: "non-assignee tech cannot change the status", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/status",
+				form: url.Values{"status": {store.StatusPending}}, status: http.StatusForbidden, check: unchangedStatus},
+			row{name: "non-assignee tech cannot merge another's ticket", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech2 }, path: "/tickets/%d/merge",
+				form: url.Values{"into": {"1001"}}, status: http.StatusForbidden, check: unchangedStatus},
+			row{name: "admin changes the status of anyone's ticket", setup: assignTo(&w.tech), actor: func() *store.User { return w.admin }, path: "/tickets/%d/status",
+				form: url.Values{"status": {store.StatusPending}}, status: http.StatusSeeOther,
+				check: func(t *testing.T, tk *store.Ticket) {
+					if w.reload(tk.Number).Status != store.StatusPending {
+						t.Error("status not changed")
+					}
+				}},
 			row{name: "resolve needs a solution", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech }, path: "/tickets/%d/resolve",
 				status: http.StatusUnprocessableEntity, check: unchangedStatus},
 			row{name: "assignee resolves", setup: assignTo(&w.tech), actor: func() *store.User { return w.tech }, path: "/tickets/%d/resolve",
