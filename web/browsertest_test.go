@@ -311,8 +311,11 @@ func (b *browser) shot(name string) string {
 	return f
 }
 
-// setTheme switches the theme the way a visitor does: the theme cookie the
-// toggle writes, and the system preference for a page that follows it.
+// setTheme switches the theme as the toggle does: the theme cookie (so
+// the next pages are rendered in it), the data-theme attribute of the
+// page at hand (set through the DOM domain, so it works with scripts off
+// and needs no reload, which would post a form again), and the system
+// preference for a page that follows it.
 func (b *browser) setTheme(theme string) {
 	b.t.Helper()
 	b.theme = theme
@@ -324,23 +327,17 @@ func (b *browser) setTheme(theme string) {
 		}
 		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: themeCookie, Value: theme, URL: b.base + "/", Path: "/"})
 		return err
-	}))
+	}), chromedp.SetAttributeValue(chromedp.CSS("html"), "data-theme", theme))
 }
 
 // phone switches to a phone viewport (or back to the desktop one).
 func (b *browser) phone(on bool) {
 	b.t.Helper()
 	if on {
-		b.run("phone viewport", chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)))
+		b.run("phone viewport", chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
 		return
 	}
 	b.run("desktop viewport", chromedp.EmulateViewport(desktopW, desktopH))
-}
-
-// reload loads the current page again (after a theme change).
-func (b *browser) reload() {
-	b.t.Helper()
-	b.run("reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
 // page checks the page the browser is on: axe in the light and the dark
@@ -348,22 +345,17 @@ func (b *browser) reload() {
 // (light). It leaves the browser in the light theme on the same page.
 func (b *browser) page(name string, phone bool) {
 	b.t.Helper()
-	for _, theme := range []string{"light", "dark"} {
+	for _, theme := range []string{"dark", "light"} {
 		b.setTheme(theme)
-		b.reload()
 		b.axeCheck(name)
 		b.shot(name)
 	}
-	b.setTheme("light")
-	b.reload()
 	if phone {
 		b.phone(true)
-		b.reload()
 		b.theme = "phone"
 		b.shot(name)
 		b.theme = "light"
 		b.phone(false)
-		b.reload()
 	}
 }
 
