@@ -37,7 +37,7 @@ const themeCookie = "theme"
 
 // stepTimeout bounds one browser step; a page of this portal loads in
 // milliseconds, so a step that takes longer than this is stuck.
-const stepTimeout = 20 * time.Second
+const stepTimeout = 10 * time.Second
 
 // Desktop and phone viewports of the screenshots.
 const (
@@ -94,6 +94,9 @@ func newBrowser(t *testing.T, base string) *browser {
 		chromedp.Flag("use-mock-keychain", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("force-color-profile", "srgb"),
+		// A Brazilian browser: pt-BR is the portal's default language.
+		chromedp.Flag("lang", "pt-BR"),
+		chromedp.Flag("accept-lang", "pt-BR,pt"),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
