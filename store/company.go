@@ -22,16 +22,20 @@ type Company struct {
 	AcceptAnyDomain bool   `bun:"accept_any_domain,notnull" json:"accept_any_domain"`
 	// Isolated: its clients see only their own tickets, not their
 	// colleagues' (a company of unrelated individuals).
-	Isolated          bool      `bun:"isolated,notnull" json:"isolated"`
-	AllowedIPsJSON    string    `bun:"allowed_ips,notnull" json:"-"`
-	BrandPrimary      string    `bun:"brand_primary,notnull" json:"brand_primary"`
-	BrandPrimaryDark  string    `bun:"brand_primary_dark,notnull" json:"brand_primary_dark"`
-	BrandPrimaryLight string    `bun:"brand_primary_light,notnull" json:"brand_primary_light"`
-	Logo              []byte    `bun:"logo" json:"-"`
-	LogoType          string    `bun:"logo_type,notnull" json:"logo_type,omitempty"`
-	Language          string    `bun:"language,notnull" json:"language"`
-	CreatedAt         time.Time `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt         time.Time `bun:"updated_at,notnull" json:"updated_at"`
+	Isolated          bool   `bun:"isolated,notnull" json:"isolated"`
+	AllowedIPsJSON    string `bun:"allowed_ips,notnull" json:"-"`
+	BrandPrimary      string `bun:"brand_primary,notnull" json:"brand_primary"`
+	BrandPrimaryDark  string `bun:"brand_primary_dark,notnull" json:"brand_primary_dark"`
+	BrandPrimaryLight string `bun:"brand_primary_light,notnull" json:"brand_primary_light"`
+	Logo              []byte `bun:"logo" json:"-"`
+	LogoType          string `bun:"logo_type,notnull" json:"logo_type,omitempty"`
+	Language          string `bun:"language,notnull" json:"language"`
+	// ConsentRequired: registering needs acceptance of the privacy policy.
+	ConsentRequired bool `bun:"consent_required,notnull" json:"consent_required"`
+	// TimeZone is the company's IANA zone ("" = the configured one).
+	TimeZone  string    `bun:"time_zone,notnull" json:"time_zone"`
+	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 
 	Domains    []string `bun:"-" json:"domains"`
 	AllowedIPs []string `bun:"-" json:"allowed_ips"`

@@ -48,8 +48,22 @@ type User struct {
 	Language       string     `bun:"language,notnull" json:"language"`
 	NotifyPrefs    string     `bun:"notify_prefs,notnull" json:"-"`
 	LastLoginAt    *time.Time `bun:"last_login_at" json:"last_login_at"`
-	CreatedAt      time.Time  `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt      time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+	// TimeZone is the IANA zone the user reads times in ("" = the company's).
+	TimeZone   string `bun:"time_zone,notnull" json:"time_zone"`
+	Require2FA bool   `bun:"require_2fa,notnull" json:"require_2fa"`
+	// EmailOTP: a code by e-mail is the user's second factor.
+	EmailOTP     bool  `bun:"email_otp,notnull" json:"email_otp"`
+	TOTPLastStep int64 `bun:"totp_last_step,notnull" json:"-"`
+	// AvatarType is the avatar's content type, "" when none (the image
+	// itself is in user_avatars).
+	AvatarType        string     `bun:"avatar_type,notnull" json:"avatar_type,omitempty"`
+	WebAuthnHandle    []byte     `bun:"webauthn_handle" json:"-"`
+	PasswordChangedAt *time.Time `bun:"password_changed_at" json:"password_changed_at"`
+	// MustChangePassword: the password signed in but is weaker than the
+	// policy for new ones.
+	MustChangePassword bool      `bun:"must_change_password,notnull" json:"must_change_password"`
+	CreatedAt          time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt          time.Time `bun:"updated_at,notnull" json:"updated_at"`
 
 	Company *Company `bun:"rel:belongs-to,join:company_id=id" json:"-"`
 }

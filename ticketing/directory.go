@@ -29,6 +29,8 @@ type CompanyInput struct {
 	Isolated        bool // clients see only their own tickets
 	AllowedIPs      []string
 	BrandPrimary    string
+	ConsentRequired bool   // registering needs acceptance of the privacy policy
+	TimeZone        string // IANA zone, "" = the configured one
 }
 
 var hexColor = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
@@ -56,7 +58,7 @@ func (in *CompanyInput) validate() error {
 	if in.BrandPrimary != "" && !hexColor.MatchString(in.BrandPrimary) {
 		return invalidf("invalid brand color %q (want #rrggbb)", in.BrandPrimary)
 	}
-	return nil
+	return ValidTimeZone(in.TimeZone)
 }
 
 // CreateCompany adds a company.
@@ -68,7 +70,7 @@ func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in Compa
 		return nil, err
 	}
 	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain, Isolated: in.Isolated,
-		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary}
+		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary, ConsentRequired: in.ConsentRequired, TimeZone: in.TimeZone}
 	err := s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
 		if err := q.CreateCompany(ctx, c); err != nil {
@@ -93,13 +95,14 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 		}
 		before := *c
 		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
-			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary}
+			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary,
+			ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone}
 		fn(&in)
 		if err := in.validate(); err != nil {
 			return err
 		}
 		c.Name, c.Domains, c.AcceptAnyDomain, c.AllowedIPs, c.BrandPrimary = in.Name, in.Domains, in.AcceptAnyDomain, in.AllowedIPs, in.BrandPrimary
-		c.Isolated = in.Isolated
+		c.Isolated, c.ConsentRequired, c.TimeZone = in.Isolated, in.ConsentRequired, in.TimeZone
 		if err := q.UpdateCompany(ctx, c); err != nil {
 			return err
 		}
@@ -257,21 +260,31 @@ func (s *Service) UpdateUser(ctx context.Context, actor *store.User, email strin
 	return u, err
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password (admins): the policy for new
+// passwords applies, a lockout lifts, and the user's sessions and reset
+// links end.
 func (s *Service) SetPassword(ctx context.Context, actor *store.User, email, password string) error {
-	if len([]rune(password)) < 8 {
-		return invalidf("password must have at least 8 characters")
+	if err := requireAdmin(actor); err != nil {
+		return err
 	}
-	hash, err := HashPassword(password)
+	if err := CheckNewPassword(password); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
-	_, err = s.UpdateUser(ctx, actor, email, func(u *store.User) error {
-		u.PasswordHash = hash
-		u.FailedLogins, u.LockedUntil = 0, nil
-		return nil
+	return s.TxWith(ctx, func(tx *Tx) error {
+		u, err := tx.q.UserByEmail(ctx, store.AllCompanies(), email)
+		if err != nil {
+			return err
+		}
+		n, err := tx.setPassword(ctx, u, hash, "")
+		if err != nil {
+			return err
+		}
+		return auditAccount(ctx, tx.q, actor, u, "password_change", map[string]any{"by_admin": true, "sessions_ended": n})
 	})
-	return err
 }
 
 // HashPassword hashes with argon2id (RFC 9106 recommended parameters).

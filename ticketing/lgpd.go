@@ -212,32 +212,39 @@ func (s *Service) Accept(ctx context.Context, actor *store.User, revisionID int6
 	}
 	var c *store.LGPDConsent
 	err := s.TxWith(ctx, func(tx *Tx) error {
-		q := tx.q
-		u, err := q.User(ctx, store.AllCompanies(), actor.ID)
+		u, err := tx.q.User(ctx, store.AllCompanies(), actor.ID)
 		if err != nil {
 			return err
 		}
-		cur, err := currentRevision(ctx, q, u.CompanyIDValue())
-		if err != nil {
-			return err
-		}
-		if cur.ID != revisionID {
-			return invalidf("revision %d is not the policy in force for %s (that is revision %d)", revisionID, u.Email, cur.ID)
-		}
-		c = &store.LGPDConsent{UserID: u.ID, RevisionID: cur.ID, IP: strings.TrimSpace(ip), Channel: channel, ConsentedAt: s.clock()}
-		if err := q.InsertConsent(ctx, c); err != nil {
-			return err
-		}
-		// The old columns keep telling the latest acceptance.
-		at, rid := c.ConsentedAt, cur.ID
-		u.LGPDConsentAt, u.LGPDRevisionID = &at, &rid
-		if err := q.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		return q.Audit(ctx, u, u.CompanyIDValue(), "user", u.ID, "lgpd_consent", nil,
-			map[string]any{"revision_id": cur.ID, "version": cur.Version, "channel": channel})
+		c, err = tx.accept(ctx, u, revisionID, ip, channel)
+		return err
 	})
 	return c, err
+}
+
+// accept records u's acceptance of the revision in force (registration
+// records it in its own transaction).
+func (tx *Tx) accept(ctx context.Context, u *store.User, revisionID int64, ip, channel string) (*store.LGPDConsent, error) {
+	q := tx.q
+	cur, err := currentRevision(ctx, q, u.CompanyIDValue())
+	if err != nil {
+		return nil, err
+	}
+	if cur.ID != revisionID {
+		return nil, invalidf("revision %d is not the policy in force for %s (that is revision %d)", revisionID, u.Email, cur.ID)
+	}
+	c := &store.LGPDConsent{UserID: u.ID, RevisionID: cur.ID, IP: strings.TrimSpace(ip), Channel: channel, ConsentedAt: tx.s.clock()}
+	if err := q.InsertConsent(ctx, c); err != nil {
+		return nil, err
+	}
+	// The old columns keep telling the latest acceptance.
+	at, rid := c.ConsentedAt, cur.ID
+	u.LGPDConsentAt, u.LGPDRevisionID = &at, &rid
+	if err := q.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return c, q.Audit(ctx, u, u.CompanyIDValue(), "user", u.ID, "lgpd_consent", nil,
+		map[string]any{"revision_id": cur.ID, "version": cur.Version, "channel": channel})
 }
 
 // NeedsConsent reports whether u must accept the policy in force before

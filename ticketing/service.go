@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +25,9 @@ type Service struct {
 	loc       *time.Location // the default time zone (SLA without a calendar)
 
 	checkTemplate TemplateCheck
+
+	acct     *accounts // sign-in and sessions (WithAccounts)
+	acctOnce sync.Once
 }
 
 // Option configures a Service.

@@ -23,6 +23,7 @@ import (
 	"github.com/jcservicedesk/servicedesk/mailbox/sender"
 	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
 	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/web"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -98,6 +99,12 @@ func (d *daemon) run(ctx context.Context) error {
 	mux.HandleFunc("GET /readyz", d.readyz)
 	m := newMetrics(storeOutbox{d.st}, log)
 	mux.Handle("GET /metrics", m.handler(cfg.Metrics))
+	// The portal answers everything else; a broken template stops here.
+	portal, err := web.New(web.Deps{Cfg: cfg, Svc: d.app.svc, Log: log.With("component", "web")})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", portal.Handler())
 
 	// Everything is built and bound before anything starts: a bad address
 	// or certificate stops start-up with nothing to undo.

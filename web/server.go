@@ -1,0 +1,82 @@
+// Package web is the portal: server-rendered pages over the ticketing
+// service. Handlers parse input, call one ticketing function and render;
+// every rule about who may see what is asked of ticketing.
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// Deps is what the portal needs from the process.
+type Deps struct {
+	Cfg *configs.Config
+	Svc *ticketing.Service
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// Server holds the portal's dependencies and its parsed templates.
+type Server struct {
+	cfg      *configs.Config
+	svc      *ticketing.Service
+	sessions sessions
+	log      *slog.Logger
+	now      func() time.Time
+
+	secure  bool   // public URL is https: Secure cookies, HSTS
+	key     []byte // signs flash and anonymous CSRF cookies
+	i18n    *catalog
+	pages   map[string]*page
+	static  *assets
+	proxies *proxies
+	handler http.Handler
+}
+
+// New builds the portal. Every template is parsed here: a broken one stops
+// start-up, never a request.
+func New(d Deps) (*Server, error) {
+	if d.Cfg == nil || d.Svc == nil {
+		return nil, fmt.Errorf("web: config and service are required")
+	}
+	s := &Server{cfg: d.Cfg, svc: d.Svc, log: d.Log, now: d.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.sessions = sessionsOf(d.Svc)
+	s.secure = isHTTPS(d.Cfg.HTTP.PublicURL)
+	var err error
+	if s.key, err = webKey(d.Svc); err != nil {
+		return nil, err
+	}
+	if s.proxies, err = parseProxies(d.Cfg.HTTP.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if s.i18n, err = loadCatalog(d.Cfg.UI.Language); err != nil {
+		return nil, err
+	}
+	if s.static, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = s.parseTemplates(templateFS); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// Handler is the whole portal, static files included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func isHTTPS(publicURL string) bool { return strings.HasPrefix(strings.ToLower(publicURL), "https://") }
