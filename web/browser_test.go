@@ -48,16 +48,6 @@ func (b *browser) logout() {
 	b.run("signed out", chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 }
 
-// exists reports whether sel matches an element now (the page is loaded).
-func (b *browser) exists(sel string) bool {
-	b.t.Helper()
-	return value(b, "query "+sel, chromedp.Evaluate[bool]("document.querySelector("+jsString(sel)+") !== null"))
-}
-
-func jsString(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
-}
-
 // TestBrowserAccount is the requester's first day: register, confirm by
 // the mailed link, sign in, set up TOTP and keep the recovery codes, sign
 // in with a code, then with a recovery code, and switch to English.

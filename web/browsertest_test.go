@@ -53,6 +53,8 @@ type browser struct {
 	axe   string // the source of axe.min.js
 	shots string // folder of this test's screenshots
 	theme string // the theme the next shots are named after
+
+	scriptsOff bool // noJS(true) was called
 }
 
 // browserPaths returns the Chromium binary and axe-core script, or skips.
@@ -314,23 +316,40 @@ func (b *browser) shot(name string) string {
 	return f
 }
 
-// setTheme switches the theme as the toggle does: the theme cookie (so
-// the next pages are rendered in it), the data-theme attribute of the
-// page at hand (set through the DOM domain, so it works with scripts off
-// and needs no reload, which would post a form again), and the system
-// preference for a page that follows it.
+// setTheme switches the theme with the header's toggle, as a visitor
+// does (app.js sets the cookie and the page's data-theme at once, without
+// a reload that would post a form again). With scripts off, or on a page
+// without the toggle, it sets the same cookie and attribute through the
+// protocol. The system preference follows too, for a page that reads it.
 func (b *browser) setTheme(theme string) {
 	b.t.Helper()
 	b.theme = theme
 	b.run("theme "+theme, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}},
-		}); err != nil {
-			return err
-		}
+		})
+		return err
+	}))
+	toggle := `[data-theme-toggle] button[value="` + theme + `"]`
+	if !b.scriptsOff && b.exists(toggle) {
+		b.run("theme toggle "+theme, chromedp.Click(chromedp.CSS(toggle)),
+			chromedp.WaitReady(chromedp.CSS(`html[data-theme="`+theme+`"]`)))
+		return
+	}
+	b.run("theme "+theme, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: themeCookie, Value: theme, URL: b.base + "/", Path: "/"})
 		return err
 	}), chromedp.SetAttributeValue(chromedp.CSS("html"), "data-theme", theme))
+}
+
+// exists reports whether sel matches an element now.
+func (b *browser) exists(sel string) bool {
+	b.t.Helper()
+	return value(b, "query "+sel, chromedp.Evaluate[bool]("document.querySelector("+jsString(sel)+") !== null"))
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
 }
 
 // phone switches to a phone viewport (or back to the desktop one).
@@ -365,6 +384,7 @@ func (b *browser) page(name string, phone bool) {
 // noJS turns script execution off (or back on) for this tab.
 func (b *browser) noJS(off bool) {
 	b.t.Helper()
+	b.scriptsOff = off
 	b.run("script execution", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
 		return err
