@@ -29,18 +29,19 @@ import (
 
 // portal is a running portal and what the tests reach behind it.
 type portal struct {
-	t             *testing.T
+	t             testing.TB
 	st            *store.Store
 	svc           *ticketing.Service
 	cfg           *configs.Config
-	base          string      // http://localhost:PORT
-	admin         *store.User // the seeded admin
+	base          string       // http://localhost:PORT
+	h             http.Handler // the portal's handler, for benchmarks without the network
+	admin         *store.User  // the seeded admin
 	adminPassword string
 }
 
 // startPortal seeds st as `servicedesk serve` does and serves the portal
 // until the test ends.
-func startPortal(t *testing.T, st *store.Store) *portal {
+func startPortal(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *portal {
 	t.Helper()
 	ctx := context.Background()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -52,6 +53,9 @@ func startPortal(t *testing.T, st *store.Store) *portal {
 
 	cfg := configs.Defaults()
 	cfg.HTTP.PublicURL = base
+	for _, e := range edit {
+		e(cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -96,13 +100,14 @@ func startPortal(t *testing.T, st *store.Store) *portal {
 	if err != nil {
 		t.Fatalf("portal: web.New: %v", err)
 	}
-	hs := &http.Server{Handler: srv.Handler()}
+	h := srv.Handler()
+	hs := &http.Server{Handler: h}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, admin: seeded.Admin, adminPassword: seeded.Password}
+	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, h: h, admin: seeded.Admin, adminPassword: seeded.Password}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -156,7 +161,7 @@ type sentMail struct {
 }
 
 // parseMail reads the .eml bytes with go-message, as a mail client does.
-func parseMail(t *testing.T, raw []byte) *sentMail {
+func parseMail(t testing.TB, raw []byte) *sentMail {
 	t.Helper()
 	r, err := mail.CreateReader(strings.NewReader(string(raw)))
 	if err != nil {
