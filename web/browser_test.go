@@ -41,11 +41,23 @@ func (b *browser) login(email, password string) {
 	b.submit(loginSubmit)
 }
 
-// logout uses the header's sign-out button.
+// logout uses the sign-out button of the header's user menu.
 func (b *browser) logout() {
 	b.t.Helper()
+	if b.exists("details.usermenu:not([open]) > summary") {
+		b.run("open the user menu", chromedp.Click(chromedp.CSS("details.usermenu > summary")),
+			chromedp.WaitVisible(chromedp.CSS(logoutSubmit)))
+	}
 	b.submit(logoutSubmit)
 	b.run("signed out", chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+}
+
+// acceptPolicy accepts the privacy policy when the portal asks for it
+// (people created by an admin have not accepted it yet).
+func (b *browser) acceptPolicy() {
+	b.t.Helper()
+	b.wantPath("/lgpd")
+	b.submit(`form[action="/lgpd"] button[type=submit]`)
 }
 
 // TestBrowserAccount is the requester's first day: register, confirm by
@@ -188,6 +200,7 @@ func TestBrowserPasskey(t *testing.T) {
 		b.virtualAuthenticator()
 
 		b.login(email, testPassword)
+		b.acceptPolicy()
 		b.wantPath("/dashboard")
 		b.open("/meu-perfil")
 		b.run("passkey form", chromedp.WaitVisible(chromedp.CSS("#pk-name")))
@@ -243,6 +256,7 @@ func TestBrowserNoJavaScript(t *testing.T) {
 	b.noJS(true)
 
 	b.login("ana@cliente.example", testPassword)
+	b.acceptPolicy()
 	b.wantPath("/dashboard")
 	b.logout()
 

@@ -218,10 +218,13 @@ func (b *browser) fill(fields map[string]string) {
 	b.run("fill form", steps...)
 }
 
-// check ticks a checkbox.
+// check ticks a checkbox or picks a radio button, with a click.
 func (b *browser) check(sel string) {
 	b.t.Helper()
-	b.run("check "+sel, chromedp.SetJavascriptAttribute(chromedp.CSS(sel), "checked", "true"))
+	if value(b, "checked "+sel, chromedp.Evaluate[bool]("document.querySelector("+jsString(sel)+").checked")) {
+		return
+	}
+	b.run("check "+sel, chromedp.Click(chromedp.CSS(sel)), chromedp.WaitReady(chromedp.CSS(sel+":checked")))
 }
 
 // text returns the visible text of the first element matching sel.
@@ -295,6 +298,10 @@ func (b *browser) axeCheck(name string) {
 			targets = append(targets, fmt.Sprint(n.Target...))
 		}
 		line := fmt.Sprintf("axe %s [%s, %s theme]: %s (%s): %s, on %s", name, b.path(), b.theme, v.ID, v.Impact, v.Help, strings.Join(targets, ", "))
+		if len(v.Nodes) > 0 {
+			// The first node's reason: the measured ratio and colours.
+			line += " — " + strings.Join(strings.Fields(v.Nodes[0].Summary), " ")
+		}
 		if v.Impact == "serious" || v.Impact == "critical" {
 			b.t.Error(line)
 		} else {
@@ -334,12 +341,27 @@ func (b *browser) setTheme(theme string) {
 	if !b.scriptsOff && b.exists(toggle) {
 		b.run("theme toggle "+theme, chromedp.Click(chromedp.CSS(toggle)),
 			chromedp.WaitReady(chromedp.CSS(`html[data-theme="`+theme+`"]`)))
+		b.settled()
 		return
 	}
 	b.run("theme "+theme, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: themeCookie, Value: theme, URL: b.base + "/", Path: "/"})
 		return err
 	}), chromedp.SetAttributeValue(chromedp.CSS("html"), "data-theme", theme))
+	b.settled()
+}
+
+// settled waits until the page's CSS transitions (a theme change fades
+// the colours) have finished, so axe and the screenshots see the final
+// colours.
+func (b *browser) settled() {
+	b.t.Helper()
+	if b.scriptsOff {
+		return // no script runs, so nothing to ask; and nothing animates from script
+	}
+	value(b, "transitions end", chromedp.Evaluate[bool](`Promise.all(document.getAnimations()
+		.filter(a => a instanceof CSSTransition)
+		.map(a => a.finished.catch(() => null))).then(() => true)`, chromedp.EvalAwaitPromise))
 }
 
 // exists reports whether sel matches an element now.

@@ -119,7 +119,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func (p *portal) company(name, domain string) *store.Company {
 	p.t.Helper()
 	ctx := context.Background()
-	co, err := p.svc.CreateCompany(ctx, p.admin, ticketing.CompanyInput{Name: name, Domains: []string{domain}})
+	co, err := p.svc.CreateCompany(ctx, p.admin, ticketing.CompanyInput{Name: name, Domains: []string{domain}, ConsentRequired: true})
 	if err != nil {
 		p.t.Fatalf("portal: company: %v", err)
 	}
