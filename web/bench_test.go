@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,8 +21,22 @@ func benchPortal(b *testing.B, driver string) (*portal, string) {
 	})
 	co := p.company("Cliente Bench", "bench.example")
 	const email = "carga@bench.example"
-	p.user(co, email, "Carga")
+	p.accept(p.user(co, email, "Carga"))
 	return p, email
+}
+
+// accept records that u accepted the company's privacy policy, as the
+// /lgpd page would, so pages do not lead there.
+func (p *portal) accept(u *store.User) {
+	p.t.Helper()
+	ctx := context.Background()
+	rev, err := p.svc.CurrentRevision(ctx, *u.CompanyID)
+	if err == nil {
+		_, err = p.svc.Accept(ctx, u, rev.ID, "127.0.0.1", store.ChannelCLI)
+	}
+	if err != nil {
+		p.t.Fatalf("portal: accept the policy: %v", err)
+	}
 }
 
 // anonForm returns a visitor's CSRF cookie (its value is the form token).

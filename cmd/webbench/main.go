@@ -449,8 +449,17 @@ func startPortal(ctx context.Context, o options) (*portal, error) {
 		return fail(err)
 	}
 	p.email = "carga@bench.example"
-	if _, err := svc.CreateUser(ctx, seeded.Admin, ticketing.UserInput{Email: p.email, Name: "Carga", Role: "client",
-		CompanyID: &co.ID, Password: benchPassword}); err != nil {
+	u, err := svc.CreateUser(ctx, seeded.Admin, ticketing.UserInput{Email: p.email, Name: "Carga", Role: "client",
+		CompanyID: &co.ID, Password: benchPassword})
+	if err != nil {
+		return fail(err)
+	}
+	// The privacy policy accepted, or every page leads to /lgpd.
+	rev, err := svc.CurrentRevision(ctx, co.ID)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := svc.Accept(ctx, u, rev.ID, "127.0.0.1", store.ChannelCLI); err != nil {
 		return fail(err)
 	}
 	w, err := web.New(web.Deps{Cfg: cfg, Svc: svc, Log: log})
