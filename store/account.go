@@ -285,9 +285,9 @@ func (q *Q) LogAccountMail(ctx context.Context, userID int64, kind string, at ti
 	return nil
 }
 
-// CountAccountMails counts the mails of kind sent to a user since since.
+// CountAccountMails counts the mails of kind sent to a user after since.
 func (q *Q) CountAccountMails(ctx context.Context, userID int64, kind string, since time.Time) (int, error) {
-	n, err := q.db.NewSelect().Model((*AccountMail)(nil)).Where("user_id = ? AND kind = ? AND sent_at >= ?", userID, kind, since.UTC()).Count(ctx)
+	n, err := q.db.NewSelect().Model((*AccountMail)(nil)).Where("user_id = ? AND kind = ? AND sent_at > ?", userID, kind, since.UTC()).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: account mails: %w", err)
 	}

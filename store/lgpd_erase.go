@@ -564,6 +564,18 @@ func (e *eraser) rest(ctx context.Context) error {
 	if err := e.exec(ctx, &e.c.Sessions, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
 		return err
 	}
+	// The account's own tables: avatar, second factors, devices, invitations.
+	for _, q := range []string{"DELETE FROM user_avatars WHERE user_id = ?", "DELETE FROM otp_codes WHERE user_id = ?",
+		"DELETE FROM recovery_codes WHERE user_id = ?", "DELETE FROM webauthn_credentials WHERE user_id = ?",
+		"DELETE FROM known_devices WHERE user_id = ?", "DELETE FROM account_mails WHERE user_id = ?",
+		"UPDATE users SET avatar_type = '', webauthn_handle = NULL WHERE id = ?"} {
+		if err := e.exec(ctx, nil, q, id); err != nil {
+			return err
+		}
+	}
+	if err := e.exec(ctx, nil, "DELETE FROM invites WHERE email = ?", e.u.Email); err != nil {
+		return err
+	}
 	if err := e.exec(ctx, &e.c.Consents, "UPDATE lgpd_consents SET ip = '' WHERE user_id = ? AND ip <> ''", id); err != nil {
 		return err
 	}

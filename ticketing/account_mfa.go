@@ -79,7 +79,10 @@ func (s *Service) BeginTOTP(ctx context.Context, actor *store.User) (secret, otp
 		if err != nil {
 			return fmt.Errorf("totp: %w", err)
 		}
-		u.TOTPSecret, u.TOTPLastStep = key.Secret(), 0
+		if u.TOTPSecret, err = tx.s.accounts().sealSecret(key.Secret()); err != nil {
+			return err
+		}
+		u.TOTPLastStep = 0
 		secret, otpauthURL = key.Secret(), key.URL()
 		return tx.q.UpdateUser(ctx, u)
 	})
@@ -132,10 +135,14 @@ func (tx *Tx) checkTOTP(ctx context.Context, u *store.User, code string) (bool, 
 	if u.TOTPSecret == "" || len(code) != 6 {
 		return false, nil
 	}
+	secret, err := tx.s.accounts().openSecret(u.TOTPSecret)
+	if err != nil {
+		return false, err
+	}
 	now := tx.s.clock()
 	cur := now.Unix() / int64(totpOpts.Period)
 	for step := cur - int64(totpOpts.Skew); step <= cur+int64(totpOpts.Skew); step++ {
-		want, err := totp.GenerateCodeCustom(u.TOTPSecret, time.Unix(step*int64(totpOpts.Period), 0), totpOpts)
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*int64(totpOpts.Period), 0), totpOpts)
 		if err != nil {
 			return false, fmt.Errorf("totp: %w", err)
 		}

@@ -21,12 +21,15 @@ type companyJSON struct {
 	Isolated        bool     `json:"isolated"`
 	AllowedIPs      []string `json:"allowed_ips"`
 	BrandPrimary    string   `json:"brand_primary"`
+	ConsentRequired bool     `json:"consent_required"`
+	TimeZone        string   `json:"time_zone"`
 	CreatedAt       string   `json:"created_at"`
 }
 
 func companyView(c *store.Company) companyJSON {
 	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
-		AllowedIPs: nonNil(c.AllowedIPs), BrandPrimary: c.BrandPrimary, CreatedAt: c.CreatedAt.Format(timeFormat)}
+		AllowedIPs: nonNil(c.AllowedIPs), BrandPrimary: c.BrandPrimary,
+		ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone, CreatedAt: c.CreatedAt.Format(timeFormat)}
 }
 
 func nonNil(s []string) []string {
@@ -54,7 +57,7 @@ func printCompany(d *deps, c *store.Company) error {
 func (a *app) companyCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "company", Short: "Manage companies (tenants)"}
 	cmd.AddCommand(a.companyRetentionCommand(), a.companyAddCommand(), a.companyListCommand(), a.companyShowCommand(),
-		a.companyUpdateCommand(), a.companyRemoveCommand())
+		a.companyUpdateCommand(), a.companyRemoveCommand(), a.companyInviteCommand())
 	return cmd
 }
 
@@ -165,6 +168,12 @@ func companyUpdate(ctx context.Context, d *deps, o companyUpdateOpts) error {
 		if o.changed("brand-primary") {
 			in.BrandPrimary = o.in.BrandPrimary
 		}
+		if o.changed("consent-required") {
+			in.ConsentRequired = o.in.ConsentRequired
+		}
+		if o.changed("time-zone") {
+			in.TimeZone = o.in.TimeZone
+		}
 	})
 	if err != nil {
 		return err
@@ -224,4 +233,6 @@ func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput) {
 	f.BoolVar(&in.Isolated, "isolated", false, "its clients see only their own tickets (a company of unrelated individuals)")
 	f.StringArrayVar(&in.AllowedIPs, "allowed-ip", nil, "IP or CIDR allowed to reach the portal (repeatable)")
 	f.StringVar(&in.BrandPrimary, "brand-primary", "", "brand color, #rrggbb")
+	f.BoolVar(&in.ConsentRequired, "consent-required", false, "registering needs acceptance of the privacy policy")
+	f.StringVar(&in.TimeZone, "time-zone", "", "IANA time zone of the company, e.g. America/Sao_Paulo (empty: the configured one)")
 }

@@ -36,6 +36,8 @@ var imports = []struct {
 	// The intake and outbound join mail to the domain.
 	{"mailbox/intake", []string{"mailbox/classify", "mailbox/delivery", "mailbox/parse", "mailbox/thread", "mailbox/mbox", "ticketing", "ticketing/...", "store", "configs"}},
 	{"mailbox/outbound", []string{"mailbox/compose", "mailbox/classify", "mailbox/thread", "ticketing", "ticketing/...", "store", "configs"}},
+	// The portal is the other front door: it knows the domain, never mail.
+	{"web", []string{"web/...", "ticketing", "ticketing/...", "store", "configs"}},
 	{"web/...", []string{"web/...", "ticketing", "ticketing/...", "store", "configs"}},
 }
 

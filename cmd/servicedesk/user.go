@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -29,6 +30,8 @@ type userJSON struct {
 	Confirmed   bool     `json:"confirmed"`
 	Disabled    bool     `json:"disabled"`
 	HasPassword bool     `json:"has_password"`
+	Require2FA  bool     `json:"require_2fa"`
+	LockedUntil *string  `json:"locked_until"`
 	NotifyOff   []string `json:"notify_off"`
 	CreatedAt   string   `json:"created_at"`
 	LastLoginAt *string  `json:"last_login_at"`
@@ -36,7 +39,7 @@ type userJSON struct {
 
 func userView(u *store.User, companies map[int64]string) userJSON {
 	v := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CompanyID: u.CompanyID,
-		Confirmed: u.ConfirmedAt != nil, Disabled: u.Disabled, HasPassword: u.PasswordHash != "",
+		Confirmed: u.ConfirmedAt != nil, Disabled: u.Disabled, HasPassword: u.PasswordHash != "", Require2FA: u.Require2FA,
 		CreatedAt: u.CreatedAt.Format(timeFormat), NotifyOff: []string{}}
 	for _, k := range ticketing.NoticeKinds {
 		if !ticketing.WantsNotice(u, k) {
@@ -45,6 +48,10 @@ func userView(u *store.User, companies map[int64]string) userJSON {
 	}
 	if u.CompanyID != nil {
 		v.Company = companies[*u.CompanyID]
+	}
+	if u.LockedUntil != nil && time.Now().Before(*u.LockedUntil) {
+		s := u.LockedUntil.Format(timeFormat)
+		v.LockedUntil = &s
 	}
 	if u.LastLoginAt != nil {
 		s := u.LastLoginAt.Format(timeFormat)
@@ -130,7 +137,8 @@ func checkLanguage(lang string) error {
 func (a *app) userCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage users"}
 	cmd.AddCommand(a.userAddCommand(), a.userListCommand(), a.userShowCommand(), a.userUpdateCommand(),
-		a.userDisableCommand(), a.userSetPasswordCommand())
+		a.userDisableCommand(), a.userSetPasswordCommand(), a.userUnlockCommand(), a.userSessionsCommand(),
+		a.userLogoutAllCommand())
 	return cmd
 }
 
@@ -241,6 +249,7 @@ type userUpdateOpts struct {
 	email                                   string
 	newEmail, name, role, company, language string
 	notifyOn, notifyOff                     []string
+	require2FA                              bool
 	changed                                 func(flag string) bool
 }
 
@@ -258,6 +267,7 @@ func (a *app) userUpdateCommand() *cobra.Command {
 	uf.StringVar(&o.company, "company", "", "company name or id (empty: none)")
 	uf.StringVar(&o.language, "language", "", "preferred language (pt-BR or en)")
 	uf.Bool("enable", false, "enable a disabled user")
+	uf.BoolVar(&o.require2FA, "require-2fa", false, "require a second factor at sign-in (--require-2fa=false to lift)")
 	uf.StringArrayVar(&o.notifyOff, "notify-off", nil, "stop mailing this kind of notice (repeatable: commented, status_changed, …)")
 	uf.StringArrayVar(&o.notifyOn, "notify-on", nil, "mail this kind of notice again (repeatable)")
 	return update
@@ -308,6 +318,9 @@ func userUpdate(ctx context.Context, d *deps, o userUpdateOpts) error {
 		}
 		if o.changed("enable") {
 			u.Disabled = false
+		}
+		if o.changed("require-2fa") {
+			u.Require2FA = o.require2FA
 		}
 		if o.changed("notify-on") || o.changed("notify-off") {
 			return ticketing.SetNoticePrefs(u, o.notifyOn, o.notifyOff)

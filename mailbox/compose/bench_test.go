@@ -43,3 +43,26 @@ func BenchmarkCompose(b *testing.B) {
 	b.ReportMetric(float64(len(d.Brand.Logo)), "logo-bytes")
 	b.ReportMetric(float64(size), "mail-bytes")
 }
+
+// BenchmarkComposeAccount composes one sign-in code mail with the company's
+// logo: the mail a person waits for on the sign-in page.
+func BenchmarkComposeAccount(b *testing.B) {
+	c, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := fixture(EventLoginCode, LangPTBR)
+	d.MessageID = ""
+	d.Brand.Logo, d.Brand.LogoType = benchLogo(b), "image/png"
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		m, err := c.Compose(d, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(m.Raw)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(size), "mail-bytes")
+}

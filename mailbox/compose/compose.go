@@ -61,6 +61,19 @@ type Data struct {
 	DueAt     time.Time
 	Zone      *time.Location
 
+	// Account mails (IsAccount(Event)): the link with its token (confirm,
+	// reset, signin_link, invite) or the code (login_code); when it stops
+	// working (shown as "24 horas" and as a time in Zone); who asked
+	// (new_device, register_exists). ClientAgent is never shown as given:
+	// only a browser and system we recognise in it, so a stranger's
+	// User-Agent cannot write into the owner's mail.
+	ActionURL           string
+	Code                string
+	Expires             time.Time
+	ClientIP            string
+	ClientAgent         string
+	LoginURL, ForgotURL string
+
 	AutoSubmitted string // "auto-replied" (acknowledgements), "auto-generated" (notifications), "" none
 	LoopValue     string // value of classify.LoopHeader: our host name
 	Date          time.Time
@@ -184,6 +197,7 @@ func (c *Composer) compose(d Data, override *Template) (Message, error) {
 	if date.IsZero() {
 		date = time.Now()
 	}
+	d.Date = date // account mails count their expiry from it
 
 	// Boundaries and the logo's Content-ID derive from the Message-ID: unique
 	// per message, yet stable for golden files. "=_" cannot occur in
@@ -216,7 +230,7 @@ func (c *Composer) compose(d Data, override *Template) (Message, error) {
 	if d.AutoSubmitted != "" {
 		h.raw("Auto-Submitted", d.AutoSubmitted)
 	}
-	if d.AutoSubmitted == "auto-generated" {
+	if d.AutoSubmitted == "auto-generated" && !IsAccount(d.Event) {
 		h.raw("Precedence", "bulk")
 	}
 	h.raw("X-Auto-Response-Suppress", "All")

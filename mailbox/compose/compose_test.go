@@ -82,7 +82,42 @@ func fixture(event, lang string) Data {
 		d.TicketNumber, d.TicketSubject, d.TicketURL = 0, "", ""
 		d.InReplyTo, d.References, d.ReplyTo = "", nil, ""
 	}
+	if IsAccount(event) {
+		accountFixture(&d)
+	}
 	return d
+}
+
+// accountFixture turns d into an account mail: no ticket, no threading,
+// no reply token; the link, code, expiry and client of its kind.
+func accountFixture(d *Data) {
+	d.TicketNumber, d.TicketSubject, d.TicketURL, d.RatingURL = 0, "", "", ""
+	d.InReplyTo, d.References, d.ReplyTo = "", nil, ""
+	d.Status, d.Priority, d.RequesterName, d.AssigneeName, d.ActorName = "", "", "", "", ""
+	d.CommentText, d.CommentHTML = "", ""
+	d.AutoSubmitted = "auto-generated"
+	d.LoginURL, d.ForgotURL = "https://desk.example.com/login", "https://desk.example.com/forgot"
+	ttl := map[string]time.Duration{EventConfirm: 24 * time.Hour, EventReset: 2 * time.Hour, EventLoginCode: 10 * time.Minute,
+		EventSignInLink: 15 * time.Minute, EventInvite: 7 * 24 * time.Hour}[d.Event]
+	if ttl > 0 {
+		d.Expires = d.Date.Add(ttl - 40*time.Millisecond) // computed a moment before the mail
+	}
+	switch d.Event {
+	case EventConfirm:
+		d.ActionURL = "https://desk.example.com/confirm/c0nf1rm.t0ken"
+	case EventReset:
+		d.ActionURL = "https://desk.example.com/reset/r3set.t0ken"
+	case EventLoginCode:
+		d.Code = "046213"
+	case EventSignInLink:
+		d.ActionURL = "https://desk.example.com/login/link/s1gn.t0ken"
+	case EventNewDevice, EventRegisterExists:
+		d.ClientIP = "203.0.113.7"
+		d.ClientAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+	case EventInvite:
+		d.To = []Address{{Email: "novo@cliente.example.org"}}
+		d.ActionURL = "https://desk.example.com/register?invite=1nv1te.t0ken"
+	}
 }
 
 // parsed is a composed mail read back with go-message.
@@ -245,6 +280,9 @@ func TestGolden(t *testing.T) {
 				if !strings.Contains(p.html, "JC Informática") || !strings.Contains(p.html, "#0f766e") {
 					t.Errorf("html lacks the company name header or brand color")
 				}
+				if IsAccount(ev) {
+					checkAccount(t, d, m, p)
+				}
 				if ev == EventClosed {
 					for n := '1'; n <= '5'; n++ {
 						link := d.RatingURL + "&r=" + string(n)
@@ -283,7 +321,7 @@ func checkHeaders(t *testing.T, h mail.Header, d Data, m Message) {
 		t.Errorf("Auto-Submitted %q, want %q", got, d.AutoSubmitted)
 	}
 	wantPrec := ""
-	if d.AutoSubmitted == "auto-generated" {
+	if d.AutoSubmitted == "auto-generated" && !IsAccount(d.Event) {
 		wantPrec = "bulk"
 	}
 	if got := h.Get("Precedence"); got != wantPrec {
@@ -324,6 +362,123 @@ func checkHeaders(t *testing.T, h mail.Header, d Data, m Message) {
 	}
 	if d.TicketNumber > 0 && subj != "[#1042] "+d.TicketSubject {
 		t.Errorf("Subject %q, want the tag then the ticket subject", subj)
+	}
+}
+
+// checkAccount checks what every account mail must have: its link (or
+// code) in both parts, no ticket tag, the code never in the subject, the
+// account footer instead of the ticket one.
+func checkAccount(t *testing.T, d Data, m Message, p parsedMail) {
+	t.Helper()
+	if strings.Contains(m.Subject, "[#") || strings.Contains(p.html, "Ver chamado") || strings.Contains(p.html, "View ticket") {
+		t.Errorf("account mail looks like a ticket mail: subject %q", m.Subject)
+	}
+	links := map[string][]string{EventLoginCode: {d.ForgotURL}, EventNewDevice: {d.ForgotURL},
+		EventRegisterExists: {d.LoginURL, d.ForgotURL}}[d.Event]
+	if d.ActionURL != "" {
+		links = []string{d.ActionURL}
+	}
+	if len(links) == 0 {
+		t.Errorf("no link expected in %s", d.Event)
+	}
+	for _, u := range links {
+		esc := strings.ReplaceAll(u, "&", "&amp;")
+		if !strings.Contains(p.text, u) || !strings.Contains(p.html, `href="`+esc+`"`) {
+			t.Errorf("link %s missing from text or html", u)
+		}
+	}
+	if d.Code != "" {
+		if !strings.Contains(p.text, d.Code) || !strings.Contains(p.html, ">"+d.Code+"<") {
+			t.Errorf("code %s missing from text or html", d.Code)
+		}
+		if strings.Contains(m.Subject, d.Code) {
+			t.Errorf("code in the subject %q", m.Subject)
+		}
+	}
+	if want := map[string]string{EventConfirm: "24 ", EventReset: "2 ", EventLoginCode: "10 ", EventSignInLink: "15 ", EventInvite: "7 "}[d.Event]; want != "" {
+		unit := map[string]string{EventConfirm: "hor", EventReset: "hor", EventLoginCode: "min", EventSignInLink: "min", EventInvite: "d"}[d.Event]
+		if d.Lang == LangEN {
+			unit = map[string]string{"hor": "hours", "min": "minutes", "d": "days"}[unit]
+		}
+		if !strings.Contains(p.text, want+unit) || !strings.Contains(p.html, want+unit) {
+			t.Errorf("validity %q%s… missing:\n%s", want, unit, p.text)
+		}
+	}
+	if d.ClientAgent != "" {
+		if !strings.Contains(p.text, "Firefox") || !strings.Contains(p.html, "203.0.113.7") || strings.Contains(p.text, "Gecko") {
+			t.Errorf("device facts wrong:\n%s", p.text)
+		}
+	}
+	if strings.Contains(p.html, "participa deste chamado") || strings.Contains(p.html, "take part in this ticket") {
+		t.Errorf("ticket footer on an account mail")
+	}
+}
+
+func TestAccountMailEscaping(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range AccountEvents() {
+		d := fixture(ev, LangPTBR)
+		d.To = []Address{{Name: "<b>Ana</b> & \"Bia\"\r\nBcc: x@evil.example", Email: "ana@cliente.example.org"}}
+		d.Brand.CompanyName = `Ótica <script>alert(1)</script>`
+		d.ClientAgent = "Mozilla/5.0 visit https://evil.example/reset now <img src=x>"
+		m := compose(t, c, d)
+		p := parseBack(t, m.Raw)
+		if strings.Contains(p.html, "<b>Ana") || strings.Contains(p.html, "<script>") || strings.Contains(p.html, "<img src=x>") {
+			t.Errorf("%s: unescaped user text in html", ev)
+		}
+		if strings.Contains(p.text, "evil.example/reset") || strings.Contains(p.html, "evil.example/reset") {
+			t.Errorf("%s: raw User-Agent copied into the mail", ev)
+		}
+		if p.header.Get("Bcc") != "" || strings.Contains(string(m.Raw), "\r\nBcc:") {
+			t.Errorf("%s: header injection through the name", ev)
+		}
+	}
+}
+
+func TestValidFor(t *testing.T) {
+	for _, c := range []struct {
+		d      time.Duration
+		pt, en string
+	}{
+		{24*time.Hour - time.Second, "24 horas", "24 hours"},
+		{2 * time.Hour, "2 horas", "2 hours"},
+		{time.Hour, "1 hora", "1 hour"},
+		{10*time.Minute + 20*time.Second, "10 minutos", "10 minutes"},
+		{90 * time.Minute, "90 minutos", "90 minutes"},
+		{7 * 24 * time.Hour, "7 dias", "7 days"},
+		{0, "", ""},
+		{-time.Hour, "", ""},
+	} {
+		if got := validFor(LangPTBR, c.d); got != c.pt {
+			t.Errorf("validFor(pt-BR, %v) = %q, want %q", c.d, got, c.pt)
+		}
+		if got := validFor(LangEN, c.d); got != c.en {
+			t.Errorf("validFor(en, %v) = %q, want %q", c.d, got, c.en)
+		}
+	}
+}
+
+func TestBrowserOf(t *testing.T) {
+	for _, c := range []struct{ ua, want string }{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome on Windows"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge on Windows"},
+		{"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Linux"},
+		{"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36", "Chrome on Android"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "Safari on iOS"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15", "Safari on macOS"},
+		{"curl/8.5.0", "an unknown browser"},
+		{"Windows https://evil.example", "a browser on Windows"},
+		{"", ""},
+	} {
+		if got := browserOf(LangEN, c.ua); got != c.want {
+			t.Errorf("browserOf(%q) = %q, want %q", c.ua, got, c.want)
+		}
+	}
+	if got := browserOf(LangPTBR, "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"); got != "Firefox em Linux" {
+		t.Errorf("pt-BR: %q", got)
 	}
 }
 
@@ -631,5 +786,31 @@ func TestComposeConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestValidateAccountOverride: an override of an account mail may use the
+// account fields and partials; a field that does not exist is refused.
+func TestValidateAccountOverride(t *testing.T) {
+	ok := Template{Subject: "Acesso – {{.Company}}", Text: "{{.ActionURL}} {{.Code}} {{.ValidFor}} {{.ExpiresAt}} {{.Browser}} {{.ClientIP}} {{.ForgotURL}}",
+		HTML: `<p>{{.RecipientName}}</p>{{template "code" .}}{{template "device" .}}`}
+	if err := Validate(ok); err != nil {
+		t.Errorf("Validate(account override): %v", err)
+	}
+	if err := Validate(Template{Text: "{{.Token}}"}); !errors.Is(err, ErrTemplate) {
+		t.Errorf("Validate({{.Token}}) = %v, want ErrTemplate", err)
+	}
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fixture(EventReset, LangPTBR)
+	m, err := c.Compose(d, &ok)
+	if err != nil || m.TemplateErr != nil {
+		t.Fatalf("Compose with override: %v %v", err, m.TemplateErr)
+	}
+	p := parseBack(t, m.Raw)
+	if !strings.Contains(p.text, d.ActionURL+" ") || !strings.Contains(p.html, `href="`+d.ActionURL+`"`) {
+		t.Errorf("override lost the link or the frame's button:\n%s", p.html)
 	}
 }

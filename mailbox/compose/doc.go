@@ -26,6 +26,25 @@
 // and {{template "rating" .}} for the styled comment box, ticket summary and
 // rating buttons.
 //
+// # Account mails
+//
+// confirm, reset, login_code, signin_link, new_device, register_exists and
+// invite (AccountEvents) are about a person's access, not a ticket: no tag,
+// no threading, and the frame's button is the mail's action (the link with
+// its token, /forgot or /login) with the link as text under it. They see
+// .ActionURL, .Code, .LoginURL, .ForgotURL, .ClientIP and, derived:
+//
+//	.ValidFor                 "24 horas", "10 minutes": Expires - Date
+//	.ExpiresAt, .When         Expires and Date in Zone
+//	.Browser                  "Firefox em Linux": recognised names only, never the raw User-Agent
+//
+// and {{template "code" .}} (the code, large, in one copyable run of digits)
+// and {{template "device" .}} (when, IP, browser). The sign-in code is not
+// in the subject: subjects are kept in the outbox's subject column, shown
+// by `servicedesk outbox list` and logged, while a second factor should
+// live only in the body; phones still show it at a glance, from the hidden
+// preheader (and the text part's first line) that inboxes preview.
+//
 // # Headers on automatic mail
 //
 // Auto-Submitted is set as given (RFC 3834). X-Auto-Response-Suppress: All is
@@ -35,8 +54,9 @@
 // (notifications): RFC 3834 §3.1.8 says responders must not rely on it and
 // auto-replies should not carry it, but old vacation responders that ignore
 // Auto-Submitted still honour it, and notifications are where loops with them
-// have been seen. Acknowledgements (auto-replied) and human-written mail get
-// no Precedence.
+// have been seen. Acknowledgements (auto-replied), account mails (a reset
+// the person is waiting for is not bulk mail, and spam filters read
+// Precedence: bulk as that) and human-written mail get no Precedence.
 //
 // Subjects keep the same base ("[#1042] Impressora não imprime") for every
 // event of a ticket: Gmail threads only when the base subject matches, and

@@ -30,6 +30,18 @@ const (
 	EventTest             = "test"              // servicedesk mail send-test
 )
 
+// Account mails: about a person's access, not a ticket (no tag, no
+// threading), named as ticketing's AccountMail kinds.
+const (
+	EventConfirm        = "confirm"         // confirm the address: ActionURL, 24 h
+	EventReset          = "reset"           // password reset: ActionURL, 2 h
+	EventLoginCode      = "login_code"      // the 6-digit sign-in code: Code, 10 min
+	EventSignInLink     = "signin_link"     // passwordless sign-in: ActionURL, 15 min
+	EventNewDevice      = "new_device"      // a sign-in from a new device: ClientIP, ClientAgent, ForgotURL
+	EventRegisterExists = "register_exists" // someone tried to register this address: LoginURL, ForgotURL
+	EventInvite         = "invite"          // invitation to register: ActionURL, Expires
+)
+
 // Languages with default templates. LangPTBR is the default.
 const (
 	LangPTBR = "pt-BR"
@@ -40,7 +52,25 @@ const (
 func Events() []string {
 	return []string{EventCreated, EventNewTicket, EventCommented, EventInternalNote,
 		EventStatusChanged, EventAssigned, EventResolved, EventClosed, EventReopened,
-		EventParticipantAdded, EventSLAWarning, EventSLABreach, EventTest}
+		EventParticipantAdded, EventSLAWarning, EventSLABreach, EventTest,
+		EventConfirm, EventReset, EventLoginCode, EventSignInLink, EventNewDevice,
+		EventRegisterExists, EventInvite}
+}
+
+// AccountEvents lists the account mails (a subset of Events).
+func AccountEvents() []string {
+	return []string{EventConfirm, EventReset, EventLoginCode, EventSignInLink, EventNewDevice,
+		EventRegisterExists, EventInvite}
+}
+
+// IsAccount reports whether event is an account mail.
+func IsAccount(event string) bool {
+	switch event {
+	case EventConfirm, EventReset, EventLoginCode, EventSignInLink, EventNewDevice,
+		EventRegisterExists, EventInvite:
+		return true
+	}
+	return false
 }
 
 // ErrTemplate marks a template that does not parse or execute.
@@ -166,9 +196,13 @@ func Validate(t Template) error {
 		return err
 	}
 	for _, lang := range []string{LangPTBR, LangEN} {
-		d := SampleData(EventClosed, lang)
-		if _, err := render(p, set, newView(&d, nil)); err != nil {
-			return err
+		// A ticket mail and an account mail: an override is not told which
+		// event it is for, and each has fields the other leaves empty.
+		for _, ev := range []string{EventClosed, EventNewDevice} {
+			d := SampleData(ev, lang)
+			if _, err := render(p, set, newView(&d, nil)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -177,7 +211,7 @@ func Validate(t Template) error {
 // SampleData returns Data with every field filled, for previews in the admin
 // UI and for Validate.
 func SampleData(event, lang string) Data {
-	return Data{
+	d := Data{
 		Event: event, Lang: normalizeLang(lang),
 		From:         Address{Name: "Suporte Ótica São João", Email: "suporte@example.com"},
 		To:           []Address{{Name: "Maria Souza", Email: "maria@example.org"}},
@@ -194,7 +228,21 @@ func SampleData(event, lang string) Data {
 		Brand:       Brand{CompanyName: "Ótica São João"},
 		LoopValue:   "desk.example.com",
 		Date:        time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC),
+
+		ActionURL: "https://desk.example.com/confirm/sample-token",
+		Code:      "246810",
+		Expires:   time.Date(2026, 3, 3, 9, 30, 0, 0, time.UTC),
+		ClientIP:  "203.0.113.7", ClientAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+		LoginURL: "https://desk.example.com/login", ForgotURL: "https://desk.example.com/forgot",
 	}
+	if IsAccount(event) {
+		// About an account, not a ticket.
+		d.ReplyTo, d.InReplyTo, d.References = "", "", nil
+		d.TicketNumber, d.TicketSubject, d.TicketURL, d.RatingURL = 0, "", "", ""
+		d.Status, d.Priority, d.RequesterName, d.AssigneeName, d.ActorName, d.CommentText = "", "", "", "", "", ""
+		d.AutoSubmitted = "auto-generated"
+	}
+	return d
 }
 
 // rendered is the output of one template execution.
@@ -208,6 +256,9 @@ func render(p *parsed, set templateSet, v view) (rendered, error) {
 		return out, fmt.Errorf("%w: subject: %w", ErrTemplate, err)
 	}
 	out.subject = b.String()
+	if IsAccount(v.Data.Event) {
+		v.Title = oneLine(out.subject) // no ticket subject to show
+	}
 	b.Reset()
 	if err := p.text.Execute(&b, v); err != nil {
 		return out, fmt.Errorf("%w: text: %w", ErrTemplate, err)

@@ -35,6 +35,7 @@ type Config struct {
 	Brand          compose.Brand // brand.* defaults; a company's own colors win
 	AckPerHour     int           // mail.ack_limit_per_hour: acknowledgements to one address per hour (loop guard); default 3
 	PerHour        int           // automatic mails to one address per hour (loop guard)
+	AccountPerHour int           // account mails of one group to one address per hour (see account.go); default 10
 	DKIM           *compose.DKIMSigner
 	Zone           *time.Location // times in mail (SLA due times)
 }
@@ -113,6 +114,9 @@ func New(cfg Config, c *compose.Composer, log *slog.Logger) *Outbound {
 	if cfg.PerHour <= 0 {
 		cfg.PerHour = 30
 	}
+	if cfg.AccountPerHour <= 0 {
+		cfg.AccountPerHour = 10
+	}
 	if cfg.TagPrefix == "" {
 		cfg.TagPrefix = "#"
 	}
@@ -128,7 +132,8 @@ func (o *Outbound) OnQueued(fn func()) {
 	o.mu.Unlock()
 }
 
-// Listener wakes the sender after each committed change.
+// Listener wakes the sender after each committed change (an account
+// mail too: it has no Ticket, and nothing here needs one).
 func (o *Outbound) Listener(ev ticketing.Event) {
 	o.mu.Lock()
 	fn := o.wakeFn
@@ -143,6 +148,12 @@ func (o *Outbound) Listener(ev ticketing.Event) {
 func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Event) error {
 	if ev.Automated {
 		return nil // no mail about it (the note below, for one)
+	}
+	if ev.Kind == ticketing.EventAccount {
+		if err := o.account(ctx, tx, ev.Account); err != nil {
+			return fmt.Errorf("outbound: account mail: %w", err)
+		}
+		return nil
 	}
 	notices, err := tx.Notices(ctx, ev, ticketing.NotifyConfig{NotifyTo: o.cfg.NotifyTo})
 	if err != nil || len(notices) == 0 {
