@@ -1,109 +1,48 @@
-package web_test
+package web
 
 import (
-	"context"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"testing"
 
-	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 )
 
-// benchPortal is the portal on each database, with one confirmed client.
-func benchPortal(b *testing.B, driver string) (*portal, string) {
-	b.Helper()
-	p := startPortal(b, storetest.Open(b, driver), func(c *configs.Config) {
-		c.Security.LoginRatePerIP = 1 << 30 // every request comes from one address
-	})
-	co := p.company("Cliente Bench", "bench.example")
-	const email = "carga@bench.example"
-	p.accept(p.user(co, email, "Carga"))
-	return p, email
-}
-
-// accept records that u accepted the company's privacy policy, as the
-// /lgpd page would, so pages do not lead there.
-func (p *portal) accept(u *store.User) {
-	p.t.Helper()
-	ctx := context.Background()
-	rev, err := p.svc.CurrentRevision(ctx, *u.CompanyID)
-	if err == nil {
-		_, err = p.svc.Accept(ctx, u, rev.ID, "127.0.0.1", store.ChannelCLI)
-	}
-	if err != nil {
-		p.t.Fatalf("portal: accept the policy: %v", err)
-	}
-}
-
-// anonForm returns a visitor's CSRF cookie (its value is the form token).
-func anonForm(b *testing.B, h http.Handler) *http.Cookie {
-	b.Helper()
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/login", nil))
-	for _, c := range w.Result().Cookies() {
-		if c.Name == "sd_csrf" {
-			return c
-		}
-	}
-	b.Fatalf("GET /login set no sd_csrf cookie (%d)", w.Code)
-	return nil
-}
-
-// loginPost is one POST /login with the right password.
-func loginPost(p *portal, csrf *http.Cookie, email string) *httptest.ResponseRecorder {
-	form := url.Values{"email": {email}, "password": {testPassword}, "csrf_token": {csrf.Value}}
-	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.AddCookie(csrf)
-	w := httptest.NewRecorder()
-	p.h.ServeHTTP(w, r)
-	return w
-}
-
-// BenchmarkLoginPost is the sign-in POST: argon2id, the session row, the
-// audit row and the redirect.
-func BenchmarkLoginPost(b *testing.B) {
+// BenchmarkDashboard is a signed-in page through the whole handler:
+// middleware, session lookup (a database read), the consent check,
+// template render and gzip.
+func BenchmarkDashboard(b *testing.B) {
 	for _, driver := range []string{store.SQLite, store.Postgres} {
 		b.Run(driver, func(b *testing.B) {
-			p, email := benchPortal(b, driver)
-			csrf := anonForm(b, p.h)
-			for b.Loop() {
-				if w := loginPost(p, csrf, email); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/dashboard" {
-					b.Fatalf("login: %d to %q", w.Code, w.Header().Get("Location"))
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkSignedInPage renders /dashboard for a signed-in user: session
-// lookup, the page and its layout, gzip.
-func BenchmarkSignedInPage(b *testing.B) {
-	for _, driver := range []string{store.SQLite, store.Postgres} {
-		b.Run(driver, func(b *testing.B) {
-			p, email := benchPortal(b, driver)
-			var session *http.Cookie
-			for _, c := range loginPost(p, anonForm(b, p.h), email).Result().Cookies() {
-				if c.Name == "sd_session" {
-					session = c
-				}
-			}
-			if session == nil {
-				b.Fatal("login set no sd_session cookie")
-			}
-			for b.Loop() {
-				r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
-				r.Header.Set("Accept-Encoding", "gzip")
-				r.AddCookie(session)
-				w := httptest.NewRecorder()
-				p.h.ServeHTTP(w, r)
-				if w.Code != http.StatusOK {
-					b.Fatalf("GET /dashboard: %d", w.Code)
-				}
+			w := newWorld(b, storetest.Open(b, driver))
+			for _, name := range []string{"staff", "requester"} {
+				b.Run(name, func(b *testing.B) {
+					cookie := w.signIn(w.tech)
+					if name == "requester" {
+						cookie = w.signIn(w.client)
+						// Accept the policy so the page renders instead of redirecting.
+						rev, err := w.svc.CurrentRevision(b.Context(), w.acme.ID)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := w.svc.Accept(b.Context(), w.client, rev.ID, "", store.ChannelWeb); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportAllocs()
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							r := httptest.NewRequest("GET", "/dashboard", nil)
+							r.Header.Set("Accept-Encoding", "gzip")
+							r.AddCookie(cookie)
+							rec := httptest.NewRecorder()
+							w.h.ServeHTTP(rec, r)
+							if rec.Code != 200 {
+								b.Fatalf("status %d", rec.Code)
+							}
+						}
+					})
+				})
 			}
 		})
 	}

@@ -14,13 +14,13 @@ import (
 // reqCtx is what one request knows about itself; the middleware fills it
 // and every handler and template reads it (templates as .R).
 type reqCtx struct {
-	ID      string         // request id, also in the access log and on error pages
-	Nonce   string         // CSP nonce for this response's scripts
-	Lang    string         // "pt-BR" or "en"
-	Loc     *time.Location // zone shown times are in
-	Session *SessionInfo   // nil when anonymous
-	User    *store.User    // Session.User when the session is full, else nil
-	Company *store.Company // the user's company, nil for anonymous and staff without one
+	ID      string                 // request id, also in the access log and on error pages
+	Nonce   string                 // CSP nonce for this response's scripts
+	Lang    string                 // "pt-BR" or "en"
+	Loc     *time.Location         // zone shown times are in
+	Session *ticketing.SessionInfo // nil when anonymous
+	User    *store.User            // Session.User when the session is full, else nil
+	Company *store.Company         // the user's company, nil for anonymous and staff without one
 	IP      netip.Addr
 	Client  ticketing.Client
 	CSRF    string // the token forms carry: the session's, or the anonymous cookie's

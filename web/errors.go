@@ -28,7 +28,7 @@ func classify(err error) (int, string) {
 	switch {
 	case errors.As(err, &se):
 		return se.Status, se.Key
-	case errors.Is(err, errIPNotAllowed):
+	case errors.Is(err, ticketing.ErrIPNotAllowed):
 		return http.StatusForbidden, "error.ip_not_allowed"
 	case errors.Is(err, ticketing.ErrNotAllowed):
 		return http.StatusForbidden, "error.forbidden"
@@ -36,13 +36,16 @@ func classify(err error) (int, string) {
 		return http.StatusNotFound, "error.not_found"
 	case errors.Is(err, ticketing.ErrConflict):
 		return http.StatusConflict, "error.conflict"
-	case errors.Is(err, errWeakPassword):
+	case errors.Is(err, ticketing.ErrWeakPassword):
 		return http.StatusUnprocessableEntity, "error.weak_password"
 	case errors.Is(err, ticketing.ErrInvalid):
 		return http.StatusUnprocessableEntity, "error.invalid"
-	case errors.Is(err, errBadToken):
+	case errors.Is(err, ticketing.ErrBadToken):
 		return http.StatusGone, "error.bad_token"
-	case errors.Is(err, errRateLimited):
+	case errors.Is(err, ticketing.ErrBadLogin), errors.Is(err, ticketing.ErrBadCode), errors.Is(err, ticketing.ErrUnconfirmed):
+		// Forms show these next to the field; a raw one is a plain refusal.
+		return http.StatusUnprocessableEntity, "error.invalid"
+	case errors.Is(err, ticketing.ErrRateLimited):
 		return http.StatusTooManyRequests, "error.rate_limited"
 	}
 	return http.StatusInternalServerError, "error.internal"

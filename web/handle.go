@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
@@ -59,7 +60,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, a access) error {
 			s.redirect(w, r, "/dashboard")
 			return errHandled
 		}
-		if rc.Session == nil || rc.Session.Stage != stageMFA {
+		if rc.Session == nil || rc.Session.Stage != store.StageMFA {
 			s.redirect(w, r, "/login")
 			return errHandled
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,32 +20,38 @@ import (
 
 // world is a portal over a real database with a few people in it.
 type world struct {
-	t       testing.TB
-	st      *store.Store
-	svc     *ticketing.Service
-	srv     *Server
-	h       http.Handler
-	acme    *store.Company
-	admin   *store.User
-	tech    *store.User
-	client  *store.User
-	logs    *strings.Builder
-	tokens  map[string]*SessionInfo
-	cfgEdit func(*configs.Config)
+	t      testing.TB
+	st     *store.Store
+	svc    *ticketing.Service
+	srv    *Server
+	h      http.Handler
+	acme   *store.Company
+	admin  *store.User
+	tech   *store.User
+	client *store.User
+	logs   *strings.Builder
+	csrf   map[string]string // session token → its CSRF token
 }
+
+const testPassword = "correct horse battery"
 
 func newWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, st: st, logs: &strings.Builder{}, tokens: map[string]*SessionInfo{}}
+	w := &world{t: t, st: st, logs: &strings.Builder{}, csrf: map[string]string{}}
 	w.svc = ticketing.NewService(st)
 	err := st.InTx(ctx, func(q *store.Q) error {
 		w.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
 		if err := q.CreateCompany(ctx, w.acme); err != nil {
 			return err
 		}
+		hash, err := ticketing.HashPassword(testPassword)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
 		mk := func(email, name, role string, c *store.Company) *store.User {
-			u := &store.User{Email: email, Role: role, Name: name, Language: "pt-BR"}
+			u := &store.User{Email: email, Role: role, Name: name, Language: "pt-BR", PasswordHash: hash, ConfirmedAt: &now}
 			if c != nil {
 				id := c.ID
 				u.CompanyID = &id
@@ -70,11 +77,6 @@ func newWorld(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *wor
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Until acct's Service.Session is on main, sessions are looked up in
-	// this table of real users; the rest of the request path is real.
-	if _, real := w.srv.sessions.(noSessions); real {
-		w.srv.sessions = tableSessions(w.tokens)
-	}
 	w.h = w.srv.Handler()
 	return w
 }
@@ -83,25 +85,15 @@ type syncWriter struct{ b *strings.Builder }
 
 func (s syncWriter) Write(p []byte) (int, error) { return s.b.Write(p) }
 
-type tableSessions map[string]*SessionInfo
-
-func (m tableSessions) Session(_ context.Context, token string, _ ticketing.Client) (*SessionInfo, error) {
-	if si, ok := m[token]; ok {
-		return si, nil
-	}
-	return nil, ticketing.ErrNotFound
-}
-
-// signIn returns a session cookie for u.
+// signIn signs u in through the accounts API and returns the cookie.
 func (w *world) signIn(u *store.User) *http.Cookie {
-	tok := randomString(16)
-	var c *store.Company
-	if u.CompanyID != nil {
-		c = w.acme
+	w.t.Helper()
+	si, err := w.svc.Login(context.Background(), u.Email, testPassword, false, ticketing.Client{})
+	if err != nil || si.Stage != store.StageFull {
+		w.t.Fatalf("login %s: %v %+v", u.Email, err, si)
 	}
-	w.tokens[tok] = &SessionInfo{ID: tok[:6], Token: tok, User: u, Company: c, Stage: stageFull, CSRF: "csrf-" + tok,
-		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-	return &http.Cookie{Name: sessionCookie, Value: tok}
+	w.csrf[si.Token] = si.CSRF
+	return &http.Cookie{Name: sessionCookie, Value: si.Token}
 }
 
 // resp is a recorded response with its body read.
@@ -179,3 +171,5 @@ func regexpFind(t testing.TB, body, re string) string {
 	}
 	return m[1]
 }
+
+func itoaID(id int64) string { return strconv.FormatInt(id, 10) }

@@ -52,7 +52,7 @@ func New(d Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.sessions = sessionsOf(d.Svc)
+	s.sessions = d.Svc
 	s.secure = isHTTPS(d.Cfg.HTTP.PublicURL)
 	var err error
 	if s.key, err = webKey(d.Svc); err != nil {

@@ -6,37 +6,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
 // sessionCookie holds the session token; the server keeps only its hash.
 const sessionCookie = "sd_session"
 
-// Session stages (contract §1).
-const (
-	stageFull = "full"
-	stageMFA  = "mfa"
-)
-
-// sessions is the one thing the middleware needs from the accounts API.
+// sessions is what the middleware needs from the accounts API
+// (*ticketing.Service).
 type sessions interface {
-	Session(ctx context.Context, token string, c ticketing.Client) (*SessionInfo, error)
-}
-
-// noSessions answers "no such session" to every token: the portal without
-// an accounts API is anonymous only.
-type noSessions struct{}
-
-func (noSessions) Session(context.Context, string, ticketing.Client) (*SessionInfo, error) {
-	return nil, ticketing.ErrNotFound
-}
-
-// sessionsOf is the service's accounts API when it has one.
-func sessionsOf(svc *ticketing.Service) sessions {
-	if ss, ok := any(svc).(sessions); ok {
-		return ss
-	}
-	return noSessions{}
+	Session(ctx context.Context, token string, c ticketing.Client) (*ticketing.SessionInfo, error)
 }
 
 // loadSession resolves the session cookie. A missing, expired or ended
@@ -49,7 +29,7 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	}
 	si, err := s.sessions.Session(r.Context(), c.Value, rc.Client)
 	switch {
-	case errors.Is(err, errIPNotAllowed):
+	case errors.Is(err, ticketing.ErrIPNotAllowed):
 		return err
 	case errors.Is(err, ticketing.ErrNotFound):
 		s.clearSessionCookie(w)
@@ -58,14 +38,14 @@ func (s *Server) loadSession(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return err
 	}
 	rc.Session, rc.CSRF = si, si.CSRF
-	if si.Stage == stageFull {
+	if si.Stage == store.StageFull {
 		rc.User, rc.Company = si.User, si.Company
 	}
 	return nil
 }
 
 // startSession sets the cookie of a session just created or rotated.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, si *SessionInfo) {
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, si *ticketing.SessionInfo) {
 	maxAge := int(si.ExpiresAt.Sub(s.now()).Seconds())
 	if maxAge < 1 {
 		maxAge = 1
@@ -74,7 +54,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, si *Sessio
 		Expires: si.ExpiresAt, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	rc := ctxOf(r)
 	rc.Session, rc.CSRF = si, si.CSRF
-	if si.Stage == stageFull {
+	if si.Stage == store.StageFull {
 		rc.User, rc.Company = si.User, si.Company
 	}
 }

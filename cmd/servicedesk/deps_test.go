@@ -38,7 +38,7 @@ var imports = []struct {
 	{"mailbox/outbound", []string{"mailbox/compose", "mailbox/classify", "mailbox/thread", "ticketing", "ticketing/...", "store", "configs"}},
 	// The portal is the other front door: it knows the domain, never mail.
 	{"web", []string{"web/...", "ticketing", "ticketing/...", "store", "configs"}},
-	{"web/...", []string{"web/...", "ticketing", "ticketing/...", "store", "configs"}},
+	{"web/...", []string{"web", "web/...", "ticketing", "ticketing/...", "store", "configs"}},
 }
 
 // stdForbidden keeps HTTP and mail transports out of the domain and the
