@@ -25,6 +25,7 @@ type Config struct {
 	Admin       AdminConfig       `mapstructure:"admin" json:"admin" yaml:"admin"`
 	Users       UsersConfig       `mapstructure:"users" json:"users" yaml:"users"`
 	Attachments AttachmentsConfig `mapstructure:"attachments" json:"attachments" yaml:"attachments"`
+	Tickets     TicketsConfig     `mapstructure:"tickets" json:"tickets" yaml:"tickets"`
 	SMTP        SMTPConfig        `mapstructure:"smtp" json:"smtp" yaml:"smtp"`
 	Mail        MailConfig        `mapstructure:"mail" json:"mail" yaml:"mail"`
 	IMAP        IMAPConfig        `mapstructure:"imap" json:"imap" yaml:"imap"`
@@ -104,6 +105,12 @@ type UsersConfig struct {
 // AttachmentsConfig limits stored attachments.
 type AttachmentsConfig struct {
 	MaxBytes int64 `mapstructure:"max_bytes" json:"max_bytes" yaml:"max_bytes"`
+}
+
+// TicketsConfig is the ticket workflow.
+type TicketsConfig struct {
+	// RatingTTL is how long the rating link of a closing mail works.
+	RatingTTL time.Duration `mapstructure:"rating_ttl" json:"rating_ttl" yaml:"rating_ttl"`
 }
 
 // SMTPConfig is the inbound SMTP receiver.
@@ -312,6 +319,7 @@ func Defaults() *Config {
 		},
 		Users:       UsersConfig{DefaultRole: RoleClient},
 		Attachments: AttachmentsConfig{MaxBytes: 20 * mib},
+		Tickets:     TicketsConfig{RatingTTL: 30 * 24 * time.Hour},
 		SMTP: SMTPConfig{
 			Addr:            ":2525",
 			Hostname:        "localhost",

@@ -96,6 +96,9 @@ func (c *Config) checkGeneral() *Error {
 	if c.Attachments.MaxBytes < 1 {
 		return positive("attachments.max_bytes", c.Attachments.MaxBytes)
 	}
+	if c.Tickets.RatingTTL < time.Hour {
+		return &Error{Key: "tickets.rating_ttl", Msg: fmt.Sprintf("%s is too short (want at least 1h, e.g. 720h for 30 days)", c.Tickets.RatingTTL)}
+	}
 	return nil
 }
 

@@ -73,6 +73,7 @@ func TestValidateErrors(t *testing.T) {
 		{"comment_address invalid", func(c *Config) { c.Mail.CommentAddress = "x" }, "mail.comment_address", `invalid address "x" (want e.g. support@example.com)`},
 		{"comment_address reused", func(c *Config) { c.Mail.CommentAddress = "support@localhost" }, "mail.comment_address", `"support@localhost" is also in mail.addresses (want a separate address)`},
 		{"unknown_sender", func(c *Config) { c.Mail.UnknownSender = "ignore" }, "mail.unknown_sender", `unknown policy "ignore" (want create, quarantine or reject)`},
+		{"rating_ttl", func(c *Config) { c.Tickets.RatingTTL = 0 }, "tickets.rating_ttl", "0s is too short (want at least 1h, e.g. 720h for 30 days)"},
 		{"reopen_days", func(c *Config) { c.Mail.ReopenDays = -1 }, "mail.reopen_days", "-1 is negative (want 0 to never reopen, or a number of days)"},
 		{"subject_tag_prefix empty", func(c *Config) { c.Mail.SubjectTagPrefix = "" }, "mail.subject_tag_prefix", `"" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},
 		{"subject_tag_prefix digit", func(c *Config) { c.Mail.SubjectTagPrefix = "JC2" }, "mail.subject_tag_prefix", `"JC2" not usable (want 1-16 characters without spaces, brackets or digits, e.g. #)`},

@@ -20,9 +20,10 @@ type Company struct {
 	Name            string `bun:"name,notnull" json:"name"`
 	NameKey         string `bun:"name_key,notnull" json:"-"` // NameKey(Name): unique, case-insensitive
 	AcceptAnyDomain bool   `bun:"accept_any_domain,notnull" json:"accept_any_domain"`
-	// Isolated: its clients see only their own tickets, not their
-	// colleagues' (a company of unrelated individuals).
-	Isolated          bool   `bun:"isolated,notnull" json:"isolated"`
+	// ShareTickets: its clients see their colleagues' tickets too, not
+	// only the ones they opened or were brought into. It replaced the
+	// isolated column (still there, no longer read): sharing = not isolated.
+	ShareTickets      bool   `bun:"share_tickets,notnull" json:"share_tickets"`
 	AllowedIPsJSON    string `bun:"allowed_ips,notnull" json:"-"`
 	BrandPrimary      string `bun:"brand_primary,notnull" json:"brand_primary"`
 	BrandPrimaryDark  string `bun:"brand_primary_dark,notnull" json:"brand_primary_dark"`

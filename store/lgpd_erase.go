@@ -473,6 +473,8 @@ func (e *eraser) others(ctx context.Context) error {
 		{"tickets", "description", "id IN (?)"},
 		{"tickets", "description_html", "id IN (?)"},
 		{"tickets", "tech_evaluation", "id IN (?)"},
+		{"tickets", "solution", "id IN (?)"},
+		{"tickets", "close_reason", "id IN (?)"},
 		{"tickets", "rating_comment", "id IN (?)"},
 		{"ticket_comments", "body_text", "ticket_id IN (?)"},
 		{"ticket_comments", "body_html", "ticket_id IN (?)"},

@@ -198,8 +198,10 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			message_id = '',
 			tech_evaluation = CASE WHEN tech_evaluation = '' THEN '' ELSE ? END,
 			rating_comment = CASE WHEN rating_comment = '' THEN '' ELSE ? END,
+			solution = CASE WHEN solution = '' THEN '' ELSE ? END,
+			close_reason = CASE WHEN close_reason = '' THEN '' ELSE ? END,
 			retained_at = ?
-			WHERE id IN (?) AND retained_at IS NULL`, []any{anon.ID, ph, ph, ph, ph, now(), in}},
+			WHERE id IN (?) AND retained_at IS NULL`, []any{anon.ID, ph, ph, ph, ph, ph, ph, now(), in}},
 	}
 	var shas []string
 	if err := q.db.NewSelect().Table("attachments").ColumnExpr("DISTINCT sha256").Where("ticket_id IN (?)", in).

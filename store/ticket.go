@@ -66,11 +66,16 @@ type Ticket struct {
 	FirstResponseDue *time.Time `bun:"first_response_due" json:"first_response_due"`
 	ResolutionDue    *time.Time `bun:"resolution_due" json:"resolution_due"`
 	SLABreachedAt    *time.Time `bun:"sla_breached_at" json:"sla_breached_at"`
-	TechEvaluation   string     `bun:"tech_evaluation,notnull" json:"tech_evaluation"`
-	Rating           *int       `bun:"rating" json:"rating"`
-	RatingComment    string     `bun:"rating_comment,notnull" json:"rating_comment"`
-	RatedAt          *time.Time `bun:"rated_at" json:"rated_at"`
-	ReopenCount      int        `bun:"reopen_count,notnull" json:"reopen_count"`
+	// TechEvaluation, CloseReason and Classification are the close
+	// evaluation: internal, never shown or mailed to the requester.
+	TechEvaluation string     `bun:"tech_evaluation,notnull" json:"tech_evaluation"`
+	CloseReason    string     `bun:"close_reason,notnull" json:"close_reason"`
+	Classification string     `bun:"classification,notnull" json:"classification"`
+	Solution       string     `bun:"solution,notnull" json:"solution"`
+	Rating         *int       `bun:"rating" json:"rating"`
+	RatingComment  string     `bun:"rating_comment,notnull" json:"rating_comment"`
+	RatedAt        *time.Time `bun:"rated_at" json:"rated_at"`
+	ReopenCount    int        `bun:"reopen_count,notnull" json:"reopen_count"`
 	// RetainedAt: when retention removed the ticket's personal data.
 	RetainedAt *time.Time `bun:"retained_at" json:"retained_at,omitempty"`
 	SLAState
@@ -138,7 +143,7 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 
 func (q *Q) ticketSelect(sc Scope, model any) (*bun.SelectQuery, error) {
 	sel := q.db.NewSelect().Model(model).
-		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name", "isolated") }).
+		Relation("Company", func(s *bun.SelectQuery) *bun.SelectQuery { return s.Column("id", "name", "share_tickets") }).
 		Relation("Requester", func(s *bun.SelectQuery) *bun.SelectQuery {
 			return s.Column("id", "email", "name", "role", "company_id")
 		}).
@@ -259,7 +264,7 @@ func (q *Q) loadTicketRelations(ctx context.Context, ts []*Ticket) error {
 		}
 	}
 	var cs []*Company
-	if err := q.db.NewSelect().Model(&cs).Column("id", "name", "isolated").Where("id IN (?)", bun.In(keys(companyIDs))).Scan(ctx); err != nil {
+	if err := q.db.NewSelect().Model(&cs).Column("id", "name", "share_tickets").Where("id IN (?)", bun.In(keys(companyIDs))).Scan(ctx); err != nil {
 		return fmt.Errorf("store: tickets' companies: %w", err)
 	}
 	var us []*User

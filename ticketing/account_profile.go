@@ -142,7 +142,7 @@ func avatarPNG(data []byte) ([]byte, error) {
 
 // Avatar returns the avatar of a user and its content type, if viewer
 // may see that user: themselves, staff (anyone), anyone (a member of
-// staff's avatar), or a colleague of a company that is not isolated.
+// staff's avatar), or a colleague of a company that shares tickets.
 func (s *Service) Avatar(ctx context.Context, viewer *store.User, userID int64) ([]byte, string, error) {
 	if viewer == nil || viewer.Disabled {
 		return nil, "", notAllowedf("sign in first")
@@ -158,7 +158,7 @@ func (s *Service) Avatar(ctx context.Context, viewer *store.User, userID int64) 
 		if err != nil {
 			return nil, "", mapStoreErr(err)
 		}
-		ok = !c.Isolated
+		ok = c.ShareTickets
 	}
 	if !ok {
 		return nil, "", notFoundf("user %d", userID)

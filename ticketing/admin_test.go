@@ -249,7 +249,7 @@ func TestReplyToClosedTicket(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range []string{store.StatusResolved, store.StatusClosed} {
-				if _, err := w.svc.SetStatus(ctx, w.tech, tk.Number, s, ticketing.StatusInput{}); err != nil {
+				if _, err := w.svc.SetStatus(ctx, w.tech, tk.Number, s, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -3,6 +3,7 @@ package ticketing
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -50,6 +51,12 @@ type CommentInput struct {
 	MessageID string
 	MailID    *int64
 	Automated bool // from automated mail: tell nobody
+	// Seen is the conversation version (View.Version) the reply was
+	// written against: a public comment is refused with a *CollisionError
+	// when a newer public message exists. nil (mail, CLI) or SendAnyway
+	// skips the check.
+	Seen       *int64
+	SendAnyway bool
 }
 
 // Comment adds a comment to ticket number.
@@ -88,6 +95,9 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	if t.Status == store.StatusClosed && !in.Internal {
 		return nil, invalidf("ticket #%d is closed; reopen it before commenting", t.Number)
 	}
+	if err := tx.checkCollision(ctx, t, in); err != nil {
+		return nil, err
+	}
 	source := in.Source
 	if source == "" {
 		source = store.SourceWeb
@@ -103,6 +113,11 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	c.Author = actor
 	if err := tx.q.CreateComment(ctx, c); err != nil {
 		return nil, err
+	}
+	if actor.ID > 0 { // the draft it came from is sent
+		if err := tx.q.DeleteDraft(ctx, actor.ID, t.ID); err != nil {
+			return nil, err
+		}
 	}
 	before := t.Status
 	if !in.Internal {
@@ -153,9 +168,12 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	return c, nil
 }
 
+// reopen starts a new cycle: the last solution and close evaluation stay
+// in the audit log, not on the ticket.
 func reopen(t *store.Ticket) {
 	t.Status = store.StatusReopened
 	t.ResolvedAt, t.ClosedAt = nil, nil
+	t.Solution, t.CloseReason, t.TechEvaluation, t.Classification = "", "", "", ""
 	t.ReopenCount++
 }
 
@@ -210,9 +228,50 @@ func (tx *Tx) Assign(ctx context.Context, actor *store.User, number int64, assig
 	return t, nil
 }
 
-// StatusInput carries what some status changes need.
+// StatusInput carries what some status changes need: resolving takes a
+// solution; closing takes a reason, the technician's evaluation and a
+// classification (see Classifications). The evaluation and classification
+// are internal: never shown or mailed to the requester.
 type StatusInput struct {
-	Evaluation string // technician's evaluation, when closing
+	Solution       string
+	Reason         string
+	Evaluation     string
+	Classification string
+}
+
+const maxCloseReason = 255
+
+// check says what a change to status to lacks.
+func (in *StatusInput) check(to string) error {
+	in.Solution, in.Reason = strings.TrimSpace(in.Solution), strings.TrimSpace(in.Reason)
+	in.Evaluation, in.Classification = strings.TrimSpace(in.Evaluation), strings.TrimSpace(in.Classification)
+	switch to {
+	case store.StatusResolved:
+		if in.Solution == "" {
+			return invalidf("resolving needs the solution")
+		}
+	case store.StatusClosed:
+		var missing []string
+		if in.Reason == "" {
+			missing = append(missing, "a reason")
+		}
+		if in.Evaluation == "" {
+			missing = append(missing, "the technician's evaluation")
+		}
+		if in.Classification == "" {
+			missing = append(missing, "a classification ("+strings.Join(Classifications, ", ")+")")
+		}
+		if len(missing) > 0 {
+			return invalidf("closing needs %s", strings.Join(missing, ", "))
+		}
+		if !ValidClassification(in.Classification) {
+			return invalidf("unknown classification %q (want %s)", in.Classification, strings.Join(Classifications, ", "))
+		}
+		if utf8.RuneCountInString(in.Reason) > maxCloseReason {
+			return invalidf("the close reason is longer than %d characters", maxCloseReason)
+		}
+	}
+	return nil
 }
 
 // SetStatus moves ticket number to status to. Resolving, closing and
@@ -247,16 +306,17 @@ func (tx *Tx) SetStatus(ctx context.Context, actor *store.User, t *store.Ticket,
 	if err := CheckTransition(t.Status, to); err != nil {
 		return err
 	}
+	if err := in.check(to); err != nil {
+		return err
+	}
 	from := t.Status
 	now := tx.s.clock()
 	switch to {
 	case store.StatusResolved:
-		t.Status, t.ResolvedAt = to, &now
+		t.Status, t.ResolvedAt, t.Solution = to, &now, in.Solution
 	case store.StatusClosed:
 		t.Status, t.ClosedAt = to, &now
-		if e := strings.TrimSpace(in.Evaluation); e != "" {
-			t.TechEvaluation = e
-		}
+		t.CloseReason, t.TechEvaluation, t.Classification = in.Reason, in.Evaluation, in.Classification
 	case store.StatusReopened:
 		reopen(t)
 	default:
@@ -269,11 +329,22 @@ func (tx *Tx) SetStatus(ctx context.Context, actor *store.User, t *store.Ticket,
 		return err
 	}
 	after := map[string]any{"status": t.Status}
-	if t.TechEvaluation != "" && to == store.StatusClosed {
-		after["tech_evaluation"] = t.TechEvaluation
+	switch to {
+	case store.StatusResolved:
+		after["solution"] = t.Solution
+	case store.StatusClosed:
+		after["reason"] = t.CloseReason
 	}
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "status", map[string]any{"status": from}, after); err != nil {
 		return err
+	}
+	// The evaluation has a row of its own, so the status history a
+	// requester may see never carries it.
+	if to == store.StatusClosed {
+		if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "evaluation", nil,
+			map[string]any{"tech_evaluation": t.TechEvaluation, "classification": t.Classification}); err != nil {
+			return err
+		}
 	}
 	kind := EventStatusChanged
 	switch to {
@@ -373,6 +444,10 @@ type View struct {
 	Comments     []*store.Comment
 	Participants []*store.User
 	Attachments  []*store.Attachment
+	Links        []*store.TicketLink
+	// Version is the conversation version a reply form carries
+	// (CommentInput.Seen): the id of the newest public comment.
+	Version int64
 }
 
 // Get returns ticket number with what actor may see of it: a client never
@@ -393,6 +468,9 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	internal := can(actor, t, participant, ActViewInternal) == nil
+	if !internal {
+		redactInternal(t)
+	}
 	v := &View{Ticket: t}
 	if v.Comments, err = q.Comments(ctx, t.ID, internal); err != nil {
 		return nil, err
@@ -401,6 +479,12 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	if v.Attachments, err = q.Attachments(ctx, t.ID, internal); err != nil {
+		return nil, err
+	}
+	if v.Links, err = q.TicketLinks(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.Version, err = q.LastPublicCommentID(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -416,10 +500,15 @@ func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFil
 		if err != nil {
 			return nil, mapStoreErr(err)
 		}
-		if c.Isolated {
+		if !c.ShareTickets {
 			f.InvolvingUserID = actor.ID
 		}
 	}
 	ts, err := s.st.R().Tickets(ctx, actor.Scope(), f)
+	if !actor.IsStaff() {
+		for _, t := range ts {
+			redactInternal(t)
+		}
+	}
 	return ts, mapStoreErr(err)
 }

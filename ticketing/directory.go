@@ -26,7 +26,7 @@ type CompanyInput struct {
 	Name            string
 	Domains         []string
 	AcceptAnyDomain bool
-	Isolated        bool // clients see only their own tickets
+	ShareTickets    bool // clients see their colleagues' tickets too (new companies: no)
 	AllowedIPs      []string
 	BrandPrimary    string
 	ConsentRequired bool   // registering needs acceptance of the privacy policy
@@ -69,7 +69,7 @@ func (s *Service) CreateCompany(ctx context.Context, actor *store.User, in Compa
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain, Isolated: in.Isolated,
+	c := &store.Company{Name: in.Name, Domains: in.Domains, AcceptAnyDomain: in.AcceptAnyDomain, ShareTickets: in.ShareTickets,
 		AllowedIPs: in.AllowedIPs, BrandPrimary: in.BrandPrimary, ConsentRequired: in.ConsentRequired, TimeZone: in.TimeZone}
 	err := s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
@@ -94,7 +94,7 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 			return err
 		}
 		before := *c
-		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
+		in := CompanyInput{Name: c.Name, Domains: append([]string(nil), c.Domains...), AcceptAnyDomain: c.AcceptAnyDomain, ShareTickets: c.ShareTickets,
 			AllowedIPs: append([]string(nil), c.AllowedIPs...), BrandPrimary: c.BrandPrimary,
 			ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone}
 		fn(&in)
@@ -102,7 +102,7 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *store.User, ref stri
 			return err
 		}
 		c.Name, c.Domains, c.AcceptAnyDomain, c.AllowedIPs, c.BrandPrimary = in.Name, in.Domains, in.AcceptAnyDomain, in.AllowedIPs, in.BrandPrimary
-		c.Isolated, c.ConsentRequired, c.TimeZone = in.Isolated, in.ConsentRequired, in.TimeZone
+		c.ShareTickets, c.ConsentRequired, c.TimeZone = in.ShareTickets, in.ConsentRequired, in.TimeZone
 		if err := q.UpdateCompany(ctx, c); err != nil {
 			return err
 		}

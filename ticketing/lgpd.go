@@ -304,10 +304,14 @@ func ValidRequestKind(k string) bool {
 }
 
 // AddRequest records a data-subject request with its legal due date.
-// Admins only; audited.
+// Admins file them for anyone; a person files their own (the portal's
+// "Meus dados"). Audited.
 func (s *Service) AddRequest(ctx context.Context, actor *store.User, in RequestInput) (*store.LGPDRequest, error) {
-	if err := requireLGPDAdmin(actor); err != nil {
-		return nil, err
+	self := actor != nil && actor.ID > 0 && !actor.Disabled && store.NormalizeEmail(in.Email) == store.NormalizeEmail(actor.Email)
+	if !self {
+		if err := requireLGPDAdmin(actor); err != nil {
+			return nil, err
+		}
 	}
 	if !ValidRequestKind(in.Kind) {
 		return nil, invalidf("unknown request kind %q (want export, erasure or correction)", in.Kind)

@@ -61,7 +61,7 @@ func seedTitular(t *testing.T, w *world) *titular {
 	must(err)
 	mine, err := svc.Comment(ctx, u, n, ticketing.CommentInput{Body: "Ainda travando " + titularPhrase, BodyHTML: "<p>Ainda travando " + titularPhrase + "</p>"})
 	must(err)
-	_, err = svc.SetStatus(ctx, w.tech, n, store.StatusResolved, ticketing.StatusInput{})
+	_, err = svc.SetStatus(ctx, w.tech, n, store.StatusResolved, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"})
 	must(err)
 	_, err = svc.Rate(ctx, u, n, 4, "bom atendimento "+titularPhrase)
 	must(err)

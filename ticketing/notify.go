@@ -64,6 +64,8 @@ type Notice struct {
 	User    *store.User // nil for a bare address (notify_to)
 	Address string
 	Rating  bool // include the rating link (the requester of a closed ticket)
+	// RatingToken is the token of that link (/tickets/rate/<token>).
+	RatingToken string
 }
 
 // NotifyConfig is what the rules need of the configuration.
@@ -118,7 +120,11 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			return
 		}
 		seen[u.Email] = true
-		out = append(out, Notice{Kind: kind, User: u, Address: u.Email, Rating: rating})
+		n := Notice{Kind: kind, User: u, Address: u.Email, Rating: rating}
+		if rating {
+			n.RatingToken = tx.s.RatingToken(t)
+		}
+		out = append(out, n)
 	}
 	followers := func(kind string, staffOnly bool) {
 		for _, u := range append([]*store.User{requester}, participants...) {

@@ -31,16 +31,17 @@ type Relation struct {
 }
 
 // RelationOf works out how u stands to t; participant must be looked up by
-// the caller (it needs the database). Colleagues in an isolated company
-// (unrelated individuals) do not count as the same company, and a client
-// who moved to another company no longer counts as a participant.
+// the caller (it needs the database). Colleagues count as the same
+// company only when it shares tickets within the company (t.Company must
+// be loaded; without it nothing is shared), and a client who moved to
+// another company no longer counts as a participant.
 func RelationOf(u *store.User, t *store.Ticket, participant bool) Relation {
 	ownCompany := u.CompanyID != nil && *u.CompanyID == t.CompanyID
-	isolated := t.Company != nil && t.Company.ID == t.CompanyID && t.Company.Isolated
+	shares := t.Company != nil && t.Company.ID == t.CompanyID && t.Company.ShareTickets
 	return Relation{
 		Requester:   u.ID == t.RequesterID,
 		Participant: participant && (u.IsStaff() || ownCompany),
-		SameCompany: ownCompany && !isolated,
+		SameCompany: ownCompany && shares,
 		Assignee:    t.AssignedTo(u),
 		Unassigned:  t.AssigneeID == nil,
 	}

@@ -3,6 +3,8 @@ package ticketing
 import (
 	"fmt"
 	"testing"
+
+	"github.com/jcservicedesk/servicedesk/store"
 )
 
 // TestPolicyTable spells out role × action × relation. Each row lists the
@@ -67,5 +69,54 @@ func TestPolicyTable(t *testing.T) {
 	}
 	if Allowed("boss", false, ActView, rels["requester"]) {
 		t.Fatal("unknown role allowed")
+	}
+}
+
+// TestRelationOfSharing: colleagues count as the same company only when
+// it shares tickets within the company; the requester and participants
+// see their tickets either way, and nobody of another company does.
+func TestRelationOfSharing(t *testing.T) {
+	acme, globex := int64(1), int64(2)
+	ticket := func(share bool) *store.Ticket {
+		return &store.Ticket{ID: 9, Number: 1009, CompanyID: acme, RequesterID: 10,
+			Company: &store.Company{ID: acme, ShareTickets: share}}
+	}
+	client := func(id, company int64) *store.User {
+		return &store.User{ID: id, Role: store.RoleClient, CompanyID: &company}
+	}
+	for _, tc := range []struct {
+		name        string
+		u           *store.User
+		share       bool
+		participant bool
+		view        bool
+	}{
+		{"requester, not sharing", client(10, acme), false, false, true},
+		{"requester, sharing", client(10, acme), true, false, true},
+		{"colleague, not sharing", client(11, acme), false, false, false},
+		{"colleague, sharing", client(11, acme), true, false, true},
+		{"colleague participant, not sharing", client(11, acme), false, true, true},
+		{"other company, sharing", client(12, globex), true, false, false},
+		{"other company participant", client(12, globex), true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rel := RelationOf(tc.u, ticket(tc.share), tc.participant)
+			if got := Allowed(tc.u.Role, false, ActView, rel); got != tc.view {
+				t.Fatalf("view = %v, want %v (%+v)", got, tc.view, rel)
+			}
+			// Replying (web or mail) follows seeing, for clients.
+			if got := Allowed(tc.u.Role, false, ActComment, rel); got != tc.view {
+				t.Fatalf("comment = %v, want %v", got, tc.view)
+			}
+			if Allowed(tc.u.Role, false, ActViewInternal, rel) || Allowed(tc.u.Role, false, ActCommentInternal, rel) {
+				t.Fatal("a client may see or write internal notes")
+			}
+		})
+	}
+	// Without the company loaded nothing is shared.
+	tk := ticket(true)
+	tk.Company = nil
+	if RelationOf(client(11, acme), tk, false).SameCompany {
+		t.Fatal("shared without knowing the company")
 	}
 }

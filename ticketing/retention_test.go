@@ -86,12 +86,12 @@ func seedRetention(t testing.TB, st *store.Store, oldCount int) *retWorld {
 			t.Fatal(err)
 		}
 		if to != "" {
-			if _, err := svc.SetStatus(ctx, w.admin, tk.Number, store.StatusResolved, ticketing.StatusInput{}); err != nil {
+			if _, err := svc.SetStatus(ctx, w.admin, tk.Number, store.StatusResolved, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if to == store.StatusClosed {
-			if _, err := svc.SetStatus(ctx, w.admin, tk.Number, store.StatusClosed, ticketing.StatusInput{Evaluation: "Cliente " + req.Name + " satisfeito"}); err != nil {
+			if _, err := svc.SetStatus(ctx, w.admin, tk.Number, store.StatusClosed, ticketing.StatusInput{Reason: "feito", Evaluation: "Cliente " + req.Name + " satisfeito", Classification: "outro"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -202,8 +202,8 @@ func TestRetentionRemovesPersonalDataOfOldClosedTickets(t *testing.T) {
 			return m
 		}
 		want := map[int64]store.RetentionCounts{
-			w.acme.ID:    {Tickets: 3, Comments: 6, Attachments: 3, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 18},
-			w.initech.ID: {Tickets: 1, Comments: 2, AuditRows: 6},
+			w.acme.ID:    {Tickets: 3, Comments: 6, Attachments: 3, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 21},
+			w.initech.ID: {Tickets: 1, Comments: 2, AuditRows: 7},
 		}
 		got := byCompany(dry)
 		// A dry run cannot know which blobs would be freed.
@@ -223,7 +223,7 @@ func TestRetentionRemovesPersonalDataOfOldClosedTickets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[w.acme.ID] = store.RetentionCounts{Tickets: 3, Comments: 6, Attachments: 3, Blobs: 1, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 18}
+		want[w.acme.ID] = store.RetentionCounts{Tickets: 3, Comments: 6, Attachments: 3, Blobs: 1, Mails: 3, MessageIDs: 3, Outbox: 3, Participants: 3, AuditRows: 21}
 		got = byCompany(rep)
 		for id, c := range want {
 			if got[id] != c {

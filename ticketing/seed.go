@@ -61,7 +61,7 @@ func (s *Service) Seed(ctx context.Context, in SeedInput) (SeedResult, error) {
 			// The default company collects people of no known company
 			// (mail.unknown_sender: create): they must not see each
 			// other's tickets.
-			company = &store.Company{Name: in.Company, Isolated: true}
+			company = &store.Company{Name: in.Company}
 			if err := q.CreateCompany(ctx, company); err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ type Service struct {
 	hooks     []TxHook
 	listeners []Listener
 	loc       *time.Location // the default time zone (SLA without a calendar)
+	ratingTTL time.Duration  // how long rating links work (WithRatingTTL)
 
 	checkTemplate TemplateCheck
 
@@ -207,6 +208,12 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		return nil, err
 	}
 	t.Requester = in.Requester
+	if in.LinkedTicket != nil { // a follow-up of a closed ticket (mail, reopen rule)
+		if err := q.AddTicketLink(ctx, &store.TicketLink{TicketID: t.ID, OtherID: *in.LinkedTicket,
+			Kind: store.LinkFollowUp, CreatedAt: t.CreatedAt}); err != nil {
+			return nil, err
+		}
+	}
 	if err := q.Audit(ctx, actor, companyID, "ticket", t.ID, "create", nil, auditTicket(t)); err != nil {
 		return nil, err
 	}

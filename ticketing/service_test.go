@@ -26,7 +26,8 @@ func newWorld(t testing.TB, st *store.Store) *world {
 	w := &world{st: st}
 	w.svc = ticketing.NewService(st, ticketing.WithListener(func(ev ticketing.Event) { w.events = append(w.events, ev) }))
 	err := st.InTx(ctx, func(q *store.Q) error {
-		w.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
+		// Acme shares tickets within the company; Globex does not.
+		w.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}, ShareTickets: true}
 		w.globex = &store.Company{Name: "Globex", Domains: []string{"globex.example"}}
 		for _, c := range []*store.Company{w.acme, w.globex} {
 			if err := q.CreateCompany(ctx, c); err != nil {
@@ -122,11 +123,11 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("%s resolve: %v", actor.Email, err)
 			}
 		}
-		// Closing an open ticket is an invalid transition that changes nothing.
+		// Closing without the evaluation is refused and changes nothing.
 		if _, err := w.svc.SetStatus(ctx, w.tech, tk.Number, "closed", ticketing.StatusInput{}); !errors.Is(err, ticketing.ErrInvalid) {
-			t.Fatalf("close open: %v", err)
+			t.Fatalf("close open without evaluation: %v", err)
 		}
-		if _, err := w.svc.SetStatus(ctx, w.tech, tk.Number, "resolved", ticketing.StatusInput{}); err != nil {
+		if _, err := w.svc.SetStatus(ctx, w.tech, tk.Number, "resolved", ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.svc.Rate(ctx, w.colleague, tk.Number, 5, ""); !errors.Is(err, ticketing.ErrNotAllowed) {
@@ -138,7 +139,7 @@ func TestLifecycle(t *testing.T) {
 		if _, err := w.svc.Rate(ctx, w.client, tk.Number, 4, "rápido"); err != nil {
 			t.Fatal(err)
 		}
-		closed, err := w.svc.SetStatus(ctx, w.superv, tk.Number, "closed", ticketing.StatusInput{Evaluation: "driver atualizado"})
+		closed, err := w.svc.SetStatus(ctx, w.superv, tk.Number, "closed", ticketing.StatusInput{Reason: "feito", Evaluation: "driver atualizado", Classification: "tecnico"})
 		if err != nil || closed.ClosedAt == nil || closed.TechEvaluation != "driver atualizado" {
 			t.Fatalf("close: %+v %v", closed, err)
 		}
@@ -160,7 +161,7 @@ func TestLifecycle(t *testing.T) {
 		for _, e := range log {
 			actions = append(actions, e.Action)
 		}
-		want := []string{"create", "take", "comment", "comment", "status", "comment", "status", "status", "rate", "status", "status"}
+		want := []string{"create", "take", "comment", "comment", "status", "comment", "status", "status", "rate", "status", "evaluation", "status"}
 		if len(actions) != len(want) {
 			t.Fatalf("audit actions = %v, want %v", actions, want)
 		}

@@ -268,7 +268,7 @@ func TestSLAResolvedTicketNeverBreaches(t *testing.T) {
 		}
 		tk := w.create(t)
 		for _, to := range []string{store.StatusOpen, store.StatusResolved} {
-			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{}); err != nil {
+			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -308,7 +308,7 @@ func TestSLAResolvedTimeDoesNotCount(t *testing.T) {
 		tk := w.create(t)
 		w.set(start.Add(time.Hour))
 		for _, to := range []string{store.StatusOpen, store.StatusResolved} {
-			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{}); err != nil {
+			if _, err := w.svc.SetStatus(ctx, w.admin, tk.Number, to, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 				t.Fatal(err)
 			}
 		}

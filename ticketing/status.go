@@ -21,17 +21,19 @@ func ValidStatus(s string) bool {
 // transitions is the state machine:
 //
 //	new → open → pending ↔ open → resolved → closed
-//	resolved | closed → reopened → open | pending | resolved
+//	resolved | closed → reopened → open | pending | resolved | closed
 //
 // pending → resolved is allowed too: a ticket waiting on a requester who
-// never answers is resolved from pending.
+// never answers is resolved from pending. A ticket in work (open,
+// pending, reopened) may also be closed without being resolved (a
+// duplicate, a request withdrawn); closing always takes the evaluation.
 var transitions = map[string][]string{
 	store.StatusNew:      {store.StatusOpen, store.StatusPending},
-	store.StatusOpen:     {store.StatusPending, store.StatusResolved},
-	store.StatusPending:  {store.StatusOpen, store.StatusResolved},
+	store.StatusOpen:     {store.StatusPending, store.StatusResolved, store.StatusClosed},
+	store.StatusPending:  {store.StatusOpen, store.StatusResolved, store.StatusClosed},
 	store.StatusResolved: {store.StatusClosed, store.StatusReopened},
 	store.StatusClosed:   {store.StatusReopened},
-	store.StatusReopened: {store.StatusOpen, store.StatusPending, store.StatusResolved},
+	store.StatusReopened: {store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusClosed},
 }
 
 // CheckTransition returns nil when a ticket may go from one status to the
@@ -53,7 +55,7 @@ func CheckTransition(from, to string) error {
 	case to == store.StatusNew:
 		why = "a ticket never goes back to new"
 	case to == store.StatusClosed:
-		why = "only a resolved ticket can be closed; resolve it first"
+		why = "only an open, pending or resolved ticket can be closed; open it first"
 	case to == store.StatusReopened:
 		why = "only a resolved or closed ticket can be reopened"
 	case from == store.StatusClosed:

@@ -9,11 +9,12 @@ import (
 func TestTransitions(t *testing.T) {
 	valid := map[[2]string]bool{
 		{"new", "open"}: true, {"new", "pending"}: true,
-		{"open", "pending"}: true, {"open", "resolved"}: true,
-		{"pending", "open"}: true, {"pending", "resolved"}: true,
+		{"open", "pending"}: true, {"open", "resolved"}: true, {"open", "closed"}: true,
+		{"pending", "open"}: true, {"pending", "resolved"}: true, {"pending", "closed"}: true,
 		{"resolved", "closed"}: true, {"resolved", "reopened"}: true,
 		{"closed", "reopened"}: true,
 		{"reopened", "open"}:   true, {"reopened", "pending"}: true, {"reopened", "resolved"}: true,
+		{"reopened", "closed"}: true,
 	}
 	for _, from := range Statuses {
 		for _, to := range append(Statuses, "bogus") {
@@ -38,7 +39,7 @@ func TestTransitions(t *testing.T) {
 
 func TestTransitionReasons(t *testing.T) {
 	for _, tc := range []struct{ from, to, want string }{
-		{"open", "closed", "resolve it first"},
+		{"new", "closed", "open it first"},
 		{"closed", "open", "reopened first"},
 		{"open", "open", "already open"},
 		{"open", "reopened", "only a resolved or closed"},

@@ -107,7 +107,7 @@ func localPath(r *http.Request) string {
 // accepting a new privacy policy: the policy itself, leaving, and their own
 // data.
 func consentExempt(path string) bool {
-	for _, p := range []string{"/lgpd", "/logout", "/meu-perfil", "/avatar/"} {
+	for _, p := range []string{"/lgpd", "/logout", "/meu-perfil", "/avatar/", "/webauthn/"} {
 		if path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") {
 			return true
 		}

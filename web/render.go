@@ -79,6 +79,15 @@ func (s *Server) parseTemplates(fsys fs.FS) (map[string]*page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
+	// Shared pieces of one area (templates/partials/*.html), available to
+	// every page: the ticket page's staff panel, say.
+	if more, err := fs.Glob(fsys, "templates/partials/*.html"); err != nil {
+		return nil, err
+	} else if len(more) > 0 {
+		if base, err = base.ParseFS(fsys, more...); err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+	}
 	files, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		return nil, err

@@ -264,6 +264,7 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	a.outbound = ob
 	a.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook), ticketing.WithListener(ob.Listener),
 		ticketing.WithLocation(a.cfg.Location()),
+		ticketing.WithRatingTTL(a.cfg.Tickets.RatingTTL),
 		ticketing.WithAccounts(ticketing.AccountConfig{Secret: key,
 			SessionLifetime: a.cfg.Security.SessionLifetime, RememberLifetime: a.cfg.Security.RememberLifetime,
 			IdleTimeout: a.cfg.Security.IdleTimeout, Require2FARoles: a.cfg.Security.Require2FARoles,

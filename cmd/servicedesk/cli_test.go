@@ -225,8 +225,12 @@ func TestCLIAdminScript(t *testing.T) {
 		}
 		// The client may not close from the CLI either.
 		c.fails(1, "not allowed", "ticket", "status", n, "resolved", "--as", "maria@acme.com.br")
-		c.ok(&tk, "ticket", "status", n, "resolved", "--as", "tech@helpdesk.example")
-		c.ok(&tk, "ticket", "status", n, "closed", "--evaluation", "trocado o driver", "--as", "tech@helpdesk.example")
+		c.fails(1, "resolving needs the solution", "ticket", "status", n, "resolved", "--as", "tech@helpdesk.example")
+		c.ok(&tk, "ticket", "status", n, "resolved", "--solution", "driver trocado", "--as", "tech@helpdesk.example")
+		c.fails(1, "closing needs a classification", "ticket", "status", n, "closed", "--reason", "feito", "--evaluation", "trocado o driver", "--as", "tech@helpdesk.example")
+		c.fails(1, `unknown classification "bug"`, "ticket", "status", n, "closed", "--reason", "feito", "--evaluation", "trocado o driver",
+			"--classification", "bug", "--as", "tech@helpdesk.example")
+		c.ok(&tk, "ticket", "status", n, "closed", "--reason", "feito", "--evaluation", "trocado o driver", "--classification", "tecnico", "--as", "tech@helpdesk.example")
 		if tk.Status != "closed" {
 			t.Fatalf("close: %+v", tk)
 		}
@@ -276,7 +280,7 @@ func TestCLIBadInputChangesNothing(t *testing.T) {
 		c.fails(1, "must belong to a company", "user", "add", "--email", "c@acme.example")
 		c.fails(1, "already exists", "company", "add", "--name", "acme")
 		c.fails(1, "invalid domain", "company", "add", "--name", "Other", "--domain", "bad domain")
-		c.fails(1, "resolve it first", "ticket", "status", fmt.Sprint(tk.Number), "closed")
+		c.fails(1, "open it first", "ticket", "status", fmt.Sprint(tk.Number), "closed", "--reason", "x", "--evaluation", "x", "--classification", "outro")
 		c.fails(1, "not found", "ticket", "show", "99999")
 		c.fails(1, "unknown user", "ticket", "create", "--requester", "ghost@acme.example", "--subject", "x")
 		c.fails(1, "still has users", "company", "remove", "Acme")

@@ -18,7 +18,7 @@ type companyJSON struct {
 	Name            string   `json:"name"`
 	Domains         []string `json:"domains"`
 	AcceptAnyDomain bool     `json:"accept_any_domain"`
-	Isolated        bool     `json:"isolated"`
+	ShareTickets    bool     `json:"share_tickets"`
 	AllowedIPs      []string `json:"allowed_ips"`
 	BrandPrimary    string   `json:"brand_primary"`
 	ConsentRequired bool     `json:"consent_required"`
@@ -27,7 +27,7 @@ type companyJSON struct {
 }
 
 func companyView(c *store.Company) companyJSON {
-	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, Isolated: c.Isolated,
+	return companyJSON{ID: c.ID, Name: c.Name, Domains: nonNil(c.Domains), AcceptAnyDomain: c.AcceptAnyDomain, ShareTickets: c.ShareTickets,
 		AllowedIPs: nonNil(c.AllowedIPs), BrandPrimary: c.BrandPrimary,
 		ConsentRequired: c.ConsentRequired, TimeZone: c.TimeZone, CreatedAt: c.CreatedAt.Format(timeFormat)}
 }
@@ -63,13 +63,20 @@ func (a *app) companyCommand() *cobra.Command {
 
 func (a *app) companyAddCommand() *cobra.Command {
 	var in ticketing.CompanyInput
+	var isolated bool
 	add := &cobra.Command{
 		Use: "add", Short: "Add a company", Args: cobra.NoArgs,
 		Example: `  servicedesk company add --name "Acme Ltda" --domain acme.com.br --brand-primary '#0b5cad'
-  servicedesk company add --name "Particulares" --isolated --accept-any-domain`,
+  servicedesk company add --name "Acme Ltda" --domain acme.com.br --share-tickets
+  servicedesk company add --name "Particulares" --accept-any-domain`,
+		PreRun: func(cmd *cobra.Command, _ []string) {
+			if cmd.Flags().Changed("isolated") && !cmd.Flags().Changed("share-tickets") {
+				in.ShareTickets = !isolated
+			}
+		},
 		RunE: a.action(func(ctx context.Context, d *deps) error { return companyAdd(ctx, d, in) }),
 	}
-	companyFlags(add, &in)
+	companyFlags(add, &in, &isolated)
 	_ = add.MarkFlagRequired("name")
 	return add
 }
@@ -130,9 +137,10 @@ func companyByRef(ctx context.Context, d *deps, ref string) (*store.Company, err
 }
 
 type companyUpdateOpts struct {
-	ref     string
-	in      ticketing.CompanyInput
-	changed func(flag string) bool
+	ref      string
+	in       ticketing.CompanyInput
+	isolated bool // the old --isolated: --share-tickets=false
+	changed  func(flag string) bool
 }
 
 func (a *app) companyUpdateCommand() *cobra.Command {
@@ -144,7 +152,7 @@ func (a *app) companyUpdateCommand() *cobra.Command {
 		},
 		RunE: a.action(func(ctx context.Context, d *deps) error { return companyUpdate(ctx, d, o) }),
 	}
-	companyFlags(update, &o.in)
+	companyFlags(update, &o.in, &o.isolated)
 	return update
 }
 
@@ -159,8 +167,10 @@ func companyUpdate(ctx context.Context, d *deps, o companyUpdateOpts) error {
 		if o.changed("accept-any-domain") {
 			in.AcceptAnyDomain = o.in.AcceptAnyDomain
 		}
-		if o.changed("isolated") {
-			in.Isolated = o.in.Isolated
+		if o.changed("share-tickets") {
+			in.ShareTickets = o.in.ShareTickets
+		} else if o.changed("isolated") {
+			in.ShareTickets = !o.isolated
 		}
 		if o.changed("allowed-ip") {
 			in.AllowedIPs = o.in.AllowedIPs
@@ -225,12 +235,14 @@ func companyRemove(ctx context.Context, d *deps, o companyRemoveOpts) error {
 	return printCompany(d, c)
 }
 
-func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput) {
+func companyFlags(cmd *cobra.Command, in *ticketing.CompanyInput, isolated *bool) {
 	f := cmd.Flags()
 	f.StringVar(&in.Name, "name", "", "company name")
 	f.StringArrayVar(&in.Domains, "domain", nil, "mail domain of the company (repeatable; replaces the list on update)")
 	f.BoolVar(&in.AcceptAnyDomain, "accept-any-domain", false, "accept requesters from any domain for this company")
-	f.BoolVar(&in.Isolated, "isolated", false, "its clients see only their own tickets (a company of unrelated individuals)")
+	f.BoolVar(&in.ShareTickets, "share-tickets", false, "its clients see their colleagues' tickets, not only their own (new companies: off)")
+	f.BoolVar(isolated, "isolated", false, "the same as --share-tickets=false")
+	_ = f.MarkHidden("isolated") // the old name, kept for scripts
 	f.StringArrayVar(&in.AllowedIPs, "allowed-ip", nil, "IP or CIDR allowed to reach the portal (repeatable)")
 	f.StringVar(&in.BrandPrimary, "brand-primary", "", "brand color, #rrggbb")
 	f.BoolVar(&in.ConsentRequired, "consent-required", false, "registering needs acceptance of the privacy policy")

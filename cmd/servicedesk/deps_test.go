@@ -19,6 +19,7 @@ var imports = []struct {
 	{"configs", nil},
 	{"store", nil},
 	{"store/storetest", []string{"store"}},
+	{"store/seedload", []string{"store"}},
 	{"ticketing", []string{"store", "ticketing/...", "configs"}},
 	{"ticketing/...", []string{"store"}},
 	// The pure mail packages and the protocol ends know nothing of

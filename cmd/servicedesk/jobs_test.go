@@ -81,7 +81,7 @@ func TestJobsRunSLACheckAndRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, to := range []string{store.StatusOpen, store.StatusResolved, store.StatusClosed} {
-			if _, err := now.SetStatus(ctx, ticketing.SystemActor(), closed.Number, to, ticketing.StatusInput{}); err != nil {
+			if _, err := now.SetStatus(ctx, ticketing.SystemActor(), closed.Number, to, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 				t.Fatal(err)
 			}
 		}

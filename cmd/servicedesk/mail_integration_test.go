@@ -186,7 +186,7 @@ func TestMailIngestPipe(t *testing.T) {
 			seen[o.Ticket] = true
 		}
 		var list []ticketOut
-		c.ok(&list, "ticket", "list", "--search", "mbox message")
+		c.ok(&list, "ticket", "list", "--subject", "mbox message")
 		if len(list) != 3 {
 			t.Fatalf("tickets from the mbox: %+v", list)
 		}
@@ -346,7 +346,7 @@ func smtpCode(err error) int {
 // ticketsWithSubject lists the tickets whose subject contains s.
 func ticketsWithSubject(c *cli, s string) []ticketOut {
 	var list []ticketOut
-	c.ok(&list, "ticket", "list", "--search", s, "--limit", "1000")
+	c.ok(&list, "ticket", "list", "--subject", s, "--limit", "1000")
 	return list
 }
 

@@ -36,13 +36,18 @@ type ticketJSON struct {
 	FirstResponseAt *string       `json:"first_response_at"`
 	ResolvedAt      *string       `json:"resolved_at"`
 	ClosedAt        *string       `json:"closed_at"`
+	Solution        string        `json:"solution,omitempty"`
+	CloseReason     string        `json:"close_reason,omitempty"`
 	TechEvaluation  string        `json:"tech_evaluation,omitempty"`
+	Classification  string        `json:"classification,omitempty"`
 	Rating          *int          `json:"rating"`
 	RatingComment   string        `json:"rating_comment,omitempty"`
 	ReopenCount     int           `json:"reopen_count"`
 	SLA             *slaJSON      `json:"sla"`
 	Participants    []string      `json:"participants,omitempty"`
 	Comments        []commentJSON `json:"comments,omitempty"`
+	// Match: where ticket list --search found it.
+	Match *searchMatchJSON `json:"match,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -92,7 +97,7 @@ func ticketView(t *store.Ticket) ticketJSON {
 	v := ticketJSON{Number: t.Number, Subject: t.Subject, Status: t.Status, Priority: t.Priority, Source: t.Source,
 		CompanyID: t.CompanyID, CreatedAt: t.CreatedAt.UTC().Format(timeFormat), UpdatedAt: t.UpdatedAt.UTC().Format(timeFormat),
 		FirstResponseAt: fmtTime(t.FirstResponseAt), ResolvedAt: fmtTime(t.ResolvedAt), ClosedAt: fmtTime(t.ClosedAt),
-		TechEvaluation: t.TechEvaluation, Rating: t.Rating, RatingComment: t.RatingComment, ReopenCount: t.ReopenCount}
+		Solution: t.Solution, CloseReason: t.CloseReason, TechEvaluation: t.TechEvaluation, Classification: t.Classification, Rating: t.Rating, RatingComment: t.RatingComment, ReopenCount: t.ReopenCount}
 	if t.Company != nil {
 		v.Company = t.Company.Name
 	}
@@ -305,6 +310,7 @@ type ticketListOpts struct {
 	statuses         []string
 	company          string
 	assignee, search string
+	subject          string
 	unassigned       bool
 	paging
 }
@@ -317,7 +323,8 @@ func (a *app) ticketListCommand() *cobra.Command {
   servicedesk ticket list --status open,pending --company "Acme Ltda" -o json
   servicedesk ticket list --unassigned --limit 20
   servicedesk ticket list --all -o json > tickets.json     # every ticket, page by page
-  servicedesk ticket list --as maria@acme.com.br           # what a client sees`,
+  servicedesk ticket list --as maria@acme.com.br           # what a client sees
+  servicedesk ticket list --search 'impressao -toner'      # full text, best match first`,
 		RunE: a.action(func(ctx context.Context, d *deps) error { return ticketList(ctx, d, o) }),
 	}
 	lfl := list.Flags()
@@ -325,9 +332,11 @@ func (a *app) ticketListCommand() *cobra.Command {
 	lfl.StringVar(&o.company, "company", "", "only this company")
 	lfl.StringVar(&o.assignee, "assignee", "", "only tickets assigned to this email")
 	lfl.BoolVar(&o.unassigned, "unassigned", false, "only unassigned tickets")
-	lfl.StringVar(&o.search, "search", "", "subject contains")
+	lfl.StringVar(&o.search, "search", "", `full-text search of subjects, descriptions, comments and file names, best match first: words, "a phrase", -word, a OR b`)
+	lfl.StringVar(&o.subject, "subject", "", "subject contains this text")
 	o.paging.flags(list, 50)
 	list.MarkFlagsMutuallyExclusive("assignee", "unassigned")
+	list.MarkFlagsMutuallyExclusive("search", "subject")
 	return list
 }
 
@@ -365,7 +374,7 @@ func ticketList(ctx context.Context, d *deps, o ticketListOpts) error {
 	if err != nil {
 		return err
 	}
-	filter := store.TicketFilter{Statuses: statuses, Unassigned: o.unassigned, Search: o.search, Limit: o.limit, Offset: o.offset}
+	filter := store.TicketFilter{Statuses: statuses, Unassigned: o.unassigned, Search: o.subject, Limit: o.limit, Offset: o.offset}
 	if o.company != "" {
 		c, err := companyByRef(ctx, d, o.company)
 		if err != nil {
@@ -379,6 +388,9 @@ func ticketList(ctx context.Context, d *deps, o ticketListOpts) error {
 			return err
 		}
 		filter.AssigneeID = u.ID
+	}
+	if o.search != "" {
+		return ticketSearch(ctx, d, o, filter)
 	}
 	var ts []*store.Ticket
 	if o.all {
@@ -584,19 +596,26 @@ func ticketAssign(ctx context.Context, d *deps, o ticketAssignOpts) error {
 	return ticketShowAs(ctx, d, d.actor, n)
 }
 
-type ticketStatusOpts struct{ number, status, evaluation string }
+type ticketStatusOpts struct {
+	number, status string
+	in             ticketing.StatusInput
+}
 
 func (a *app) ticketStatusCommand() *cobra.Command {
 	var o ticketStatusOpts
 	status := &cobra.Command{
 		Use: "status N STATUS", Short: "Change status: open, pending, resolved, closed or reopened", Args: cobra.ExactArgs(2),
 		Example: `  servicedesk ticket status 1001 pending
-  servicedesk ticket status 1001 resolved --as ana@helpdesk.example
-  servicedesk ticket status 1001 closed --evaluation "trocado o driver"`,
+  servicedesk ticket status 1001 resolved --solution "driver reinstalado" --as ana@helpdesk.example
+  servicedesk ticket status 1001 closed --reason "resolvido" --evaluation "driver antigo" --classification tecnico`,
 		PreRun: func(_ *cobra.Command, args []string) { o.number, o.status = args[0], args[1] },
 		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketStatus(ctx, d, o) }),
 	}
-	status.Flags().StringVar(&o.evaluation, "evaluation", "", "technician's evaluation, when closing")
+	f := status.Flags()
+	f.StringVar(&o.in.Solution, "solution", "", "the solution, required when resolving")
+	f.StringVar(&o.in.Reason, "reason", "", "why it is closed, required when closing")
+	f.StringVar(&o.in.Evaluation, "evaluation", "", "technician's evaluation (internal), required when closing")
+	f.StringVar(&o.in.Classification, "classification", "", "required when closing: "+strings.Join(ticketing.Classifications, ", "))
 	return status
 }
 
@@ -608,7 +627,7 @@ func ticketStatus(ctx context.Context, d *deps, o ticketStatusOpts) error {
 	if !ticketing.ValidStatus(o.status) {
 		return usagef("unknown status %q (want %s)", o.status, strings.Join(ticketing.Statuses, ", "))
 	}
-	if _, err := d.svc.SetStatus(ctx, d.actor, n, o.status, ticketing.StatusInput{Evaluation: o.evaluation}); err != nil {
+	if _, err := d.svc.SetStatus(ctx, d.actor, n, o.status, o.in); err != nil {
 		return err
 	}
 	return ticketShowAs(ctx, d, d.actor, n)

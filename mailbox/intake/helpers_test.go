@@ -41,10 +41,10 @@ func newRig(t testing.TB, st *store.Store, mod ...func(*intake.Config)) *rig {
 		r.mu.Unlock()
 	}))
 	err := st.InTx(ctx, func(q *store.Q) error {
-		if err := q.CreateCompany(ctx, &store.Company{Name: "Default", Isolated: true}); err != nil {
+		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
 			return err
 		}
-		r.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
+		r.acme = &store.Company{Name: "Acme", Domains: []string{"acme.example"}, ShareTickets: true}
 		if err := q.CreateCompany(ctx, r.acme); err != nil {
 			return err
 		}

@@ -93,10 +93,23 @@ func TestSubjectTagNeedsAnAllowedSender(t *testing.T) {
 		r := newRig(t, st)
 		out := r.deliver(delivery.SourceSMTP, mail("maria@acme.example", "Email lento", "Muito lento."))
 		tag := thread.SubjectTag("#", out.TicketNum)
-		// A colleague of the same company may comment by tag.
+		// A colleague of the same company may comment by tag while the
+		// company shares tickets (the portal's rule); once it stops, the
+		// colleague's mail opens a ticket of their own.
 		col := r.deliver(delivery.SourceSMTP, mail("joao@acme.example", "Re: "+tag+" Email lento", "Aqui também."))
 		if col.Action != "comment" || col.TicketNum != out.TicketNum {
 			t.Fatalf("colleague: %+v", col)
+		}
+		ctx := context.Background()
+		if err := st.InTx(ctx, func(q *store.Q) error {
+			r.acme.ShareTickets = false
+			return q.UpdateCompany(ctx, r.acme)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		col = r.deliver(delivery.SourceSMTP, mail("joao@acme.example", "Re: "+tag+" Email lento", "Ainda lento."))
+		if col.Action != "ticket" || col.TicketNum == out.TicketNum {
+			t.Fatalf("colleague, not sharing: %+v", col)
 		}
 		// A stranger guessing the number gets a ticket of their own.
 		str := r.deliver(delivery.SourceSMTP, mail("eve@evil.example", "Re: "+tag+" Email lento", "injected"))
@@ -121,7 +134,7 @@ func TestReplyToClosedTicket(t *testing.T) {
 				}
 			}
 			for _, s := range []string{"resolved", "closed"} {
-				if _, err := r.svc.SetStatus(ctx, r.tech, n, s, ticketing.StatusInput{}); err != nil {
+				if _, err := r.svc.SetStatus(ctx, r.tech, n, s, ticketing.StatusInput{Solution: "feito", Reason: "feito", Evaluation: "ok", Classification: "outro"}); err != nil {
 					t.Fatal(err)
 				}
 			}

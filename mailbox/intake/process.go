@@ -243,12 +243,20 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 // findTicket threads m: signed reply token, then In-Reply-To/References,
 // then a subject tag the sender may use. It returns how it matched.
 func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User) (*store.Ticket, string, error) {
+	// A ticket merged into another hands its mail to that one; the
+	// sender must be allowed there.
 	allowed := func(t *store.Ticket) bool {
 		return tx.Can(ctx, sender, t, ticketing.ActComment) == nil
 	}
+	find := func(t *store.Ticket, err error) (*store.Ticket, error) {
+		if err != nil {
+			return nil, err
+		}
+		return tx.FollowMerged(ctx, t)
+	}
 	if tok, _ := thread.TokenFromRecipients(m.recipients, in.ownBases()); tok != "" {
 		if id, ok := thread.VerifyToken(in.cfg.Secret, tok); ok {
-			t, err := tx.TicketByID(ctx, id)
+			t, err := find(tx.TicketByID(ctx, id))
 			if err == nil && allowed(t) {
 				return t, "token", nil
 			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
@@ -259,7 +267,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 	if refs := in.references(m); len(refs) > 0 {
 		ref, err := tx.MailIn().FindMessageRef(ctx, refs)
 		if err == nil {
-			t, err := tx.TicketByID(ctx, ref.TicketID)
+			t, err := find(tx.TicketByID(ctx, ref.TicketID))
 			if err == nil && allowed(t) {
 				return t, "references", nil
 			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
@@ -270,7 +278,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 		}
 	}
 	for _, n := range thread.FindSubjectTags(in.cfg.SubjectTagPrefix, m.msg.Subject) {
-		t, err := tx.TicketByNumber(ctx, n)
+		t, err := find(tx.TicketByNumber(ctx, n))
 		if errors.Is(err, ticketing.ErrNotFound) {
 			continue
 		}

@@ -265,8 +265,9 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	if t.Assignee != nil && t.AssigneeID != nil {
 		d.AssigneeName = displayName(t.Assignee)
 	}
-	if n.Rating {
-		d.RatingURL = d.TicketURL + "/rate?t=" + thread.SignToken(append([]byte("rate:"), o.cfg.Secret...), t.ID)
+	if n.Rating && n.RatingToken != "" {
+		// Signed, expiring and single-use (ticketing.RateByToken).
+		d.RatingURL = o.cfg.PublicURL + "/tickets/rate/" + n.RatingToken
 	}
 	override, err := o.override(ctx, q, version, company.ID, n.Kind, lang)
 	if err != nil {

@@ -55,7 +55,7 @@ func newDesk(t testing.TB, st *store.Store, mod ...func(*outbound.Config)) *desk
 	d := &desk{t: t, st: st}
 	d.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook))
 	err = st.InTx(ctx, func(q *store.Q) error {
-		if err := q.CreateCompany(ctx, &store.Company{Name: "Default", Isolated: true}); err != nil {
+		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
 			return err
 		}
 		if err := q.CreateCompany(ctx, &store.Company{Name: "Acme", Domains: []string{"acme.example"}}); err != nil {

