@@ -333,7 +333,9 @@ func (b *browser) setTheme(theme string) {
 	b.theme = theme
 	b.run("theme "+theme, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}},
+			// Reduced motion: the stylesheet then has no transitions, so
+			// axe and the shots see the theme's final colours at once.
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: theme}, {Name: "prefers-reduced-motion", Value: "reduce"}},
 		})
 		return err
 	}))
@@ -351,9 +353,8 @@ func (b *browser) setTheme(theme string) {
 	b.settled()
 }
 
-// settled waits until the page's CSS transitions (a theme change fades
-// the colours) have finished, so axe and the screenshots see the final
-// colours.
+// settled waits until any CSS transition left (a theme change fades the
+// colours) has finished, so axe and the screenshots see the final colours.
 func (b *browser) settled() {
 	b.t.Helper()
 	if b.scriptsOff {
