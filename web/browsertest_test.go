@@ -397,6 +397,11 @@ func (b *browser) page(name string, phone bool) {
 	}
 	if phone {
 		b.phone(true)
+		// Nothing may widen the page past a phone's screen (the browser
+		// would zoom the whole page out).
+		if w := value(b, "page width", chromedp.Evaluate[int]("document.documentElement.scrollWidth")); w > phoneW {
+			b.t.Errorf("%s is %d px wide on a %d px phone", name, w, phoneW)
+		}
 		b.theme = "phone"
 		b.shot(name)
 		b.theme = "light"
