@@ -21,13 +21,18 @@ type brand struct {
 	Dark      string // hover and pressed
 	Light     string // tinted backgrounds
 	OnPrimary string // text on Primary
-	OnLight   string // Primary as text on white (links), darkened when needed
-	OnDark    string // Primary as text on the dark theme's surface
+	OnLight   string // Primary as text on the light theme's surfaces (links), darkened when needed
+	OnDark    string // Primary as text on the dark theme's surfaces
 	hash      string
 }
 
-// The dark theme's surface colour (app.css --surface in dark mode).
-const darkSurface = "#161b22"
+// The surfaces that brand-coloured text sits on whose contrast is the
+// lowest: app.css --surface-2 of the light theme (darker than white and
+// --bg) and of the dark theme (lighter than --surface and --bg).
+const (
+	lightSurface = "#f0f2f5"
+	darkSurface  = "#1f2630"
+)
 
 // defaultBrand: the configured colours (configs' brand.*), the product name.
 func (s *Server) defaultBrand() *brand {
@@ -66,7 +71,7 @@ func newBrand(id int64, name string, logo bool, primary, dark, light string) *br
 		on = rgb{0.07, 0.07, 0.07}
 	}
 	b := &brand{CompanyID: id, Name: name, HasLogo: logo, Primary: p.hex(), Dark: d.hex(), Light: l.hex(),
-		OnPrimary: on.hex(), OnLight: readableOn(p, rgb{1, 1, 1}).hex(), OnDark: readableOn(p, mustHex(darkSurface)).hex()}
+		OnPrimary: on.hex(), OnLight: readableOn(p, mustHex(lightSurface)).hex(), OnDark: readableOn(p, mustHex(darkSurface)).hex()}
 	sum := sha256.Sum256([]byte(b.css()))
 	b.hash = hex.EncodeToString(sum[:5])
 	return b

@@ -106,6 +106,18 @@
     return out;
   }
 
+  // go loads url; one that differs from this page only by its fragment
+  // would only scroll, so the page is reloaded to show the change.
+  function go(url) {
+    var to = new URL(url, window.location.href);
+    if (to.pathname === window.location.pathname && to.search === window.location.search) {
+      window.location.hash = to.hash;
+      window.location.reload();
+      return;
+    }
+    window.location.assign(to.href);
+  }
+
   function status(root, msg) {
     var el = root.querySelector(".passkey-status") || root.parentNode.querySelector(".passkey-status");
     if (el) {
@@ -142,7 +154,7 @@
     post("/webauthn/register/begin", csrf, { name: name })
       .then(function (opts) { return navigator.credentials.create(creationOptions(opts)); })
       .then(function (cred) { return post("/webauthn/register/finish", csrf, attestationJSON(cred)); })
-      .then(function (res) { window.location.assign(res.redirect || "/meu-perfil#seguranca"); })
+      .then(function (res) { go(res.redirect || "/meu-perfil#seguranca"); })
       .catch(function () {
         btn.disabled = false;
         status(form, form.getAttribute("data-error"));
