@@ -125,8 +125,8 @@ func (s *Server) staffReplyFor(r *http.Request, v *ticketing.View, newer []*stor
 	if t.Requester != nil {
 		rp.Recipients = append(rp.Recipients, t.Requester.Email)
 	}
-	for _, p := range v.Participants {
-		if p.ID != t.RequesterID {
+	for _, p := range v.Participants { // the Cc'd people of the company; staff who follow get notices, not the reply
+		if p.ID != t.RequesterID && !p.IsStaff() {
 			rp.Recipients = append(rp.Recipients, p.Email)
 		}
 	}
