@@ -88,13 +88,25 @@ func TestDashboardLists(t *testing.T) {
 			want  []string
 			count int
 		}{
-			{"mine", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.MyOpenTickets }, []string{"mine"}, 1},
-			{"mine/tech2", w.tech2, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.MyOpenTickets }, []string{"later", "warned", "breached", "theirs"}, 4},
+			{"mine", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.MyOpenTickets
+			}, []string{"mine"}, 1},
+			{"mine/tech2", w.tech2, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.MyOpenTickets
+			}, []string{"later", "warned", "breached", "theirs"}, 4},
 			// tech is in Redes: its queue and no queue; tech2 is in none: all.
-			{"unassigned", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.UnassignedInMyQueues }, []string{"no queue", "my queue"}, 2},
-			{"unassigned/no queues", w.tech2, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.UnassignedInMyQueues }, []string{"no queue", "other queue", "my queue"}, 3},
-			{"due", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.DueSoon }, []string{"breached", "warned"}, 2},
-			{"recent", w.admin, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) { return s.RecentlyUpdated }, []string{"no queue", "later", "warned", "breached", "other queue"}, 8},
+			{"unassigned", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.UnassignedInMyQueues
+			}, []string{"no queue", "my queue"}, 2},
+			{"unassigned/no queues", w.tech2, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.UnassignedInMyQueues
+			}, []string{"no queue", "other queue", "my queue"}, 3},
+			{"due", w.tech, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.DueSoon
+			}, []string{"breached", "warned"}, 2},
+			{"recent", w.admin, func(s *ticketing.Service) func(context.Context, *store.User) (ticketing.DashboardList, error) {
+				return s.RecentlyUpdated
+			}, []string{"no queue", "later", "warned", "breached", "other queue"}, 8},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				l, err := c.fn(w.svc)(ctx, c.actor)
