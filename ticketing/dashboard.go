@@ -11,6 +11,7 @@ import (
 type DashboardList struct {
 	Name    string // store.DashMine, DashUnassigned, DashDue, DashRecent
 	Count   int
+	More    bool // Count is store.DashboardCountCap and there may be more
 	Tickets []*store.Ticket
 }
 
@@ -28,7 +29,7 @@ func (s *Service) dashboardList(ctx context.Context, actor *store.User, list str
 	if err != nil {
 		return DashboardList{}, mapStoreErr(err)
 	}
-	return DashboardList{Name: list, Count: n, Tickets: ts}, nil
+	return DashboardList{Name: list, Count: n, More: n >= store.DashboardCountCap, Tickets: ts}, nil
 }
 
 // MyOpenTickets is the actor's open tickets, most recently updated first.
