@@ -294,7 +294,9 @@ func pct(ds []time.Duration) string {
 	}
 	ds = slices.Clone(ds)
 	slices.Sort(ds)
-	p := func(f float64) time.Duration { return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(10 * time.Microsecond) }
+	p := func(f float64) time.Duration {
+		return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(10 * time.Microsecond)
+	}
 	return fmt.Sprintf("n %d, p50 %s, p90 %s, p99 %s, max %s", len(ds), p(.50), p(.90), p(.99), ds[len(ds)-1].Round(10*time.Microsecond))
 }
 
