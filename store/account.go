@@ -293,3 +293,18 @@ func (q *Q) CountAccountMails(ctx context.Context, userID int64, kind string, si
 	}
 	return int(n), nil
 }
+
+// LockUser holds the row of a user until the transaction ends, so what a
+// sign-in reads and then writes there (the failed-login count, the last
+// TOTP step) is not lost to a sign-in running at the same time. SQLite's
+// write transactions are already serial (they begin IMMEDIATE).
+func (q *Q) LockUser(ctx context.Context, id int64) error {
+	if !q.pg {
+		return nil
+	}
+	var got int64
+	if err := q.db.NewSelect().Model((*User)(nil)).Column("u.id").Where("u.id = ?", id).For("UPDATE").Scan(ctx, &got); err != nil {
+		return notFound(err, "user "+strconv.FormatInt(id, 10))
+	}
+	return nil
+}

@@ -171,3 +171,17 @@ func (q *Q) UseToken(ctx context.Context, t *UsedToken, now time.Time) error {
 	}
 	return nil
 }
+
+// LockSession holds the row of a session until the transaction ends (the
+// second-factor attempts of a pending sign-in); ErrNotFound when it is
+// gone. SQLite's write transactions are already serial.
+func (q *Q) LockSession(ctx context.Context, id string) error {
+	if !q.pg {
+		return nil
+	}
+	var got string
+	if err := q.db.NewSelect().Model((*Session)(nil)).Column("se.id").Where("se.id = ?", id).For("UPDATE").Scan(ctx, &got); err != nil {
+		return notFound(err, "session")
+	}
+	return nil
+}

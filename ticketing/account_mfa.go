@@ -229,6 +229,9 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 		return nil
 	}
 	err = s.TxWith(ctx, func(tx *Tx) error {
+		if err := tx.q.LockUser(ctx, actor.ID); err != nil {
+			return err
+		}
 		u, err := tx.q.User(ctx, store.AllCompanies(), actor.ID)
 		if err != nil {
 			return err

@@ -5,8 +5,10 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // TOTP secrets are kept sealed (AES-256-GCM under a key derived from the
@@ -56,4 +58,52 @@ func (a *accounts) openSecret(stored string) (string, error) {
 		return "", fmt.Errorf("totp seal: stored secret does not open with this secret key")
 	}
 	return string(plain), nil
+}
+
+// SealState is SignState for data the holder of the token must not read
+// (a TOTP secret between two pages): AES-256-GCM under a key of its own,
+// with the purpose as additional data, so a token of one purpose never
+// opens as another. The expiry is sealed with the data.
+func (s *Service) SealState(purpose string, data []byte, ttl time.Duration) (string, error) {
+	aead, err := s.accounts().stateSealer()
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("seal state: %w", err)
+	}
+	body := make([]byte, 8+len(data))
+	binary.BigEndian.PutUint64(body, uint64(s.clock().Add(ttl).Unix()))
+	copy(body[8:], data)
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, body, []byte(purpose))), nil
+}
+
+// OpenSealedState opens a token of SealState; ErrBadToken when it is
+// forged, of another purpose or expired.
+func (s *Service) OpenSealedState(purpose, token string) ([]byte, error) {
+	aead, err := s.accounts().stateSealer()
+	if err != nil {
+		return nil, err
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(token) > 8192 || len(b) < aead.NonceSize()+aead.Overhead()+8 {
+		return nil, ErrBadToken
+	}
+	body, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], []byte(purpose))
+	if err != nil {
+		return nil, ErrBadToken
+	}
+	if exp := time.Unix(int64(binary.BigEndian.Uint64(body)), 0); !s.clock().Before(exp) {
+		return nil, ErrBadToken
+	}
+	return body[8:], nil
+}
+
+func (a *accounts) stateSealer() (cipher.AEAD, error) {
+	block, err := aes.NewCipher(hmacSum(a.key, []byte("state seal v1")))
+	if err != nil {
+		return nil, fmt.Errorf("seal state: %w", err)
+	}
+	return cipher.NewGCM(block)
 }

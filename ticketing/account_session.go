@@ -116,6 +116,9 @@ func (s *Service) Login(ctx context.Context, email, password string, remember bo
 	err = s.TxWith(ctx, func(tx *Tx) error {
 		q := tx.q
 		now := s.clock()
+		if err := q.LockUser(ctx, u.ID); err != nil { // concurrent guesses all count
+			return err
+		}
 		u, err := q.User(ctx, store.AllCompanies(), u.ID) // as it is now, not as it was read
 		if err != nil {
 			return err
@@ -147,8 +150,11 @@ func (s *Service) Login(ctx context.Context, email, password string, remember bo
 			}
 			return fail("wrong password")
 		}
-		u.FailedLogins, u.LockedUntil = 0, nil
+		// The failures are forgiven once the sign-in is complete
+		// (fullSession): wrong second-factor codes still add to them.
+		u.LockedUntil = nil
 		if u.ConfirmedAt == nil {
+			u.FailedLogins = 0
 			refused = ErrUnconfirmed
 			if err := q.UpdateUser(ctx, u); err != nil {
 				return err
@@ -218,6 +224,7 @@ func (tx *Tx) fullSession(ctx context.Context, u *store.User, company *store.Com
 		return nil, err
 	}
 	u.LastLoginAt = &now
+	u.FailedLogins, u.LockedUntil = 0, nil
 	if err := q.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
@@ -432,6 +439,13 @@ func (tx *Tx) pendingSession(ctx context.Context, token string) (*store.Session,
 	if token == "" {
 		return nil, nil, ErrBadToken
 	}
+	// Held until the end: codes sent at once are counted one after the
+	// other, not each against the same count.
+	if err := tx.q.LockSession(ctx, tokenHash(token)); errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrBadToken
+	} else if err != nil {
+		return nil, nil, err
+	}
 	se, err := tx.q.SessionByID(ctx, tokenHash(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrBadToken
@@ -519,8 +533,10 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, method, code st
 		if !slices.Contains(splitMethods(se.Methods), method) || method == MethodPasskey {
 			return invalidf("method %q is not offered for this sign-in", method)
 		}
-		if se.Attempts >= maxCodeAttempts {
-			return ErrRateLimited
+		if se.Attempts >= maxCodeAttempts || (u.LockedUntil != nil && s.clock().Before(*u.LockedUntil)) {
+			refused = ErrRateLimited
+			_, err := q.DeleteSession(ctx, se.ID)
+			return err
 		}
 		ok, err := tx.checkCode(ctx, u, se, method, code)
 		if err != nil {
@@ -532,13 +548,36 @@ func (s *Service) VerifySecondFactor(ctx context.Context, token, method, code st
 				return err
 			}
 			refused = ErrBadCode
-			if n >= maxCodeAttempts {
+			// A wrong code counts toward the account's lockout like a
+			// wrong password: a new sign-in brings no new guesses.
+			if err := q.LockUser(ctx, u.ID); err != nil {
+				return err
+			}
+			if u, err = q.User(ctx, store.AllCompanies(), u.ID); err != nil {
+				return err
+			}
+			u.FailedLogins++
+			locked := u.FailedLogins >= maxFailedLogins
+			if locked {
+				until := s.clock().Add(lockoutDuration)
+				u.FailedLogins, u.LockedUntil = 0, &until
+			}
+			if err := q.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			if n >= maxCodeAttempts || locked {
 				refused = ErrRateLimited
 				if _, err := q.DeleteSession(ctx, se.ID); err != nil {
 					return err
 				}
 			}
-			return auditAccount(ctx, q, nil, u, "login_failed", clientDetails(c, map[string]any{"reason": "wrong code", "method": method}))
+			if err := auditAccount(ctx, q, nil, u, "login_failed", clientDetails(c, map[string]any{"reason": "wrong code", "method": method})); err != nil {
+				return err
+			}
+			if locked {
+				return auditAccount(ctx, q, nil, u, "lockout", clientDetails(c, map[string]any{"until": u.LockedUntil}))
+			}
+			return nil
 		}
 		info, refused, err = tx.completeSecondFactor(ctx, se, u, c, method)
 		return err

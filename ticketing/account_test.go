@@ -360,6 +360,14 @@ func TestEmailCode(t *testing.T) {
 		if _, err := a.svc.VerifySecondFactor(ctx, p.Token, "email", m.Code, browser); !errors.Is(err, ticketing.ErrBadToken) {
 			t.Fatalf("the right code after five wrong ones: %v", err)
 		}
+		// Five wrong codes also locked the account (like five wrong
+		// passwords); an admin lifts the lock to go on.
+		if _, err := a.svc.Login(ctx, u.Email, goodPW, true, browser); !errors.Is(err, ticketing.ErrBadLogin) {
+			t.Fatalf("the right password after five wrong codes: %v", err)
+		}
+		if err := a.svc.Unlock(ctx, a.admin, u.Email); err != nil {
+			t.Fatal(err)
+		}
 		// A new sign-in within the minute: the code is held back, and a
 		// resend is refused until a minute has passed.
 		p2, err := a.svc.Login(ctx, u.Email, goodPW, true, browser)

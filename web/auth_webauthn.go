@@ -228,7 +228,10 @@ func (a *accountUI) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) er
 		c.Second, c.UserID = true, rc.Session.User.ID
 		assertion, sd, err = a.wa.BeginLogin(pu)
 	} else {
-		assertion, sd, err = a.wa.BeginDiscoverableLogin()
+		// Alone, a passkey stands for two factors only when the
+		// authenticator verified the person (PIN, biometrics), not
+		// after a mere touch.
+		assertion, sd, err = a.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	}
 	if err != nil {
 		return fmt.Errorf("webauthn begin login: %w", err)
@@ -272,6 +275,10 @@ func (a *accountUI) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) e
 			}
 			return decodeCreds(u, handle, stored)
 		}, c.Session, r)
+	}
+	if err == nil && cred.Authenticator.CloneWarning {
+		// The sign count did not go up: two copies of the key exist.
+		err = errors.New("sign count went back: the authenticator may be cloned")
 	}
 	if err != nil {
 		a.log.Info("passkey sign-in refused", "request_id", rc.ID, "err", err)

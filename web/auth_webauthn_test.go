@@ -29,6 +29,7 @@ type softKey struct {
 	handle []byte
 	key    *ecdsa.PrivateKey
 	count  uint32
+	flags  byte // of get's authenticator data; 0 = UP and UV
 }
 
 var b64u = base64.RawURLEncoding
@@ -103,7 +104,11 @@ func (k *softKey) get(options string) []byte {
 		k.t.Fatalf("request options: %v\n%s", err, options)
 	}
 	k.count++
-	ad := k.authData(0x05, nil) // UP, UV
+	flags := k.flags
+	if flags == 0 {
+		flags = 0x05 // UP, UV
+	}
+	ad := k.authData(flags, nil)
 	cd := k.clientData("webauthn.get", o.PublicKey.Challenge)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, ad...), h[:]...))

@@ -15,9 +15,9 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// The pending secret of a set-up travels in a short-lived cookie sealed by
-// ticketing (it is stored sealed and ticketing never hands it out again):
-// the set-up page and its QR image read it there.
+// The pending secret of a set-up travels in a short-lived cookie encrypted
+// by ticketing (SealState: it is stored sealed and ticketing never hands
+// it out again): the set-up page and its QR image read it there.
 const (
 	totpCookie  = "sd_totp"
 	totpPurpose = "totp-setup"
@@ -40,7 +40,11 @@ func (a *accountUI) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: totpCookie, Value: a.svc.SignState(totpPurpose, b, totpTTL), Path: "/meu-perfil/",
+	sealed, err := a.svc.SealState(totpPurpose, b, totpTTL)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: totpCookie, Value: sealed, Path: "/meu-perfil/",
 		MaxAge: int(totpTTL.Seconds()), HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode})
 	a.redirect(w, r, "/meu-perfil/totp")
 	return nil
@@ -53,7 +57,7 @@ func (a *accountUI) pendingTOTP(r *http.Request) (*otp.Key, bool) {
 	if err != nil || u.TOTPEnabled {
 		return nil, false
 	}
-	b, err := a.svc.OpenState(totpPurpose, c.Value)
+	b, err := a.svc.OpenSealedState(totpPurpose, c.Value)
 	if err != nil {
 		return nil, false
 	}
