@@ -124,6 +124,11 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 	if err := q.db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tickets").Scan(ctx, &maxID); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
+	if !q.pg {
+		if sq, err = q.expandPrefixes(ctx, sq); err != nil {
+			return nil, err
+		}
+	}
 	var rows []searchRow
 	for window := int64(searchWindow); ; window *= searchWindowGrowth {
 		lo := max(maxID-window, 0)
@@ -270,13 +275,18 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
 		args = append(args, fts5Any(neg))
 	}
+	// The scope and filter narrow the units before they are counted
+	// against the bound, so a company's search ranks its own newest
+	// matches, not its share of everyone's.
+	if conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + conds + ")")
+		args = append(args, condArgs...)
+	}
 	// min() makes SQLite take the bare unit from the best row.
 	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
 		SELECT m.ticket_id, m.unit, -m.score AS score
 		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
-		JOIN tickets t ON t.id = m.ticket_id WHERE ` + conds +
-		` ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, condArgs...)
+		ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
 	args = append(args, limit, offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
@@ -321,15 +331,15 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
 		args = append(args, na...)
 	}
-	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
-		ORDER BY s.ticket_id, score DESC, s.unit_id) b`)
-	// Staff without a filter: no ticket row is read (the planner would
-	// hash-join every ticket to keep a few).
+	// The scope and filter narrow the units before the bound (as on
+	// SQLite); staff without a filter read no ticket row.
 	if conds != "TRUE" {
-		b.WriteString(` JOIN tickets t ON t.id = b.ticket_id WHERE ` + conds)
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + conds + ")")
+		args = append(args, condArgs...)
 	}
-	b.WriteString(` ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, condArgs...)
+	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
+		ORDER BY s.ticket_id, score DESC, s.unit_id) b
+		ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
 	args = append(args, limit, offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {

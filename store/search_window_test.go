@@ -56,3 +56,30 @@ func TestSearchWidensItsWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchLongPrefix: a prefix longer than the prefix indexes finds the
+// words it starts, accents folded, and nothing when it starts none.
+func TestSearchLongPrefix(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newSearchFixture(t, s)
+		all := store.AllCompanies()
+		for _, c := range []struct {
+			text string
+			want []int64
+		}{
+			{"colori", numbers(f.color)},
+			{"Impressã", numbers(f.printer, f.color, f.monitor)},
+			{"monit", numbers(f.monitor)},
+			{"piscax", nil},
+			{"monitor OR colori", numbers(f.monitor, f.color)},
+		} {
+			got := hitNumbers(search(t, s, all, store.SearchFilter{Text: c.text}))
+			slices.Sort(got)
+			want := slices.Clone(c.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%q: got %v, want %v", c.text, got, want)
+			}
+		}
+	})
+}
