@@ -68,10 +68,17 @@ func (q *Q) DashboardTickets(ctx context.Context, sc Scope, f DashboardFilter) (
 				return nil, fmt.Errorf("store: dashboard: due needs a time")
 			}
 			now := f.Now.UTC()
+			// SQLite's planner, seeing every open ticket in the SLA work's
+			// partial indexes (their times NULL without a plan), would scan
+			// the table: the index is named.
+			first, resolution := "tickets", "tickets"
+			if !q.pg {
+				first, resolution = "tickets INDEXED BY tickets_sla_first_response_idx", "tickets INDEXED BY tickets_sla_resolution_idx"
+			}
 			sel = sel.Where(`t.id IN (
 				SELECT id FROM tickets WHERE sla_breached_at IS NOT NULL AND resolved_at IS NULL AND closed_at IS NULL
-				UNION SELECT id FROM tickets WHERE first_response_warn_at <= ? AND first_response_at IS NULL AND first_response_breached_at IS NULL
-				UNION SELECT id FROM tickets WHERE resolution_warn_at <= ? AND resolved_at IS NULL AND closed_at IS NULL AND resolution_breached_at IS NULL)`, now, now).
+				UNION SELECT id FROM `+first+` WHERE first_response_warn_at <= ? AND first_response_at IS NULL AND first_response_breached_at IS NULL
+				UNION SELECT id FROM `+resolution+` WHERE resolution_warn_at <= ? AND resolved_at IS NULL AND closed_at IS NULL AND resolution_breached_at IS NULL)`, now, now).
 				Where("(t.sla_breached_at IS NOT NULL OR t.sla_paused_at IS NULL)")
 		case DashRecent:
 		default:

@@ -30,6 +30,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,7 @@ type options struct {
 	closed         int
 	closedDuration time.Duration
 	comments       int
+	cpuProfile     string
 }
 
 func main() {
@@ -66,6 +68,7 @@ func main() {
 	fs.IntVar(&o.closed, "closed", 4, "closed loop: workers loading pages back to back (0: skip)")
 	fs.DurationVar(&o.closedDuration, "closed-duration", 10*time.Second, "closed loop: how long")
 	fs.IntVar(&o.comments, "ticket-comments", 50, "comments the {ticket} page shows (added when it has fewer)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -164,6 +167,17 @@ func run(o options) error {
 		}
 	}()
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Printf("webload: %s (%s), %d users × 1 page/s for %s, pages: %s\n", st.Driver(), strings.SplitN(o.dbURL, "?", 2)[0],
 		o.users, o.duration, strings.Join(o.pages, " "))
 	open := openLoop(clients[:o.users], o.pages, o.duration)
