@@ -657,7 +657,7 @@ func (s *Store) Compact(ctx context.Context) error {
 		return nil
 	}
 	var fts []string
-	err := s.write.NewRaw("SELECT name FROM sqlite_master WHERE type = 'table' AND lower(sql) LIKE '%using fts%'").Scan(ctx, &fts)
+	err := s.write.NewRaw("SELECT name FROM sqlite_master WHERE type = 'table' AND lower(sql) LIKE '%using fts%' AND lower(sql) NOT LIKE '%using fts5vocab%'").Scan(ctx, &fts)
 	if err != nil && ignoreNoRows(err) != nil {
 		return fmt.Errorf("store: compact: %w", err)
 	}

@@ -30,6 +30,7 @@ var (
 		"ticket_search_data":    "FTS5 shadow table",
 		"ticket_search_docsize": "FTS5 shadow table",
 		"ticket_search_idx":     "FTS5 shadow table",
+		"ticket_search_vocab":   "FTS5 vocabulary of ticket_search (long prefixes)",
 	}
 	postgresOnlyTables = map[string]string{
 		"ticket_search": "tsvector side table with a GIN index",

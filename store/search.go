@@ -35,7 +35,15 @@ const (
 // only those of the newest tickets, this many, are ranked. A rare word is
 // ranked over all its matches; a word in half the tickets ranks recent
 // tickets only, in bounded time.
-const maxRankedUnits = 5000
+const maxRankedUnits = 2000
+
+// A search looks at the newest searchWindow tickets first, then at
+// searchWindowGrowth times more, until the page is full or every ticket
+// was looked at.
+const (
+	searchWindow       = 1000
+	searchWindowGrowth = 8
+)
 
 // SearchFilter is a search and what narrows it. The embedded TicketFilter
 // narrows as in Tickets (statuses, company, assignee, requester, the
@@ -107,14 +115,37 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 	if err != nil {
 		return nil, err
 	}
-	var rows []searchRow
-	if q.pg {
-		rows, err = q.searchPG(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset)
-	} else {
-		rows, err = q.searchSQLite(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset)
+	// The newest tickets first: a window of ticket ids, widened until it
+	// fills the page or holds every ticket. Each pass reads only the
+	// index entries of its window (a common word's matches in old tickets
+	// are never read), so a common word costs what its recent matches
+	// cost, and a rare one a few cheap passes.
+	var maxID int64
+	if err := q.db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tickets").Scan(ctx, &maxID); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
 	}
-	if err != nil || len(rows) == 0 {
-		return nil, err
+	if !q.pg {
+		if sq, err = q.expandPrefixes(ctx, sq); err != nil {
+			return nil, err
+		}
+	}
+	var rows []searchRow
+	for window := int64(searchWindow); ; window *= searchWindowGrowth {
+		lo := max(maxID-window, 0)
+		if q.pg {
+			rows, err = q.searchPG(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+		} else {
+			rows, err = q.searchSQLite(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == limit || lo == 0 {
+			break
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
 	}
 	snippets, err := q.searchSnippets(ctx, sq, rows)
 	if err != nil {
@@ -209,12 +240,16 @@ func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
 
 // searchSQLite ranks with bm25, the subject column weighing ten times the
 // body. Lower bm25 is better; the score is its negation.
-func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int) ([]searchRow, error) {
+func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
 	// The rowid holds the ticket and the internal flag: no stored row is
-	// read to filter or group (see the migration).
+	// read to filter or group (see the migration); a ticket's units are
+	// one rowid range, so the window is a bound FTS5 seeks to.
 	vis := " AND (rowid & 1) = 0"
 	if internal {
 		vis = ""
+	}
+	if lo > 0 {
+		vis += " AND rowid >= " + strconv.FormatInt(lo<<32, 10)
 	}
 	pos, neg := sq.Positive(), sq.Negative()
 	var b strings.Builder
@@ -240,13 +275,18 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
 		args = append(args, fts5Any(neg))
 	}
+	// The scope and filter narrow the units before they are counted
+	// against the bound, so a company's search ranks its own newest
+	// matches, not its share of everyone's.
+	if conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + conds + ")")
+		args = append(args, condArgs...)
+	}
 	// min() makes SQLite take the bare unit from the best row.
 	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
 		SELECT m.ticket_id, m.unit, -m.score AS score
 		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
-		JOIN tickets t ON t.id = m.ticket_id WHERE ` + conds +
-		` ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, condArgs...)
+		ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
 	args = append(args, limit, offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
@@ -257,10 +297,13 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 
 // searchPG ranks with ts_rank (subject weight A above body B), the best
 // unit of each ticket standing for it.
-func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int) ([]searchRow, error) {
+func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
 	vis := " AND NOT s.internal"
 	if internal {
 		vis = ""
+	}
+	if lo > 0 {
+		vis += " AND s.ticket_id >= " + strconv.FormatInt(lo, 10)
 	}
 	pos, neg := sq.Positive(), sq.Negative()
 	anyQ, anyArgs := pgAny(pos)
@@ -288,10 +331,15 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
 		args = append(args, na...)
 	}
+	// The scope and filter narrow the units before the bound (as on
+	// SQLite); staff without a filter read no ticket row.
+	if conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + conds + ")")
+		args = append(args, condArgs...)
+	}
 	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
-		ORDER BY s.ticket_id, score DESC, s.unit_id) b JOIN tickets t ON t.id = b.ticket_id WHERE ` + conds +
-		` ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, condArgs...)
+		ORDER BY s.ticket_id, score DESC, s.unit_id) b
+		ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
 	args = append(args, limit, offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
@@ -325,9 +373,7 @@ func (q *Q) searchSnippets(ctx context.Context, sq SearchQuery, rows []searchRow
 			LEFT JOIN attachments a ON s.unit_id % 4 = 3 AND a.id = s.unit_id / 4
 			WHERE s.unit_id IN (?)`, args...).Scan(ctx, &out)
 	} else {
-		err = q.db.NewRaw(`SELECT rowid AS unit, snippet(ticket_search, -1, ?, ?, '…', 24) AS snippet
-			FROM ticket_search WHERE ticket_search MATCH ? AND rowid IN (?)`,
-			markStart, markEnd, fts5Any(sq.Positive()), bun.In(units)).Scan(ctx, &out)
+		return q.sqliteSnippets(ctx, sq, rows)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: search snippets: %w", err)

@@ -1,18 +1,51 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
 
-// dashboardView: the ticket work of part 2 fills it with counts and lists.
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/ticketing"
+)
+
+// dashboardView: staff see their cards (ticketing's dashboard lists),
+// requesters the two links.
 type dashboardView struct {
 	FirstName string
 	Inactive  bool // the company is switched off (company update --active=false)
+	Cards     []dashboardCard
+	Admin     bool // the quarantine card
+}
+
+// dashboardCard is one list with the queue page that shows all of it
+// (tkstaff's /tickets/ with the tab, status, assignee and sort filters).
+type dashboardCard struct {
+	ticketing.DashboardList
+	Title string // i18n key
+	Href  string
+}
+
+var dashboardHrefs = map[string]string{
+	store.DashMine:       "/tickets/?tab=mine",
+	store.DashUnassigned: "/tickets/?tab=unassigned",
+	store.DashDue:        "/tickets/?tab=active&sort=due",
+	store.DashRecent:     "/tickets/?tab=active&sort=updated",
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	rc := ctxOf(r)
 	u := rc.User
-	return s.render(w, r, http.StatusOK, "dashboard", dashboardView{FirstName: firstName(u.Name, u.Email),
-		Inactive: rc.Company != nil && !rc.Company.Active})
+	v := dashboardView{FirstName: firstName(u.Name, u.Email), Inactive: rc.Company != nil && !rc.Company.Active}
+	if u.IsStaff() {
+		lists, err := s.svc.Dashboard(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		for _, l := range lists {
+			v.Cards = append(v.Cards, dashboardCard{DashboardList: l, Title: "dashboard.card." + l.Name, Href: dashboardHrefs[l.Name]})
+		}
+		v.Admin = u.Role == store.RoleAdmin
+	}
+	return s.render(w, r, http.StatusOK, "dashboard", v)
 }
 
 func firstName(name, email string) string {

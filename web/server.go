@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
@@ -20,15 +22,28 @@ type Deps struct {
 	Svc *ticketing.Service
 	Log *slog.Logger
 	Now func() time.Time
+	// Reprocess runs a quarantined message through the mail intake again
+	// (mailbox/intake, which web may not import; cmd wires it). Nil: the
+	// quarantine page offers no reprocess.
+	Reprocess func(ctx context.Context, actor *store.User, id int64) (Reprocessed, error)
+}
+
+// Reprocessed is what a reprocess did with the message.
+type Reprocessed struct {
+	Action       string // "ticket", "comment", "quarantine", "duplicate", "ignored", "bounce"
+	TicketNumber int64  // for ticket and comment
+	QuarantineID int64  // for quarantine: the new entry holding it
+	Reason       string
 }
 
 // Server holds the portal's dependencies and its parsed templates.
 type Server struct {
-	cfg      *configs.Config
-	svc      *ticketing.Service
-	sessions sessions
-	log      *slog.Logger
-	now      func() time.Time
+	cfg       *configs.Config
+	svc       *ticketing.Service
+	sessions  sessions
+	log       *slog.Logger
+	now       func() time.Time
+	reprocess func(ctx context.Context, actor *store.User, id int64) (Reprocessed, error)
 
 	secure  bool   // public URL is https: Secure cookies, HSTS
 	key     []byte // signs flash and anonymous CSRF cookies
@@ -45,7 +60,7 @@ func New(d Deps) (*Server, error) {
 	if d.Cfg == nil || d.Svc == nil {
 		return nil, fmt.Errorf("web: config and service are required")
 	}
-	s := &Server{cfg: d.Cfg, svc: d.Svc, log: d.Log, now: d.Now}
+	s := &Server{cfg: d.Cfg, svc: d.Svc, log: d.Log, now: d.Now, reprocess: d.Reprocess}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

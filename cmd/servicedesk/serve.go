@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jcservicedesk/servicedesk/configs"
+	"github.com/jcservicedesk/servicedesk/mailbox/intake"
 	"github.com/jcservicedesk/servicedesk/mailbox/poller"
 	"github.com/jcservicedesk/servicedesk/mailbox/sender"
 	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
@@ -100,7 +101,11 @@ func (d *daemon) run(ctx context.Context) error {
 	m := newMetrics(storeOutbox{d.st}, log)
 	mux.Handle("GET /metrics", m.handler(cfg.Metrics))
 	// The portal answers everything else; a broken template stops here.
-	portal, err := web.New(web.Deps{Cfg: cfg, Svc: d.app.svc, Log: log.With("component", "web")})
+	in, err := d.app.newIntake(ctx)
+	if err != nil {
+		return err
+	}
+	portal, err := web.New(web.Deps{Cfg: cfg, Svc: d.app.svc, Log: log.With("component", "web"), Reprocess: webReprocess(in)})
 	if err != nil {
 		return err
 	}
@@ -114,10 +119,6 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer ln.Close()
 	srv := &http.Server{Handler: m.instrument(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	in, err := d.app.newIntake(ctx)
-	if err != nil {
-		return err
-	}
 	var smtpSrv *smtpd.Server
 	var sln net.Listener
 	if cfg.SMTP.Addr != "" {
@@ -278,4 +279,17 @@ func (s imapState) Cursor(ctx context.Context, mailbox string) (uint32, uint32, 
 
 func (s imapState) SetCursor(ctx context.Context, mailbox string, uidValidity, lastUID uint32) error {
 	return s.st.SetIMAPCursor(ctx, mailbox, uidValidity, lastUID)
+}
+
+// webReprocess lets the portal's quarantine page reprocess through the
+// intake, as the CLI does.
+func webReprocess(in *intake.Intake) func(ctx context.Context, actor *store.User, id int64) (web.Reprocessed, error) {
+	return func(ctx context.Context, actor *store.User, id int64) (web.Reprocessed, error) {
+		res, err := in.Reprocess(ctx, actor, id)
+		if err != nil {
+			return web.Reprocessed{}, err
+		}
+		o := res.Outcome
+		return web.Reprocessed{Action: o.Action, TicketNumber: o.TicketNum, QuarantineID: o.QuarantineID, Reason: o.Reason}, nil
+	}
 }
