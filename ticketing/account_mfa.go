@@ -281,7 +281,8 @@ func (s *Service) SetEmailOTP(ctx context.Context, actor *store.User, on bool) e
 var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // newRecoveryCodes replaces u's recovery codes with 10 new ones: 10
-// base32 characters each (50 bits), shown as xxxxx-xxxxx.
+// base32 characters each (50 bits), shown as two groups of five joined
+// by a dash.
 func (tx *Tx) newRecoveryCodes(ctx context.Context, u *store.User) ([]string, error) {
 	codes := make([]string, recoveryCodeCount)
 	hashes := make([]string, recoveryCodeCount)

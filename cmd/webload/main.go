@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +39,7 @@ import (
 
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/store/seedload"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 	"github.com/jcservicedesk/servicedesk/web"
 )
@@ -123,7 +123,7 @@ func run(o options) error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	ticket, err := prepareTicket(ctx, st, o.comments)
+	ticket, err := seedload.TicketWithComments(ctx, st, o.comments)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,11 @@ func run(o options) error {
 		o.pages[i] = strings.ReplaceAll(p, "{ticket}", strconv.FormatInt(ticket, 10))
 	}
 	const password = "webload password 1"
-	user, err := loadUser(ctx, st, password)
+	hash, err := ticketing.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	user, err := seedload.LoadUser(ctx, st, "webload@helpdesk.example", hash)
 	if err != nil {
 		return err
 	}
@@ -194,55 +198,6 @@ func run(o options) error {
 	fmt.Printf("rss: peak %d MB, now %d MB (server and clients in one process); heap in use %d MB\n",
 		max(rssPeak.Load(), rss())>>20, rss()>>20, ms.HeapInuse>>20)
 	return nil
-}
-
-// prepareTicket is the newest ticket, given n comments when it has fewer.
-func prepareTicket(ctx context.Context, st *store.Store, n int) (int64, error) {
-	ts, err := st.R().Tickets(ctx, store.AllCompanies(), store.TicketFilter{Limit: 1})
-	if err != nil {
-		return 0, err
-	}
-	if len(ts) == 0 {
-		return 0, errors.New("no tickets: seed the database with cmd/seedload first")
-	}
-	t := ts[0]
-	have, err := st.R().Comments(ctx, t.ID, true)
-	if err != nil {
-		return 0, err
-	}
-	if len(have) < n {
-		var cs []store.Comment
-		for i := len(have); i < n; i++ {
-			cs = append(cs, store.Comment{TicketID: t.ID, AuthorID: &t.RequesterID, Source: store.SourceWeb, CreatedAt: time.Now(),
-				BodyText: fmt.Sprintf("Comentário %d: a impressora do segundo andar continua sem imprimir; já reiniciei e troquei o cabo.", i+1)})
-		}
-		if err := st.InTx(ctx, func(q *store.Q) error { return q.BulkInsertComments(ctx, cs) }); err != nil {
-			return 0, err
-		}
-	}
-	return t.Number, nil
-}
-
-// loadUser is the admin the clients sign in as (staff sees every page).
-func loadUser(ctx context.Context, st *store.Store, password string) (*store.User, error) {
-	hash, err := ticketing.HashPassword(password)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	u := &store.User{Email: "webload@helpdesk.example", Name: "Web Load", Role: store.RoleAdmin, Language: "pt-BR", PasswordHash: hash, ConfirmedAt: &now}
-	err = st.InTx(ctx, func(q *store.Q) error {
-		old, err := q.UserByEmail(ctx, store.AllCompanies(), u.Email)
-		if errors.Is(err, store.ErrNotFound) {
-			return q.CreateUser(ctx, u)
-		} else if err != nil {
-			return err
-		}
-		old.PasswordHash, old.Role, old.Disabled, old.ConfirmedAt = hash, store.RoleAdmin, false, &now
-		u = old
-		return q.UpdateUser(ctx, old)
-	})
-	return u, err
 }
 
 type client struct {
