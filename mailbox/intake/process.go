@@ -131,7 +131,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return in.bounce(ctx, tx, m, rec)
 	}
 	if m.from == "" {
-		return delivery.Outcome{}, &errQuarantine{"no sender address in From"}
+		return delivery.Outcome{}, &errQuarantine{"no sender address: mail is answered to its From, and this one names none"}
 	}
 	if in.ownAddress(m.from) {
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
@@ -150,7 +150,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 			return delivery.Outcome{}, err
 		}
 		if n > lim { // this message is already counted
-			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("rate limit: %d messages from %s in the last hour (mail loop?)", n, m.from)}
+			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("sender over mail.rate_limit_per_hour: %d messages from %s in the last hour (mail loop?)", n, m.from)}
 		}
 	}
 	if m.kind.Kind == classify.Human {
@@ -208,7 +208,7 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
 	if err == nil {
 		if u.Disabled {
-			return nil, &errQuarantine{"sender " + m.from + " is disabled"}
+			return nil, &errQuarantine{"sender " + m.from + " is a disabled user: mail from disabled users is not taken"}
 		}
 		return u, nil
 	}
@@ -225,9 +225,9 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 		case UnknownCreate:
 			company, err = q.CompanyByName(ctx, in.cfg.DefaultCompany)
 		case UnknownReject:
-			return nil, &delivery.RejectError{Reason: "sender " + m.from + " is not a customer of this helpdesk"}
+			return nil, &delivery.RejectError{Reason: "sender " + m.from + " not allowed by mail.unknown_sender (reject): not a customer of this helpdesk"}
 		default:
-			return nil, &errQuarantine{"unknown sender " + m.from + " (mail.unknown_sender is quarantine)"}
+			return nil, &errQuarantine{"unknown sender " + m.from + " not allowed by mail.unknown_sender (quarantine): not a known user or customer domain"}
 		}
 	}
 	if err != nil {
