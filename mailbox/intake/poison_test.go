@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,15 +12,6 @@ import (
 	"github.com/jcservicedesk/servicedesk/mailbox/intake/intaketest"
 	"github.com/jcservicedesk/servicedesk/store"
 )
-
-func robustFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "robust", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func (r *rig) try(src delivery.Source, raw []byte) (delivery.Outcome, error) {
 	return r.in.Deliver(context.Background(), delivery.Envelope{Source: src, MailFrom: "x@y", Recipients: []string{"support@helpdesk.example"}}, raw)
@@ -38,7 +27,7 @@ func TestPoisonMessageIsQuarantinedAfterMaxAttempts(t *testing.T) {
 		r := newRig(t, o.Store)
 		for _, src := range []delivery.Source{delivery.SourceSMTP, delivery.SourceIMAP, delivery.SourcePipe} {
 			t.Run(string(src), func(t *testing.T) {
-				raw := robustFixture(t, "poison-constraint.eml")
+				raw := intaketest.Fixture(t, "poison-constraint.eml")
 				raw = bytes.Replace(raw, []byte("<poison-constraint@"), []byte("<poison-constraint-"+string(src)+"@"), 1)
 				for i := 1; i < intake.DefaultMaxAttempts; i++ {
 					_, err := r.try(src, raw)
@@ -65,7 +54,7 @@ func TestPoisonMessageIsQuarantinedAfterMaxAttempts(t *testing.T) {
 				if n, err := o.Store.R().MailAttempts(context.Background(), held.ContentHash); err != nil || n != 0 {
 					t.Fatalf("attempts left %d %v", n, err)
 				}
-				next := bytes.Replace(robustFixture(t, "behind-the-poison.eml"), []byte("<behind-poison@"), []byte("<behind-"+string(src)+"@"), 1)
+				next := bytes.Replace(intaketest.Fixture(t, "behind-the-poison.eml"), []byte("<behind-poison@"), []byte("<behind-"+string(src)+"@"), 1)
 				if out, err := r.try(src, next); err != nil || out.Action != store.MailTicket {
 					t.Fatalf("mail behind it: %+v %v", out, err)
 				}
@@ -80,7 +69,7 @@ func TestPoisonMessageIsQuarantinedAfterMaxAttempts(t *testing.T) {
 func TestNULInDecodedHeaderNeverBlocks(t *testing.T) {
 	intaketest.Each(t, func(t *testing.T, o *intaketest.Opened) {
 		r := newRig(t, o.Store)
-		raw := robustFixture(t, "poison-nul-header.eml")
+		raw := intaketest.Fixture(t, "poison-nul-header.eml")
 		var out delivery.Outcome
 		var err error
 		for i := 1; i <= intake.DefaultMaxAttempts; i++ {
@@ -107,7 +96,7 @@ func TestNULInDecodedHeaderNeverBlocks(t *testing.T) {
 func TestUnavailableDatabaseIsNotAnAttempt(t *testing.T) {
 	o := intaketest.Open(t, store.Postgres)
 	r := newRig(t, o.Store)
-	raw := robustFixture(t, "db-restarting.eml")
+	raw := intaketest.Fixture(t, "db-restarting.eml")
 	for i := 0; i < 2*intake.DefaultMaxAttempts; i++ {
 		out, err := r.try(delivery.SourceSMTP, raw)
 		var te *intake.TempError

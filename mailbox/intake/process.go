@@ -150,7 +150,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 			return delivery.Outcome{}, err
 		}
 		if n > lim { // this message is already counted
-			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("sender over mail.rate_limit_per_hour: %d messages from %s in the last hour (mail loop?)", n, m.from)}
+			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("sender over the rate limit (mail.rate_limit_per_hour): %d messages from %s in the last hour (mail loop?)", n, m.from)}
 		}
 	}
 	if m.kind.Kind == classify.Human {

@@ -5,8 +5,13 @@
 package intaketest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,8 +19,10 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/intake"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
+	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
 // Subject markers the trigger acts on.
@@ -103,4 +110,84 @@ func Each(t *testing.T, fn func(t *testing.T, o *Opened)) {
 	for _, d := range []string{store.SQLite, store.Postgres} {
 		t.Run(d, func(t *testing.T) { fn(t, Open(t, d)) })
 	}
+}
+
+// NewIntake returns an intake on st as serve builds it, with a Default
+// company (senders from unknown domains are created there) and an Acme one
+// (acme.example), its group committer running until the test ends.
+func NewIntake(t testing.TB, st *store.Store, mod ...func(*intake.Config)) *intake.Intake {
+	t.Helper()
+	ctx := context.Background()
+	err := st.InTx(ctx, func(q *store.Q) error {
+		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
+			return err
+		}
+		return q.CreateCompany(ctx, &store.Company{Name: "Acme", Domains: []string{"acme.example"}})
+	})
+	if err != nil {
+		t.Fatalf("intaketest: companies: %v", err)
+	}
+	cfg := intake.Config{
+		Addresses: []string{"support@example.com", "support@helpdesk.example"}, UnknownSender: intake.UnknownCreate,
+		DefaultCompany: "Default", ReopenDays: 14, Secret: []byte("intaketest-secret-for-reply-tokens"),
+		LoopValues: []string{"helpdesk.example"}, MaxMessageBytes: 25 << 20, MaxAttachment: 10 << 20,
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	in := intake.New(cfg, ticketing.NewService(st), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- in.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("intake run: %v", err)
+		}
+	})
+	return in
+}
+
+// Counts is what became of the mail a store received.
+type Counts struct {
+	Mail        map[string]int // mail_messages by action
+	Quarantined int            // held entries
+}
+
+// Count reads Counts from st.
+func Count(t testing.TB, st *store.Store) Counts {
+	t.Helper()
+	ctx := context.Background()
+	mail, err := st.R().CountMail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.R().QuarantinePage(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Counts{Mail: mail, Quarantined: len(held)}
+}
+
+//go:embed testdata/*.eml
+var fixtures embed.FS
+
+// Fixture returns one of the named messages in testdata (poison and the
+// mail behind it), as written to disk, CRLF line ends included.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := fixtures.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Behind returns the n-th of a series of ordinary messages (distinct
+// Message-IDs, senders at acme.example) that follow a poison message.
+func Behind(t testing.TB, tag string, n int) []byte {
+	t.Helper()
+	raw := Fixture(t, "behind-the-poison.eml")
+	raw = bytes.Replace(raw, []byte("<behind-poison@"), []byte(fmt.Sprintf("<behind-%s-%d@", tag, n)), 1)
+	return bytes.Replace(raw, []byte("Subject: VPN down"), []byte(fmt.Sprintf("Subject: [%s %d] VPN down", tag, n)), 1)
 }
