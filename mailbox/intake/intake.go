@@ -62,7 +62,10 @@ type Config struct {
 	// PostmasterAddress receives, forwarded, the mail for postmaster@ and
 	// abuse@ at the helpdesk's domains; "" keeps such mail in quarantine.
 	PostmasterAddress string
-	AttachmentURL     func(id int64) string // link for inline images; default /attachments/{id}
+	// FromAddress is the From of mail the intake itself sends (the
+	// postmaster forward): the helpdesk's sender address.
+	FromAddress   string
+	AttachmentURL func(id int64) string // link for inline images; default /attachments/{id}
 }
 
 // Intake commits inbound mail.
@@ -106,9 +109,11 @@ type inbound struct {
 	parseErr   error
 	kind       classify.Result
 	hash       string
-	messageID  string // normalized
-	from       string // lower-cased From address
-	recipients []string
+	messageID  string   // normalized
+	from       string   // lower-cased From address
+	recipients []string // envelope, then To, Cc, Delivered-To, X-Original-To
+	// headerRecipients are the To and Cc addresses.
+	headerRecipients []string
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded
@@ -241,11 +246,11 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	for _, r := range env.Recipients {
 		add(r)
 	}
-	for _, a := range m.msg.To {
+	for _, a := range append(append([]parse.Address(nil), m.msg.To...), m.msg.Cc...) {
 		add(a.Email)
-	}
-	for _, a := range m.msg.Cc {
-		add(a.Email)
+		if e := store.NormalizeEmail(a.Email); e != "" {
+			m.headerRecipients = append(m.headerRecipients, e)
+		}
 	}
 	for _, h := range []string{"Delivered-To", "X-Original-To"} {
 		for _, v := range m.msg.Header.Values(h) {

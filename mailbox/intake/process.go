@@ -48,6 +48,15 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
+	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
+		var qe *errQuarantine
+		if errors.As(err, &qe) {
+			return in.quarantineInTx(ctx, q, m, rec, qe.reason)
+		}
+		return result{err: err}
+	} else if done {
+		return result{out: out}
+	}
 	var out delivery.Outcome
 	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
 		var err error

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -51,7 +52,6 @@ func Open(t testing.TB, driver string) *Opened {
 	ctx := context.Background()
 	o := &Opened{}
 	var opts store.Options
-	var raw *sql.DB
 	switch driver {
 	case store.SQLite:
 		o.SQLitePath = filepath.Join(t.TempDir(), "test.db")
@@ -75,16 +75,33 @@ func Open(t testing.TB, driver string) *Opened {
 		t.Fatalf("intaketest: migrate: %v", err)
 	}
 	o.Store = st
-	var stmts []string
 	if driver == store.SQLite {
-		if raw, err = sql.Open(sqliteshim.ShimName, "file:"+o.SQLitePath+"?_pragma=busy_timeout(10000)"); err != nil {
+		InstallPoison(t, driver, o.SQLitePath)
+	} else {
+		sep := "?"
+		if strings.Contains(o.PostgresURL, "?") {
+			sep = "&"
+		}
+		InstallPoison(t, driver, o.PostgresURL+sep+"search_path="+o.Schema)
+	}
+	return o
+}
+
+// InstallPoison adds the trigger to a migrated database: dsn is the SQLite
+// file, or the PostgreSQL URL (with search_path=<schema> when not public).
+func InstallPoison(t testing.TB, driver, dsn string) {
+	t.Helper()
+	var raw *sql.DB
+	var stmts []string
+	var err error
+	if driver == store.SQLite {
+		if raw, err = sql.Open(sqliteshim.ShimName, "file:"+dsn+"?_pragma=busy_timeout(10000)"); err != nil {
 			t.Fatal(err)
 		}
 		stmts = []string{`CREATE TRIGGER poison BEFORE INSERT ON mail_messages WHEN NEW.subject LIKE '%` + PoisonMarker + `%'
 BEGIN SELECT RAISE(ABORT, 'poison: refused by the test trigger'); END`}
 	} else {
-		raw = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(o.PostgresURL),
-			pgdriver.WithConnParams(map[string]any{"search_path": o.Schema})))
+		raw = sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
 		stmts = []string{`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF NEW.subject LIKE '%` + PoisonMarker + `%' THEN
@@ -98,11 +115,10 @@ END $$`, `CREATE TRIGGER poison BEFORE INSERT ON mail_messages FOR EACH ROW EXEC
 	}
 	defer raw.Close()
 	for _, s := range stmts {
-		if _, err := raw.ExecContext(ctx, s); err != nil {
+		if _, err := raw.ExecContext(context.Background(), s); err != nil {
 			t.Fatalf("intaketest: trigger: %v", err)
 		}
 	}
-	return o
 }
 
 // Each runs fn on a poison-refusing store of each driver.
