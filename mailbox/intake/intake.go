@@ -114,6 +114,9 @@ type inbound struct {
 	recipients []string // envelope, then To, Cc, Delivered-To, X-Original-To
 	// headerRecipients are the To and Cc addresses.
 	headerRecipients []string
+	// reuses is the earlier, different message with the same Message-ID
+	// (found while looking for duplicates), or nil.
+	reuses *store.MailMessage
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded

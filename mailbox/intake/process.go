@@ -28,6 +28,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		return result{err: err}
 	} else if dup != nil {
 		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
+		if dup.ContentHash != m.hash {
+			// A copy altered on the way (other bytes, same Message-ID,
+			// sender, subject and date): placed once, but every message
+			// received keeps its row and raw copy.
+			if err := q.InsertMailMessage(ctx, in.record(m, "duplicate", out.Reason, dup.TicketID)); err != nil {
+				return result{err: err}
+			}
+		}
 		if dup.TicketID != nil {
 			t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false)
 			if err == nil {
@@ -38,13 +46,7 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		}
 		return result{out: out}
 	}
-	rec := &store.MailMessage{
-		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
-		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
-		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
-		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: store.MailIgnored,
-		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
-	}
+	rec := in.record(m, store.MailIgnored, "", nil)
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
@@ -60,8 +62,10 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	var out delivery.Outcome
 	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
 		var err error
-		out, err = in.place(ctx, tx, m, rec)
-		return err
+		if out, err = in.place(ctx, tx, m, rec); err != nil {
+			return err
+		}
+		return in.noteOnTicket(ctx, tx, m, rec, &out)
 	})
 	var qe *errQuarantine
 	if errors.As(err, &qe) {
@@ -97,6 +101,58 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason, QuarantineID: qm.ID}}
 }
 
+// record is m's mail_messages row.
+func (in *Intake) record(m *inbound, action, reason string, ticketID *int64) *store.MailMessage {
+	return &store.MailMessage{
+		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
+		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
+		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
+		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: action, Reason: reason, TicketID: ticketID,
+		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
+	}
+}
+
+// noteOnTicket leaves an internal note on the ticket m went to about what
+// staff should know of how it was read: a Message-ID that an earlier,
+// different message had, and the parse warnings that change what the
+// ticket shows (parts cut at the limit, the sender taken from Reply-To or
+// Return-Path).
+func (in *Intake) noteOnTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, out *delivery.Outcome) error {
+	var lines []string
+	if m.reuses != nil {
+		lines = append(lines, fmt.Sprintf("This message reuses the Message-ID <%s> of an earlier, different message (mail %d, from %s, %q); it was processed as a new message.",
+			m.messageID, m.reuses.ID, m.reuses.FromAddr, m.reuses.Subject))
+		out.Reason += fmt.Sprintf("; reuses the Message-ID of mail %d", m.reuses.ID)
+	}
+	for _, w := range m.msg.Warnings {
+		if noteworthy(w) {
+			lines = append(lines, "While reading this mail: "+w+".")
+		}
+	}
+	if len(lines) == 0 || rec.TicketID == nil || (out.Action != store.MailTicket && out.Action != store.MailComment) {
+		return nil
+	}
+	t, err := tx.TicketByID(ctx, *rec.TicketID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+		Body: strings.Join(lines, "\n"), Internal: true, Automated: true, Source: store.SourceEmail, MailID: &rec.ID})
+	return err
+}
+
+// noteworthy reports a parse warning that changes what the ticket shows:
+// content left out at the part limit, or a sender that is not the From.
+func noteworthy(w string) bool {
+	l := strings.ToLower(w)
+	for _, s := range []string{"too many parts", "part limit", "reply-to", "return-path"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // duplicate finds an earlier copy of m: the same content hash, or the same
 // Message-ID with the same sender, subject and date (a copy that a gateway
 // altered on the way). A Message-ID reused for a different message is not
@@ -109,6 +165,7 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 			return nil, err
 		}
 	}
+	m.reuses = nil
 	if d, err := q.MailByHash(ctx, m.hash); err == nil {
 		return d, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -125,6 +182,9 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 		if d.FromAddr == m.from && d.Subject == m.msg.Subject && d.DateHeader == m.msg.Header.Get("Date") {
 			return d, nil
 		}
+	}
+	if len(same) > 0 {
+		m.reuses = same[0]
 	}
 	return nil, nil
 }
