@@ -7,6 +7,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"net"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type Envelope struct {
 	MailFrom   string   // SMTP reverse path ("" for the null sender)
 	Recipients []string // RCPT TO addresses, or the mailbox address for IMAP
 	RemoteAddr string
+	// SMTP only: the connecting client's IP (RemoteAddr without the port;
+	// nil when unknown) and the name it gave in HELO/EHLO. SPF checks
+	// MailFrom and Helo against ClientIP.
+	ClientIP net.IP
+	Helo     string
 	// IMAP only: which mailbox and message this was.
 	Mailbox     string
 	UIDValidity uint32
