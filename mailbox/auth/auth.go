@@ -116,9 +116,9 @@ type Result struct {
 	// Aligned: a DKIM or SPF pass aligned with the From domain.
 	Aligned bool
 	// Definite: the domain's owner says this mail is not theirs (a DMARC
-	// fail under quarantine/reject, an aligned SPF hard fail, or the
-	// trusted host's dmarc=fail), with no aligned pass and no DNS error
-	// in the way.
+	// fail under quarantine/reject with SPF checked, an aligned SPF hard
+	// fail, or the trusted host's dmarc=fail), with no aligned pass and no
+	// DNS error in the way.
 	Definite bool
 	// Temporary: no aligned pass, and a DNS error kept the answer from
 	// being known; ask again later.
@@ -226,7 +226,11 @@ func (v *Verifier) Verify(ctx context.Context, env delivery.Envelope, raw []byte
 	}
 	enforced := res.DMARC.Policy == "quarantine" || res.DMARC.Policy == "reject"
 	spfFail := res.SPF.Result == Fail && alignsRelaxed(res.SPF.Domain, fromDomain)
-	res.Definite = (res.DMARC.Result == Fail && enforced) || spfFail || trustedDMARCFail
+	// DMARC fails when neither DKIM nor SPF passes aligned; without an
+	// SPF result (IMAP, the pipe, and no trusted host saying) half of that
+	// is unknown, so it is no verdict.
+	spfKnown := res.SPF.Result != ""
+	res.Definite = (res.DMARC.Result == Fail && enforced && spfKnown) || spfFail || trustedDMARCFail
 	return res
 }
 

@@ -28,6 +28,9 @@ func smtpEnv(mailFrom string) delivery.Envelope {
 
 var imapEnv = delivery.Envelope{Source: delivery.SourceIMAP}
 
+// foreign is an SMTP client that no SPF record names.
+var foreign = delivery.Envelope{Source: delivery.SourceSMTP, MailFrom: "bounce@unlisted.test", ClientIP: net.IPv4(192, 0, 2, 7), Helo: "unlisted.test"}
+
 // zone publishes the records every case shares.
 func zone(t *testing.T) (*authtest.Server, map[string]*authtest.Key) {
 	s := authtest.Start(t)
@@ -74,12 +77,14 @@ func TestVerify(t *testing.T) {
 			verdict: auth.VerdictPass, dkim: auth.Pass, dmarc: auth.Pass},
 		{name: "dkim subdomain, relaxed", env: imapEnv, raw: sign("mail.example.org", message("tec@example.org")), from: "example.org",
 			verdict: auth.VerdictPass, dkim: auth.Pass, dmarc: auth.Pass},
-		{name: "dkim subdomain, strict adkim", env: imapEnv, raw: sign("a.strict.test", message("x@strict.test")), from: "strict.test",
-			verdict: auth.VerdictFail, dkim: auth.Pass, dmarc: auth.Fail},
-		{name: "dkim other domain, p=reject", env: imapEnv, raw: sign("evil.test", message("tec@example.org")), from: "example.org",
-			verdict: auth.VerdictFail, dkim: auth.Pass, dmarc: auth.Fail},
-		{name: "dkim body changed", env: imapEnv, raw: tampered, from: "example.org",
-			verdict: auth.VerdictFail, dkim: auth.Fail, dmarc: auth.Fail},
+		{name: "dkim subdomain, strict adkim", env: foreign, raw: sign("a.strict.test", message("x@strict.test")), from: "strict.test",
+			verdict: auth.VerdictFail, dkim: auth.Pass, spf: auth.None, dmarc: auth.Fail},
+		{name: "dkim other domain, p=reject", env: foreign, raw: sign("evil.test", message("tec@example.org")), from: "example.org",
+			verdict: auth.VerdictFail, dkim: auth.Pass, spf: auth.None, dmarc: auth.Fail},
+		{name: "dkim body changed", env: foreign, raw: tampered, from: "example.org",
+			verdict: auth.VerdictFail, dkim: auth.Fail, spf: auth.None, dmarc: auth.Fail},
+		{name: "unsigned, p=reject, no smtp: SPF unknown, no verdict", env: imapEnv, raw: message("tec@example.org"), from: "example.org",
+			verdict: auth.VerdictNone, dmarc: auth.Fail},
 		{name: "unsigned, no dmarc, no smtp", env: imapEnv, raw: message("x@nodmarc.test"), from: "nodmarc.test",
 			verdict: auth.VerdictNone, dmarc: auth.None},
 		{name: "spf pass aligned", env: smtpEnv("bounces@example.org"), raw: message("tec@example.org"), from: "example.org",
@@ -102,8 +107,8 @@ func TestVerify(t *testing.T) {
 			verdict: auth.VerdictPass, dkim: auth.Pass, dmarc: auth.Pass},
 		{name: "public suffix: org domain below co.uk", env: imapEnv, raw: sign("shop.example.co.uk", message("x@help.example.co.uk")), from: "help.example.co.uk",
 			verdict: auth.VerdictPass, dkim: auth.Pass, dmarc: auth.Pass},
-		{name: "public suffix: co.uk is nobody's", env: imapEnv, raw: sign("co.uk", message("x@example.co.uk")), from: "example.co.uk",
-			verdict: auth.VerdictFail, dkim: auth.Pass, dmarc: auth.Fail},
+		{name: "public suffix: co.uk is nobody's", env: foreign, raw: sign("co.uk", message("x@example.co.uk")), from: "example.co.uk",
+			verdict: auth.VerdictFail, dkim: auth.Pass, spf: auth.None, dmarc: auth.Fail},
 		{name: "trusted A-R on top", env: imapEnv, trusted: "mx.trusted.test",
 			raw:  message("x@nodmarc.test", "Authentication-Results: mx.trusted.test; dkim=pass header.d=nodmarc.test; spf=pass smtp.mailfrom=nodmarc.test", "Received: from a by b"),
 			from: "nodmarc.test", verdict: auth.VerdictPass, dkim: auth.Pass, spf: auth.Pass, dmarc: auth.None},

@@ -80,3 +80,26 @@ func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
 }
+
+// SenderTrust is what the intake learned of a message's sender, for the
+// rules that act on it later in the same change (acknowledgements go only
+// to senders who proved their address or were known already).
+type SenderTrust struct {
+	Checked  bool // sender authentication ran
+	Verified bool // a DKIM or SPF pass aligned with the From domain
+	Known    bool // the sender was a user before this message
+}
+
+type trustKey struct{}
+
+// WithSenderTrust returns ctx carrying t; the intake fills t in while the
+// change runs.
+func WithSenderTrust(ctx context.Context, t *SenderTrust) context.Context {
+	return context.WithValue(ctx, trustKey{}, t)
+}
+
+// SenderTrustFrom returns the SenderTrust in ctx, or nil.
+func SenderTrustFrom(ctx context.Context) *SenderTrust {
+	t, _ := ctx.Value(trustKey{}).(*SenderTrust)
+	return t
+}
