@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Sender-authentication verdicts stored on mail_messages.auth_verdict
@@ -75,4 +76,15 @@ func (q *Q) OutboxTargetByID(ctx context.Context, id int64) (OutboxTarget, error
 		return t, notFound(err, "outbox mail "+strconv.FormatInt(id, 10))
 	}
 	return t, nil
+}
+
+// CountAutoMail counts automatic mails of autoKind queued to anyone since
+// t (the global acknowledgement rate).
+func (q *Q) CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error) {
+	n, err := q.db.NewSelect().Model((*OutboxMail)(nil)).
+		Where("auto_kind = ? AND created_at >= ?", autoKind, since.UTC()).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: count automatic mail: %w", err)
+	}
+	return int(n), nil
 }

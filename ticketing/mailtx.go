@@ -39,6 +39,7 @@ type MailOut interface {
 	EmailTemplatesVersion(ctx context.Context) (string, error)
 	EnqueueMail(ctx context.Context, m *store.OutboxMail) error
 	AddMessageID(ctx context.Context, r store.MessageRef) error
+	CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error)
 }
 
 // MailIn gives the intake its queries in tx.

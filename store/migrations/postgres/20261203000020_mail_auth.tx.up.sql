@@ -5,3 +5,6 @@
 ALTER TABLE mail_messages ADD COLUMN auth_verdict TEXT NOT NULL DEFAULT '';
 --bun:split
 ALTER TABLE mail_messages ADD COLUMN auth_summary TEXT NOT NULL DEFAULT '';
+--bun:split
+-- The global acknowledgement rate counts acknowledgements of the last hour.
+CREATE INDEX mail_outbox_auto_created_idx ON mail_outbox (auto_kind, created_at);
