@@ -56,8 +56,8 @@ type convItem struct {
 	// from: "pass", "fail", "none" ("" when not checked or not mail).
 	Sender        string
 	SenderSummary string // the DKIM/SPF/DMARC results, for a tooltip
-	Files    []fileRef
-	Comment  *store.Comment // nil for the opening message
+	Files         []fileRef
+	Comment       *store.Comment // nil for the opening message
 }
 
 // fileRef is an attachment as the page links it.
