@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth/authtest"
 	"github.com/jcservicedesk/servicedesk/mailbox/intake"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
@@ -96,6 +97,27 @@ func TestForgedStaffMailReachesNobody(t *testing.T) {
 		}
 		if err := stop(syscall.SIGTERM); err != nil {
 			t.Fatalf("serve stop: %v", err)
+		}
+	})
+}
+
+// TestAuthDNSTroubleIsRetried: when DNS cannot answer, sender
+// authentication gives no verdict and nothing is stored: SMTP answers
+// 451 and the pipe exits 75, so the mail comes again later.
+func TestAuthDNSTroubleIsRetried(t *testing.T) {
+	eachDriver(t, func(t *testing.T, c *cli) {
+		c.dns.SetTXT("_dmarc.flaky.test", authtest.ServFail)
+		smtpAddr, _, _ := startServe(t, c)
+		err := sendSMTP(smtpAddr, "ana@flaky.test", "support@localhost", "DNS down", "x", "<dns-1@flaky.test>")
+		if smtpCode(err) != 451 {
+			t.Fatalf("SMTP with DNS failing: %v, want a 451 reply", err)
+		}
+		outs, r := c.ingest(rfc5322("ana@flaky.test", "support@localhost", "DNS down", "x", "<dns-2@flaky.test>"))
+		if r.code != exTempFail {
+			t.Fatalf("pipe with DNS failing: exit %d (%+v), want %d", r.code, outs, exTempFail)
+		}
+		if got := ticketsWithSubject(c, "DNS down"); len(got) != 0 {
+			t.Fatalf("tickets despite no verdict: %+v", got)
 		}
 	})
 }
