@@ -176,12 +176,16 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	}
 	for _, n := range notices {
 		if n.Kind == ticketing.NoticeAck {
-			if why, err := o.ackWithheld(ctx, q, n); err != nil {
+			note, withheld, err := o.ackWithheld(ctx, q, n)
+			if err != nil {
 				return fmt.Errorf("outbound: acknowledgement to %s: %w", n.Address, err)
-			} else if why != "" {
-				if err := o.noteWithheld(ctx, tx, t, why); err != nil {
+			}
+			if note != "" {
+				if err := o.noteWithheld(ctx, tx, t, note); err != nil {
 					return err
 				}
+			}
+			if withheld {
 				continue
 			}
 		}
