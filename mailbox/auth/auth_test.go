@@ -198,3 +198,22 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// TestVerifyConcurrent: one Verifier serves every delivery at once.
+func TestVerifyConcurrent(t *testing.T) {
+	s, keys := zone(t)
+	v := auth.New(auth.Config{}, auth.NewResolver(s.Addr), nil)
+	signed := keys["example.org"].Sign(t, message("tec@example.org"))
+	errs := make(chan string, 8)
+	for range 8 {
+		go func() {
+			r := v.Verify(context.Background(), smtpEnv("b@example.org"), signed, "example.org")
+			errs <- r.Verdict()
+		}()
+	}
+	for range 8 {
+		if got := <-errs; got != auth.VerdictPass {
+			t.Errorf("verdict %s under concurrency, want pass", got)
+		}
+	}
+}
