@@ -52,8 +52,12 @@ type convItem struct {
 	FullDoc  string // the same with the quoted parts, "" when there were none
 	Internal bool
 	Mail     bool // came by mail
-	Files    []fileRef
-	Comment  *store.Comment // nil for the opening message
+	// Sender is what sender authentication said of the mail it came
+	// from: "pass", "fail", "none" ("" when not checked or not mail).
+	Sender        string
+	SenderSummary string // the DKIM/SPF/DMARC results, for a tooltip
+	Files         []fileRef
+	Comment       *store.Comment // nil for the opening message
 }
 
 // fileRef is an attachment as the page links it.
@@ -167,12 +171,14 @@ func conversation(v *ticketing.View) []*convItem {
 	first := &convItem{Author: t.Requester, At: t.CreatedAt, Mail: t.Source == store.SourceEmail, Files: opening}
 	first.Text, first.Quoted = splitQuoted(t.Description)
 	first.SrcDoc, first.FullDoc = mailDocs(t.DescriptionHTML)
+	first.Sender, first.SenderSummary = v.MailAuth[0].Verdict, v.MailAuth[0].Summary
 	items = append(items, first)
 	for _, c := range v.Comments {
 		it := &convItem{ID: c.ID, Author: c.Author, At: c.CreatedAt, Internal: c.Internal,
 			Mail: c.Source == store.SourceEmail, Files: byComment[c.ID], Comment: c}
 		it.Text, it.Quoted = splitQuoted(c.BodyText)
 		it.SrcDoc, it.FullDoc = mailDocs(c.BodyHTML)
+		it.Sender, it.SenderSummary = v.MailAuth[c.ID].Verdict, v.MailAuth[c.ID].Summary
 		items = append(items, it)
 	}
 	return items

@@ -19,6 +19,7 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth/authtest"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 )
 
@@ -47,6 +48,7 @@ type cli struct {
 	t   *testing.T
 	dir string
 	env []string
+	dns *authtest.Server
 	db  []string // --database flag, for PostgreSQL
 }
 
@@ -64,6 +66,10 @@ func newCLI(t *testing.T, driver string) *cli {
 // newBareCLI is a CLI with no database yet (PostgreSQL: an empty schema).
 func newBareCLI(t *testing.T, driver string) *cli {
 	c := &cli{t: t, dir: t.TempDir(), env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}}
+	// Sender authentication asks a DNS server of the test's own, never
+	// the machine's (it answers "no record" unless a test adds some).
+	c.dns = authtest.Start(t)
+	c.env = append(c.env, "SERVICEDESK_MAIL_DNS_RESOLVER="+c.dns.Addr)
 	if driver == "postgres" {
 		url := os.Getenv(storetest.PostgresEnv)
 		if url == "" {

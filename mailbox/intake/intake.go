@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth"
 	"github.com/jcservicedesk/servicedesk/mailbox/classify"
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/mailbox/parse"
@@ -66,6 +67,11 @@ type Config struct {
 	// postmaster forward): the helpdesk's sender address.
 	FromAddress   string
 	AttachmentURL func(id int64) string // link for inline images; default /attachments/{id}
+	// Sender authentication (auth.go): nil checks nothing (tests of other
+	// rules); the daemon always sets it.
+	Auth          Authenticator
+	SenderPolicy  string // mail.sender_policy: flag | quarantine | reject
+	BounceAddress string // VERP base (bounce@domain); bounces to its +token form are ours
 }
 
 // Intake commits inbound mail.
@@ -116,7 +122,10 @@ type inbound struct {
 	headerRecipients []string
 	// reuses is the earlier, different message with the same Message-ID
 	// (found while looking for duplicates), or nil.
-	reuses *store.MailMessage
+	reuses    *store.MailMessage
+	auth      *auth.Result // nil when not checked (no Authenticator)
+	newSender bool         // the sender's user was created from this message
+	trust     delivery.SenderTrust
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded
@@ -141,6 +150,9 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 			reason = "over the size limit (smtp.max_message_bytes): " + m.parseErr.Error()
 		}
 		return in.quarantine(ctx, m, reason)
+	}
+	if err := in.authenticate(ctx, m); err != nil {
+		return delivery.Outcome{}, err
 	}
 	out, err := in.commit(ctx, m)
 	var rej *delivery.RejectError

@@ -44,7 +44,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.refuse(c, "too many connections", "421 4.3.2 too many connections, try again later\r\n")
 			continue
 		}
-		ip := clientIP(c.RemoteAddr())
+		ip := ipKey(c.RemoteAddr())
 		l.mu.Lock()
 		over := l.byIP[ip] >= l.perIP
 		if !over {
@@ -78,15 +78,12 @@ func (l *limitListener) release(ip string) {
 	l.mu.Unlock()
 }
 
-func clientIP(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
+// ipKey is the client address a connection counts against.
+func ipKey(a net.Addr) string {
+	if ip := clientIP(a); ip != nil {
+		return ip.String()
 	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
+	return a.String()
 }
 
 // countedConn gives its slot back once, however often it is closed. It is
