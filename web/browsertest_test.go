@@ -356,6 +356,11 @@ func (b *browser) axeCheck(name string) {
 // shot saves a full-page screenshot named after the page and theme.
 func (b *browser) shot(name string) string {
 	b.t.Helper()
+	// From the top: a page scrolled by a click would show the sticky
+	// header in the middle of the shot.
+	if !b.scriptsOff {
+		value(b, "scroll to the top", chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`))
+	}
 	png := value(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	f := filepath.Join(b.shots, safeName(name)+"-"+b.theme+".png")
 	if err := os.WriteFile(f, png, 0o644); err != nil {

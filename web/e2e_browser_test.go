@@ -53,6 +53,8 @@ func TestBrowserE2E(t *testing.T) {
 
 		// The requester opens a ticket with a file.
 		rb := newBrowser(t, p.base)
+		rb.open("/login")
+		check(rb, "login", true)
 		rb.login(email, testPassword)
 		rb.acceptPolicy()
 		rb.wantPath("/dashboard")
@@ -86,6 +88,7 @@ func TestBrowserE2E(t *testing.T) {
 		check(tb, "staff-dashboard", true)
 		tb.open("/tickets/")
 		tb.waitText(".staff-queue", subject)
+		check(tb, "staff-queue-e2e", true)
 		tb.fill(map[string]string{"#q-search": "impressao"})
 		tb.submit(`form.staff-searchbox button[type=submit]`)
 		tb.wantPath("/search")
@@ -173,12 +176,35 @@ func TestBrowserE2E(t *testing.T) {
 		tb.waitText(".ticket-side", solution)
 		tb.run("open the close form", chromedp.Click(chromedp.CSS(`details:has(form[action$="/close"]) > summary`)),
 			chromedp.WaitVisible(chromedp.CSS("#s-reason")))
-		tb.fill(map[string]string{"#s-reason": "Resolvido com a troca", "#s-eval": "Cliente usava cartucho pirata; orientar compras."})
+		const evaluation = "Cliente usava cartucho pirata; orientar compras."
+		tb.fill(map[string]string{"#s-reason": "Resolvido com a troca", "#s-eval": evaluation})
 		tb.check(`form[action="` + tkPath + `/close"] input[name=classification][value="usuario"]`)
 		check(tb, "staff-close-form", false)
 		tb.submit(`form[action="` + tkPath + `/close"] button[type=submit]`)
 		tb.waitText(".ticket-badges", "Fechado")
 		check(tb, "staff-ticket-closed", false)
+
+		// The requester's page and mails never show the internal note,
+		// its file or the technician's evaluation.
+		rb.open(tkPath)
+		rb.waitText(".ticket-badges", "Fechado")
+		rb.waitText(".ticket-side", solution)
+		check(rb, "requester-ticket-closed", false)
+		page := rb.text(".ticket-page")
+		mails := p.mailsTo(email)
+		if len(mails) < 3 {
+			t.Errorf("%d mails to the requester, want the opening, the replies and the closing", len(mails))
+		}
+		for _, secret := range []string{evaluation, "toner é pirata", noteFile} {
+			if strings.Contains(page, secret) {
+				t.Errorf("the requester's closed ticket shows %q", secret)
+			}
+			for _, m := range mails {
+				if strings.Contains(m.Text+m.HTML, secret) {
+					t.Errorf("the mail %q to the requester has %q", m.Subject, secret)
+				}
+			}
+		}
 
 		// The rating link of the closing mail, without signing in: the
 		// GET shows the chosen stars, the POST records once.
@@ -230,28 +256,38 @@ func (p *portal) staffUser(email, name string) *store.User {
 	return u
 }
 
+// mailsTo returns the queued mails to addr, newest first, parsed.
+func (p *portal) mailsTo(addr string) []*sentMail {
+	p.t.Helper()
+	ctx := context.Background()
+	list, err := p.st.R().OutboxList(ctx, store.OutboxFilter{Limit: 100})
+	if err != nil {
+		p.t.Fatalf("outbox: %v", err)
+	}
+	var out []*sentMail
+	for _, m := range list {
+		if !strings.Contains(strings.ToLower(m.Recipients), strings.ToLower(addr)) {
+			continue
+		}
+		full, err := p.st.R().OutboxGet(ctx, m.ID)
+		if err != nil {
+			p.t.Fatalf("outbox: %v", err)
+		}
+		out = append(out, parseMail(p.t, full.Raw))
+	}
+	return out
+}
+
 // ratingLink finds the queued mail to addr that carries rating links and
 // returns the one for the given stars, as a path.
 func (p *portal) ratingLink(addr string, stars int) string {
 	p.t.Helper()
-	list, err := p.st.R().OutboxList(context.Background(), store.OutboxFilter{Limit: 100})
-	if err != nil {
-		p.t.Fatalf("outbox: %v", err)
-	}
 	want := regexp.MustCompile(`^/tickets/rate/[^?]+\?(.+&)?r=` + itoa(int64(stars)) + `$`)
-	for _, m := range list { // newest first
-		if !strings.Contains(strings.ToLower(m.Recipients), strings.ToLower(addr)) {
-			continue
-		}
-		full, err := p.st.R().OutboxGet(context.Background(), m.ID)
-		if err != nil {
-			p.t.Fatalf("outbox: %v", err)
-		}
-		sm := parseMail(p.t, full.Raw)
-		for _, l := range linkRE.FindAllString(sm.Text+"\n"+sm.HTML, -1) {
+	for _, m := range p.mailsTo(addr) {
+		for _, l := range linkRE.FindAllString(m.Text+"\n"+m.HTML, -1) {
 			l = strings.TrimRight(l, ".,;)>")
 			if path, ok := strings.CutPrefix(l, p.base); ok {
-				if path, err = url.PathUnescape(strings.ReplaceAll(path, "&amp;", "&")); err == nil && want.MatchString(path) {
+				if path, err := url.PathUnescape(strings.ReplaceAll(path, "&amp;", "&")); err == nil && want.MatchString(path) {
 					return path
 				}
 			}
