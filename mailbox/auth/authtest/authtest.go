@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -36,14 +37,9 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{txt: map[string][]string{}, a: map[string][]net.IP{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listen()
 	if err != nil {
-		t.Fatalf("authtest: listen udp: %v", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		t.Fatalf("authtest: listen tcp: %v", err)
+		t.Fatalf("authtest: %v", err)
 	}
 	s.Addr = pc.LocalAddr().String()
 	udp := &dns.Server{PacketConn: pc, Handler: s}
@@ -55,6 +51,25 @@ func Start(t testing.TB) *Server {
 		tcp.Shutdown()
 	})
 	return s
+}
+
+// listen takes one port for UDP and TCP; the UDP port the system picks
+// may be taken for TCP, so it tries a few.
+func listen() (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, fmt.Errorf("listen udp: %w", err)
+		}
+		l, lerr := net.Listen("tcp", pc.LocalAddr().String())
+		if lerr == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		err = lerr
+	}
+	return nil, nil, fmt.Errorf("listen tcp: %w", err)
 }
 
 // SetTXT replaces the TXT records of name.
