@@ -42,10 +42,10 @@ type staffData struct {
 
 // staffReply is the reply form: public reply or internal note.
 type staffReply struct {
-	Number     int64
-	Seen       int64  // View.Version the reply is written against
-	Body       string // the draft, a canned text, or the text sent back after a refusal
-	Internal   bool
+	Number   int64
+	Seen     int64  // View.Version the reply is written against
+	Body     string // the draft, a canned text, or the text sent back after a refusal
+	Internal bool
 	// Recipients are who a public reply goes to, each a checkbox (on by
 	// default): the requester and the Cc participants outside staff.
 	Recipients []replyRecipient
