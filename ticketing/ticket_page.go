@@ -3,6 +3,7 @@ package ticketing
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/jcservicedesk/servicedesk/store"
@@ -93,7 +94,7 @@ type StatusChange struct {
 }
 
 // StatusHistory lists the status changes of ticket number from the audit
-// log, oldest first, as actor may see them: a requester never gets the
+// log (every row whose status before and after differ), oldest first, as actor may see them: a requester never gets the
 // close reason or the merge target, and never the evaluation (which has
 // audit rows of its own, not read here).
 func (s *Service) StatusHistory(ctx context.Context, actor *store.User, number int64) ([]StatusChange, error) {
@@ -115,9 +116,10 @@ func (s *Service) StatusHistory(ctx context.Context, actor *store.User, number i
 			Reason   string `json:"reason"`
 			Into     int64  `json:"into"`
 		}
-		switch e.Action {
-		case "create", "status", "merge":
-		default:
+		// Any row that moved the status (a status change, a take, a
+		// merge…) says so with a status before and after; the opening
+		// has one after. Other rows, the evaluation's among them, do not.
+		if e.Action != "create" && !strings.Contains(e.Before, `"status"`) {
 			continue
 		}
 		if e.Before != "" {
