@@ -32,7 +32,7 @@ type SessionInfo struct {
 	LastUsedAt         time.Time
 	ExpiresAt          time.Time
 	AuthAt             *time.Time // when the person last proved who they are here; nil: long ago
-	MustChangePassword bool // the password is weaker than the policy: ask to change it
+	MustChangePassword bool       // the password is weaker than the policy: ask to change it
 	// CodeSent: a sign-in code was mailed when this pending session began
 	// (e-mail is its only method), so the page need not ask for one.
 	CodeSent bool

@@ -26,8 +26,8 @@ type profilePage struct {
 	// ticketing.RecentAuthWindow, so a passkey may be added; else the page
 	// asks for the password (or an app code) first.
 	RecentAuth bool
-	Sessions    []sessionRow
-	Errs        map[string]string // section or field -> i18n key
+	Sessions   []sessionRow
+	Errs       map[string]string // section or field -> i18n key
 }
 
 type noticeChoice struct {
