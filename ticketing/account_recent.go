@@ -3,9 +3,9 @@ package ticketing
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/store"
-	"time"
 )
 
 // RecentAuthWindow is how long after proving who they are (signing in,
