@@ -322,3 +322,36 @@ func TestReplyRecipients(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// BenchmarkTicketPageReads is what the ticket page now reads besides the
+// conversation, for a ticket of 50 comments (one audit row each): the
+// status history, the original mails and the requester's other tickets.
+//
+//	go test ./ticketing -run '^$' -bench TicketPageReads -benchtime 2s
+func BenchmarkTicketPageReads(b *testing.B) {
+	eachDB(b, func(b *testing.B, w *world) {
+		ctx := context.Background()
+		tk := w.create(b)
+		for range 5 {
+			w.create(b)
+		}
+		for i := range 50 {
+			if _, err := w.svc.Comment(ctx, w.tech, tk.Number, ticketing.CommentInput{Body: "comentário " + strconv.Itoa(i)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if h, err := w.svc.StatusHistory(ctx, w.tech, tk.Number); err != nil || len(h) != 2 {
+				b.Fatalf("%v %v", h, err)
+			}
+			if _, err := w.svc.TicketMails(ctx, w.tech, tk.Number); err != nil {
+				b.Fatal(err)
+			}
+			if r, err := w.svc.RequesterRecent(ctx, w.tech, tk.Number, 5); err != nil || len(r) != 5 {
+				b.Fatalf("%d %v", len(r), err)
+			}
+		}
+	})
+}
