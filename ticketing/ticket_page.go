@@ -103,7 +103,7 @@ func (s *Service) StatusHistory(ctx context.Context, actor *store.User, number i
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.AuditLog(ctx, "ticket", t.ID)
+	rows, err := q.TicketStatusAudit(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -176,15 +176,12 @@ func (s *Service) RequesterRecent(ctx context.Context, actor *store.User, number
 	if limit <= 0 {
 		limit = 5
 	}
-	ts, err := q.Tickets(ctx, actor.Scope(), store.TicketFilter{RequesterID: t.RequesterID, Limit: limit + 1})
+	ts, err := q.RequesterTickets(ctx, actor.Scope(), t.RequesterID, t.ID, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*store.Ticket, 0, limit)
+	out := make([]*store.Ticket, 0, len(ts))
 	for _, o := range ts {
-		if o.ID == t.ID || len(out) == limit {
-			continue
-		}
 		participant := false
 		if !actor.IsStaff() {
 			if participant, err = q.IsParticipant(ctx, o.ID, actor.ID); err != nil {
