@@ -33,6 +33,10 @@ type ticketPage struct {
 	// RatingLabel names the rating given ("Bom"), "" when none.
 	RatingLabel string
 
+	// History is the status history from the audit log, as the viewer may
+	// see it (no close reason or merge target for requesters).
+	History []ticketing.StatusChange
+
 	Error string // i18n key of a form error shown above the comment form
 	Body  string // the comment text given back after an error
 
@@ -56,6 +60,8 @@ type convItem struct {
 	Mail     bool // came by mail
 	Files    []fileRef
 	Comment  *store.Comment // nil for the opening message
+	// Eml downloads the original mail (staff only), "" when none.
+	Eml string
 }
 
 // fileRef is an attachment as the page links it.
@@ -123,6 +129,14 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	t := v.Ticket
 	p := &ticketPage{View: v, Ticket: t, Staff: u.IsStaff(), Open: t.Open()}
 	p.Items = conversation(v)
+	if u.IsStaff() {
+		if err := s.linkMailSources(r, t.Number, p.Items); err != nil {
+			return nil, err
+		}
+	}
+	if p.History, err = s.svc.StatusHistory(r.Context(), u, n); err != nil {
+		return nil, hideRefusal(err)
+	}
 	p.MaxMB = (s.maxBody() - 1<<20) >> 20
 	if t.Rating != nil {
 		p.RatingLabel = ticketing.RatingLabel(*t.Rating, rc.Lang)
@@ -180,6 +194,33 @@ func conversation(v *ticketing.View) []*convItem {
 		items = append(items, it)
 	}
 	return items
+}
+
+// linkMailSources gives each mail-originated item of the conversation the
+// link to its original .eml.
+func (s *Server) linkMailSources(r *http.Request, number int64, items []*convItem) error {
+	ms, err := s.svc.TicketMails(r.Context(), ctxOf(r).User, number)
+	if err != nil {
+		return hideRefusal(err)
+	}
+	byComment := map[int64]int64{} // comment id → mail id; 0 is the opening message
+	for _, m := range ms {
+		if m.CommentID != nil {
+			byComment[*m.CommentID] = m.ID
+		} else if _, ok := byComment[0]; !ok && m.Action == store.MailTicket {
+			byComment[0] = m.ID
+		}
+	}
+	for _, it := range items {
+		id := byComment[it.ID]
+		if it.Comment != nil && it.Comment.MailID != nil {
+			id = *it.Comment.MailID
+		}
+		if id != 0 && it.Mail {
+			it.Eml = "/tickets/" + strconv.FormatInt(number, 10) + "/messages/" + strconv.FormatInt(id, 10) + "/eml"
+		}
+	}
+	return nil
 }
 
 func newFileRef(number int64, a *store.Attachment) fileRef {
