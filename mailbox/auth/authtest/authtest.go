@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -27,23 +28,19 @@ const ServFail = "\x00servfail"
 type Server struct {
 	Addr string // host:port, for mail.dns_resolver
 
-	mu  sync.Mutex
-	txt map[string][]string
-	a   map[string][]net.IP
+	mu         sync.Mutex
+	txt        map[string][]string
+	a          map[string][]net.IP
+	defaultSPF string
 }
 
 // Start runs a server for the test's life, on UDP and TCP of one port.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{txt: map[string][]string{}, a: map[string][]net.IP{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listen()
 	if err != nil {
-		t.Fatalf("authtest: listen udp: %v", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		t.Fatalf("authtest: listen tcp: %v", err)
+		t.Fatalf("authtest: %v", err)
 	}
 	s.Addr = pc.LocalAddr().String()
 	udp := &dns.Server{PacketConn: pc, Handler: s}
@@ -57,10 +54,38 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// listen takes one port for UDP and TCP; the UDP port the system picks
+// may be taken for TCP, so it tries a few.
+func listen() (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, fmt.Errorf("listen udp: %w", err)
+		}
+		l, lerr := net.Listen("tcp", pc.LocalAddr().String())
+		if lerr == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		err = lerr
+	}
+	return nil, nil, fmt.Errorf("listen tcp: %w", err)
+}
+
 // SetTXT replaces the TXT records of name.
 func (s *Server) SetTXT(name string, records ...string) {
 	s.mu.Lock()
 	s.txt[dns.Fqdn(strings.ToLower(name))] = records
+	s.mu.Unlock()
+}
+
+// DefaultSPF makes every name without records of its own (other than
+// _dmarc and _domainkey names) answer record as its only TXT: a test world
+// in which, say, every domain sends from the loopback.
+func (s *Server) DefaultSPF(record string) {
+	s.mu.Lock()
+	s.defaultSPF = record
 	s.mu.Unlock()
 }
 
@@ -86,6 +111,9 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.mu.Lock()
 	txt, hasTXT := s.txt[name]
 	ips, hasA := s.a[name]
+	if !hasTXT && !hasA && s.defaultSPF != "" && !strings.HasPrefix(name, "_") && !strings.Contains(name, "._domainkey.") {
+		txt, hasTXT = []string{s.defaultSPF}, true
+	}
 	s.mu.Unlock()
 	hdr := func(t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: 60}
