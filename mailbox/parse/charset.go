@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // decodeCharset turns body or header bytes in the declared charset into
@@ -23,6 +24,11 @@ func decodeCharset(b []byte, label string) (s string, ok bool) {
 	switch label {
 	case "", "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "iso8859-1", "latin1", "latin-1",
 		"windows-1252", "cp1252", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default":
+		if isISO2022JP(b) {
+			if out, err := japanese.ISO2022JP.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
+				return string(out), label == ""
+			}
+		}
 		if utf8.Valid(b) {
 			return string(b), true
 		}
@@ -71,7 +77,7 @@ func asciiLabel(label string) bool {
 // decodeText is normalizeNewlines(decodeCharset(b, label)) with one copy
 // of b in the common case (UTF-8 compatible label, valid UTF-8).
 func decodeText(b []byte, label string) (s string, ok bool) {
-	if asciiLabel(normLabel(label)) && utf8.Valid(b) {
+	if asciiLabel(normLabel(label)) && utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 {
 		return newlinesString(b), true
 	}
 	s, ok = decodeCharset(b, label)
@@ -179,4 +185,48 @@ func rawTail(n int) int {
 
 func isB64(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+}
+
+// plainHeaderValue reports a raw header value that is valid UTF-8 without
+// control characters (TAB aside): the common case, kept as is.
+func plainHeaderValue(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b[i:])
+		}
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeRawHeader turns raw header bytes that are not plain UTF-8 into text:
+// unlabelled ISO-2022-JP (recognised by its escapes), UTF-8, or Windows-1252.
+func decodeRawHeader(b []byte) string {
+	if isISO2022JP(b) {
+		if out, err := japanese.ISO2022JP.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
+			return string(out)
+		}
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return win1252(b)
+}
+
+// isISO2022JP reports the escape sequences that switch ISO-2022-JP into
+// JIS X 0208 or JIS X 0201 Roman: ESC $ B, ESC $ @, ESC ( J.
+func isISO2022JP(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0x1b)
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		if b[i+1] == '$' && (b[i+2] == 'B' || b[i+2] == '@') || b[i+1] == '(' && b[i+2] == 'J' {
+			return true
+		}
+		b = b[i+1:]
+	}
 }

@@ -72,6 +72,8 @@ func (fs fields) textprotoHeader() textproto.Header {
 type headerScratch struct {
 	slab []field
 	fold []byte
+	// controls is set when a header value had control characters replaced.
+	controls bool
 }
 
 type fieldSpan struct{ k, v, e int }
@@ -201,10 +203,12 @@ func (hs *headerScratch) finish(rfs []rawField) fields {
 			hs.fold = foldValue(append(hs.fold[:0], f.value...), 0, f.cont)
 			val = hs.fold
 		}
-		if utf8.Valid(val) {
+		if plainHeaderValue(val) {
 			sb.Write(val)
 		} else {
-			sb.WriteString(win1252(val))
+			d, hit := scrubControls(decodeRawHeader(val))
+			hs.controls = hs.controls || hit
+			sb.WriteString(d)
 		}
 		spans = append(spans, fieldSpan{k, v, sb.Len()})
 	}

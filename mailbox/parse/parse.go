@@ -81,6 +81,7 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	m := &Message{}
 	w := &walker{warn: func(s string) { m.Warnings = appendWarning(m.Warnings, s) }}
 	m = w.message1(raw, m)
+	w.scrubMessage(m)
 	if lim.MaxAttachmentBytes > 0 {
 		for i := range m.Attachments {
 			if a := &m.Attachments[i]; a.Size > lim.MaxAttachmentBytes {
@@ -343,7 +344,7 @@ func (w *walker) linkCIDs(m *Message, rawHTML string) {
 }
 
 func appendWarning(ws []string, s string) []string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s, _ = scrubControls(strings.ToValidUTF8(s, "\uFFFD"))
 	for _, w := range ws {
 		if w == s {
 			return ws

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -325,6 +326,8 @@ func b64Lines(data []byte) string {
 	return sb.String()
 }
 
+// checkUTF8 checks that every text of m is valid UTF-8 without control
+// characters.
 func checkUTF8(t testing.TB, m *Message) {
 	t.Helper()
 	fields := map[string]string{"Subject": m.Subject, "Text": m.Text, "NewText": m.NewText, "HTML": m.HTML,
@@ -343,9 +346,22 @@ func checkUTF8(t testing.TB, m *Message) {
 	for _, id := range append(append([]string{}, m.InReplyTo...), m.References...) {
 		fields["id:"+id] = id
 	}
+	if m.Sender != nil {
+		fields["Sender"] = m.Sender.Name + m.Sender.Email
+	}
+	for f := m.Header.Fields(); f.Next(); {
+		fields[fmt.Sprint("header:", f.Key(), ":", f.Value())] = f.Value()
+	}
 	for k, v := range fields {
 		if !utf8.ValidString(v) {
 			t.Errorf("%s is not valid UTF-8: %q", k, v)
+		}
+		// No control character but TAB and LF (they poison storage).
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
+				t.Errorf("%s has control character %#x: %q", k, c, v)
+				break
+			}
 		}
 	}
 }
@@ -396,3 +412,31 @@ func wantAttachment(t *testing.T, m *Message, name, ctype string) *Attachment {
 }
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// Every corpus message comes out free of control characters, and the
+// poison fixture says what it replaced.
+func TestNoControlCharacters(t *testing.T) {
+	for _, f := range corpusFiles(t) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(raw, Limits{})
+		if err != nil {
+			continue
+		}
+		checkUTF8(t, m)
+	}
+	raw := []byte("From: a@x.example\r\nSubject: =?utf-8?q?a=00b?= c\x01d\r\nX-Raw: \x1b[31mred\r\n\r\nline\x00one\r\n\x0cpage\r\n")
+	m, err := Parse(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUTF8(t, m)
+	wantEq(t, "Subject", m.Subject, "a\uFFFDb c\uFFFDd")
+	wantEq(t, "Text", m.Text, "line\uFFFDone\n\uFFFDpage")
+	wantEq(t, "X-Raw", m.Header.Get("X-Raw"), "\uFFFD[31mred")
+	if !slices.Contains(m.Warnings, "text: control characters replaced") {
+		t.Errorf("Warnings = %q, want the control character note", m.Warnings)
+	}
+}
