@@ -18,6 +18,9 @@ const (
 	Bulk      Kind = "bulk"
 	Bounce    Kind = "bounce"
 	Loop      Kind = "loop" // our own outbound mail coming back
+	// Complaint is an ARF feedback report: the recipient marked our mail
+	// as spam. Read it with ParseComplaint; it opens no ticket.
+	Complaint Kind = "complaint"
 )
 
 // LoopHeader is set on every outbound mail, with our instance/host id as
@@ -63,12 +66,50 @@ func Classify(h textproto.Header, mailFrom string, nullSender bool) Result {
 //     with "<>", and RFC 3834 has responders do so.
 //  7. Human.
 func ClassifyWithLoop(h textproto.Header, mailFrom string, nullSender bool, loopValues []string) Result {
+	return classify(h, mailFrom, nullSender, loopValues, nil)
+}
+
+// ClassifyMessage is ClassifyWithLoop that also reads the body raw (the
+// whole message, a leading mbox "From " line allowed), for what only the
+// body shows. After the loop rule:
+//
+//   - Complaint: an ARF feedback report (a message/feedback-report part,
+//     or multipart/report; report-type=feedback-report).
+//   - Bounce: the header rule of ClassifyWithLoop; else a
+//     message/delivery-status part anywhere (a report inside
+//     multipart/mixed); else the text report of one of Families or an
+//     X-Failed-Recipients header, together with a sign of delivery
+//     software: a null sender, a daemon or unusable From, a bounce
+//     subject, X-Failed-Recipients or Auto-Submitted.
+//
+// Bounce evidence so outranks Precedence and List-* headers. The other
+// rules follow as in ClassifyWithLoop.
+func ClassifyMessage(raw []byte, h textproto.Header, mailFrom string, nullSender bool, loopValues []string) Result {
+	if raw == nil {
+		raw = []byte{}
+	}
+	return classify(h, mailFrom, nullSender, loopValues, raw)
+}
+
+func classify(h textproto.Header, mailFrom string, nullSender bool, loopValues []string, raw []byte) Result {
 	if r, ok := loopRule(&h, loopValues); ok {
 		return r
 	}
 	null := nullSender || isNullReturnPath(h.Get("Return-Path"))
+	var scan *reportScan
+	if raw != nil {
+		scan = scanReport(raw)
+		if isFeedbackReport(scan) {
+			return Result{Complaint, "ARF feedback report (message/feedback-report)"}
+		}
+	}
 	if r, ok := bounceRule(&h, mailFrom, null); ok {
 		return r
+	}
+	if scan != nil {
+		if r, ok := bodyBounceRule(&h, scan, mailFrom, null); ok {
+			return r
+		}
 	}
 	if r, ok := autoReplyHeaderRule(&h); ok {
 		return r
@@ -156,6 +197,9 @@ func bounceRule(h *textproto.Header, mailFrom string, null bool) (Result, bool) 
 		return Result{Bounce, "Content-Type: multipart/report; report-type=delivery-status"}, true
 	}
 	who, daemon := isDaemon(h.Get("From"), mailFrom)
+	if !daemon && !null && !usableFrom(h.Get("From")) {
+		who, daemon = "no usable From", true
+	}
 	if !null && !daemon {
 		return Result{}, false
 	}
@@ -167,6 +211,62 @@ func bounceRule(h *textproto.Header, mailFrom string, null bool) (Result, bool) 
 		who = "null return path"
 	}
 	return Result{Bounce, who + " + Subject: " + subj}, true
+}
+
+// usableFrom reports whether a From value holds an address at all.
+func usableFrom(v string) bool {
+	_, ok := extractEmail(decodeHeader(v))
+	return ok
+}
+
+// bodyBounceRule finds a bounce by its body when the header did not tell.
+func bodyBounceRule(h *textproto.Header, scan *reportScan, mailFrom string, null bool) (Result, bool) {
+	if len(scan.dsns) > 0 {
+		return Result{Bounce, "message/delivery-status part"}, true
+	}
+	sign := ""
+	if who, daemon := isDaemon(h.Get("From"), mailFrom); daemon {
+		sign = who
+	}
+	for _, c := range []struct {
+		ok   bool
+		name string
+	}{
+		{null, "null return path"},
+		{!usableFrom(h.Get("From")), "no usable From"},
+		{h.Has("X-Failed-Recipients"), "X-Failed-Recipients"},
+		{bounceSubject(decodeHeader(h.Get("Subject"))) != "", "Subject: " + bounceSubject(decodeHeader(h.Get("Subject")))},
+		{autoSubmitted(h), "Auto-Submitted"},
+	} {
+		if sign == "" && c.ok {
+			sign = c.name
+		}
+	}
+	if sign == "" {
+		return Result{}, false
+	}
+	text := strings.Join(scan.texts, "\n")
+	if len(scan.texts) == 0 {
+		text = htmlText(strings.Join(scan.htmls, "\n"))
+	}
+	if f, _ := identify(&scan.top, lowerASCII(text)); f != nil {
+		return Result{Bounce, f.name + " report + " + sign}, true
+	}
+	if h.Has("X-Failed-Recipients") && sign != "X-Failed-Recipients" {
+		return Result{Bounce, "X-Failed-Recipients + " + sign}, true
+	}
+	return Result{}, false
+}
+
+// autoSubmitted reports an Auto-Submitted value other than "no".
+func autoSubmitted(h *textproto.Header) bool {
+	for _, v := range h.Values("Auto-Submitted") {
+		kw, _, _ := strings.Cut(v, ";")
+		if kw = strings.ToLower(strings.TrimSpace(stripComments(kw))); kw != "" && kw != "no" {
+			return true
+		}
+	}
+	return false
 }
 
 // autoValue reports whether an X-Autoreply-style flag is set: any value
