@@ -74,6 +74,8 @@ type headerScratch struct {
 	fold []byte
 	// controls is set when a header value had control characters replaced.
 	controls bool
+	// hints lists the charsets the message declares, for raw 8-bit text.
+	hints func() []string
 }
 
 type fieldSpan struct{ k, v, e int }
@@ -206,7 +208,7 @@ func (hs *headerScratch) finish(rfs []rawField) fields {
 		if plainHeaderValue(val) {
 			sb.Write(val)
 		} else {
-			d, hit := scrubControls(decodeRawHeader(val))
+			d, hit := scrubControls(decodeRawHeader(val, hs.hints))
 			hs.controls = hs.controls || hit
 			sb.WriteString(d)
 		}
@@ -379,25 +381,27 @@ func encodedWord(s string) (cs string, data []byte, n int, ok bool) {
 		return "", nil, 0, false
 	}
 	end := strings.Index(p[2], "?=")
-	if end < 0 || strings.ContainsAny(p[2][:end], " \t") {
+	if end < 0 {
 		return "", nil, 0, false
 	}
 	text := p[2][:end]
+	if strings.ContainsAny(text, " \t") {
+		// Spaces inside a Q word are a common mailer bug; they are taken as
+		// written unless another word starts inside (then this one is
+		// unterminated).
+		if p[1] != "Q" && p[1] != "q" || strings.Contains(text, "=?") {
+			return "", nil, 0, false
+		}
+	}
 	cs = p[0]
 	if j := strings.IndexByte(cs, '*'); j >= 0 { // RFC 2231 language suffix
 		cs = cs[:j]
 	}
 	switch p[1] {
 	case "B", "b":
-		t := strings.TrimRight(text, "=")
-		d, err := base64.RawStdEncoding.DecodeString(t)
-		if err != nil {
-			if len(t)%4 == 1 {
-				d, err = base64.RawStdEncoding.DecodeString(t[:len(t)-1])
-			}
-			if err != nil {
-				return "", nil, 0, false
-			}
+		d, ok := decodeBWord(text)
+		if !ok {
+			return "", nil, 0, false
 		}
 		data = d
 	case "Q", "q":
@@ -406,6 +410,26 @@ func encodedWord(s string) (cs string, data []byte, n int, ok bool) {
 		return "", nil, 0, false
 	}
 	return cs, data, 2 + len(p[0]) + 1 + len(p[1]) + 1 + end + 2, true
+}
+
+// decodeBWord decodes the text of a B word, accepting missing or extra
+// "=" padding, also in the middle (words some mailers concatenated).
+func decodeBWord(text string) ([]byte, bool) {
+	var out []byte
+	for _, chunk := range strings.FieldsFunc(text, func(r rune) bool { return r == '=' }) {
+		if len(chunk)%4 == 1 {
+			chunk = chunk[:len(chunk)-1] // a dangling sextet
+		}
+		d, err := base64.RawStdEncoding.DecodeString(chunk)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, d...)
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out, true
 }
 
 func decodeQWord(t string) []byte {
@@ -681,6 +705,10 @@ func cleanName(n string) string {
 // tidy drops a display name that only repeats the address.
 func tidy(a Address) Address {
 	a.Email = strings.TrimSpace(a.Email)
+	if strings.Contains(a.Name, "=?") {
+		// Encoded words net/mail would not decode (extra padding, spaces).
+		a.Name = cleanName(a.Name)
+	}
 	if strings.EqualFold(strings.Trim(a.Name, `"' `), a.Email) {
 		a.Name = ""
 	}

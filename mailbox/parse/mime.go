@@ -71,7 +71,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		// The text is copied into a string below, so the decoded bytes
 		// need not be a copy of body.
 		data, _ := w.decodeTransferShared(body, cte)
-		s, ok := decodeText(data, params["charset"])
+		s, ok := decodeText(data, params["charset"], w.hs.hints)
 		if !ok {
 			w.warn("charset: " + strconv.Quote(truncate(params["charset"], 40)) + " unknown or wrong, decoded by content")
 		}
@@ -102,7 +102,7 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	parts, closed, found := splitMultipart(body, boundary)
 	if !found {
 		w.warn("mime: " + ct + " without usable boundary, body read as text")
-		s, _ := decodeText(body, "")
+		s, _ := decodeText(body, "", w.hs.hints)
 		if strings.TrimSpace(s) == "" {
 			return content{}
 		}
@@ -193,6 +193,7 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 	inner := &Message{}
 	if w.fwDepth < maxForwarded {
 		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1}
+		iw.hs.hints = w.hs.hints
 		iw.parts = w.parts
 		inner = iw.message1(data, inner)
 		w.parts = iw.parts

@@ -80,6 +80,7 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	}
 	m := &Message{}
 	w := &walker{warn: func(s string) { m.Warnings = appendWarning(m.Warnings, s) }}
+	w.hs.hints = lazyHints(raw)
 	m = w.message1(raw, m)
 	w.scrubMessage(m)
 	if lim.MaxAttachmentBytes > 0 {
