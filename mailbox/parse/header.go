@@ -88,6 +88,7 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 	fs := buf[:0]
 	orig := b
 	first := true
+	knownUntil := -1 // offset of the last well-known field line, once needed
 	// lastOpen: the previous line belonged to the last field, so a
 	// continuation line extends that field's cont span in place.
 	lastOpen := false
@@ -137,6 +138,16 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 			key = bytes.TrimRight(line[:colon], " \t")
 		}
 		if len(key) == 0 || !validKey(key) {
+			at := len(orig) - len(b)
+			if knownUntil < 0 {
+				knownUntil = lastKnownField(orig, at)
+			}
+			if len(fs) > 0 && at > knownUntil {
+				// No known field follows: this is the body, sent without
+				// the blank line that should come before it.
+				warn("header: no blank line before the body")
+				return hs.finish(fs), b
+			}
 			warn("header: line without a field name ignored")
 			lastOpen = false
 			b = rest
@@ -147,6 +158,26 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 		b = rest
 	}
 	return hs.finish(fs), nil
+}
+
+// lastKnownField returns the offset in b of the last line from off on,
+// up to the blank line ending the header, that starts a well-known field
+// (isKnownHeader); 0 when there is none.
+func lastKnownField(b []byte, off int) int {
+	last := 0
+	for off < len(b) {
+		line, rest := cutLine(b[off:])
+		if len(line) == 0 {
+			break
+		}
+		if colon := bytes.IndexByte(line, ':'); colon > 0 {
+			if key := bytes.TrimRight(line[:colon], " \t"); validKey(key) && isKnownHeader(key) {
+				last = off
+			}
+		}
+		off = len(b) - len(rest)
+	}
+	return last
 }
 
 // foldValue appends value and then each continuation line of cont, trimmed
@@ -498,6 +529,10 @@ func parseAddressList(s string, warn func(string)) []Address {
 			out = append(out, Address{Name: strings.TrimSpace(a.Name), Email: a.Address})
 			continue
 		}
+		if a, ok := commentedAddress(item); ok {
+			out = append(out, a) // valid RFC 5322, no warning
+			continue
+		}
 		if a, ok := looseAddress(item); ok {
 			out = append(out, a)
 			bad = true // repaired, worth a warning
@@ -705,6 +740,10 @@ func cleanName(n string) string {
 // tidy drops a display name that only repeats the address.
 func tidy(a Address) Address {
 	a.Email = strings.TrimSpace(a.Email)
+	if strings.HasSuffix(a.Email, ".") && strings.Contains(a.Email, "@") {
+		// "user@example.com." names the same mailbox (the DNS root).
+		a.Email = strings.TrimRight(a.Email, ".")
+	}
 	if strings.Contains(a.Name, "=?") {
 		// Encoded words net/mail would not decode (extra padding, spaces).
 		a.Name = cleanName(a.Name)
@@ -752,6 +791,85 @@ func splitAddresses(s string) []string {
 		out = append(out, s[start:])
 	}
 	return out
+}
+
+// commentedAddress reads an address with RFC 5322 comments anywhere, as in
+// `Pete(A wonderful \) chap) <pete(his account)@silly.test(his host)>`:
+// the comments are dropped, and the first one is the display name when
+// there is no other.
+func commentedAddress(item string) (Address, bool) {
+	if !strings.Contains(item, "(") {
+		return Address{}, false
+	}
+	var sb strings.Builder
+	comment := ""
+	quoted, angle := false, false
+	for i := 0; i < len(item); i++ {
+		c := item[i]
+		switch {
+		case c == '\\' && quoted && i+1 < len(item):
+			sb.WriteByte(c)
+			sb.WriteByte(item[i+1])
+			i++
+			continue
+		case c == '"':
+			quoted = !quoted
+		case c == '<' && !quoted:
+			angle = true
+		case c == '>' && !quoted:
+			angle = false
+		case c == '(' && !quoted:
+			text, end := readComment(item, i)
+			if comment == "" {
+				comment = strings.TrimSpace(text)
+			}
+			i = end
+			if !angle {
+				sb.WriteByte(' ')
+			}
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	clean := strings.NewReplacer(" @", "@", "@ ", "@", " .", ".", ". ", ".").Replace(strings.TrimSpace(sb.String()))
+	a, err := addrParser.Parse(clean)
+	if err != nil {
+		return Address{}, false
+	}
+	name := strings.TrimSpace(a.Name)
+	if name == "" {
+		name = cleanName(comment)
+	}
+	return Address{Name: name, Email: a.Address}, true
+}
+
+// readComment reads the (possibly nested, escaped) comment starting at
+// s[i] == '(' and returns its text and the index of its closing ')' (the
+// end of s when unclosed).
+func readComment(s string, i int) (string, int) {
+	var sb strings.Builder
+	depth := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i++
+			sb.WriteByte(s[i])
+			continue
+		case c == '(':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return sb.String(), i
+			}
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String(), len(s) - 1
 }
 
 // looseAddress handles "Name <addr" with missing brackets, "Name addr@x",

@@ -15,7 +15,6 @@ import (
 // Nesting and part-count bounds keep hostile input linear in its size.
 const (
 	maxDepth     = 30
-	maxParts     = 2000
 	maxForwarded = 5 // message/rfc822 nesting parsed for text
 )
 
@@ -25,9 +24,13 @@ type content struct {
 	html  []string
 	atts  []Attachment
 	fwds  []*Message
+	// namedText holds inline text/plain parts that have a file name (they
+	// are attachments too), for a message with no other body.
+	namedText []string
 }
 
 func (c *content) add(o content) {
+	c.namedText = append(c.namedText, o.namedText...)
 	c.plain = append(c.plain, o.plain...)
 	c.html = append(c.html, o.html...)
 	c.atts = append(c.atts, o.atts...)
@@ -40,20 +43,26 @@ type walker struct {
 	parts   int
 	fwDepth int
 	hs      headerScratch
+	// maxParts is Limits.MaxParts; omitted counts the parts past it, with
+	// the first few file names.
+	maxParts     int
+	omitted      int
+	omittedNames []string
 }
 
 // entity handles one MIME entity. asAttachment forces non-body treatment
 // (multipart/report's machine-readable parts, related's non-root parts).
 func (w *walker) entity(h fields, body []byte, depth int, defaultType string, asAttachment bool) content {
 	w.parts++
-	if w.parts > maxParts {
-		if w.parts == maxParts+1 {
-			w.warn("mime: too many parts, rest ignored")
+	ct, params := mediaType(h.str("Content-Type"), defaultType)
+	disp, dparams := parseParams(h.str("Content-Disposition"))
+	if w.parts > w.maxParts {
+		w.omitted++
+		if name := attachmentName(dparams, params); name != "" && len(w.omittedNames) < 10 {
+			w.omittedNames = append(w.omittedNames, name)
 		}
 		return content{}
 	}
-	ct, params := mediaType(h.str("Content-Type"), defaultType)
-	disp, dparams := parseParams(h.str("Content-Disposition"))
 	cte := strings.ToLower(strings.TrimSpace(h.str("Content-Transfer-Encoding")))
 
 	if strings.HasPrefix(ct, "multipart/") {
@@ -84,6 +93,14 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		return content{plain: []string{s}}
 	}
 	data := w.decodeTransfer(body, cte)
+	var named []string
+	if ct == "text/plain" && disp != "attachment" && !asAttachment {
+		s, _ := decodeText(data, params["charset"], w.hs.hints)
+		if strings.EqualFold(params["format"], "flowed") {
+			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+		}
+		named = []string{s}
+	}
 	a := Attachment{
 		Filename:    filename,
 		ContentType: sniffType(ct, filename, data),
@@ -94,7 +111,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 	if a.Filename == "" {
 		a.Filename = defaultName(a.ContentType)
 	}
-	return content{atts: []Attachment{a}}
+	return content{atts: []Attachment{a}, namedText: named}
 }
 
 func (w *walker) multipart(ct string, params map[string]string, body []byte, depth int) content {
@@ -192,11 +209,12 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 	data := w.decodeTransfer(body, cte)
 	inner := &Message{}
 	if w.fwDepth < maxForwarded {
-		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1}
+		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1,
+			maxParts: w.maxParts, omitted: w.omitted, omittedNames: w.omittedNames}
 		iw.hs.hints = w.hs.hints
 		iw.parts = w.parts
 		inner = iw.message1(data, inner)
-		w.parts = iw.parts
+		w.parts, w.omitted, w.omittedNames = iw.parts, iw.omitted, iw.omittedNames
 	}
 	name := strings.TrimSpace(inner.Subject)
 	if name == "" {

@@ -440,3 +440,84 @@ func TestNoControlCharacters(t *testing.T) {
 		t.Errorf("Warnings = %q, want the control character note", m.Warnings)
 	}
 }
+
+// The part limit is explicit: what it cut is counted and named.
+func TestPartLimit(t *testing.T) {
+	raw := readCorpus(t, "part-limit-eight-attachments.eml")
+	m, err := Parse(raw, Limits{MaxParts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The multipart itself, the text and three CSVs are read.
+	if len(m.Attachments) != 3 || m.PartsOmitted != 5 {
+		t.Fatalf("attachments %d, omitted %d; want 3 and 5", len(m.Attachments), m.PartsOmitted)
+	}
+	want := WarningPartLimit + " (5): 5 parts not read, among them lote-4.csv, lote-5.csv, lote-6.csv, lote-7.csv, lote-8.csv"
+	if !slices.Contains(m.Warnings, want) {
+		t.Errorf("Warnings = %q, want %q", m.Warnings, want)
+	}
+	if m, _ := Parse(raw, Limits{}); len(m.Attachments) != 8 || m.PartsOmitted != 0 {
+		t.Errorf("default limit: %d attachments, %d omitted", len(m.Attachments), m.PartsOmitted)
+	}
+	var b strings.Builder
+	b.WriteString("From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n")
+	for i := 0; i < DefaultMaxParts+10; i++ {
+		b.WriteString("--b\nContent-Type: application/octet-stream\n\nx\n")
+	}
+	b.WriteString("--b--\n")
+	m, _ = Parse([]byte(b.String()), Limits{})
+	if m.PartsOmitted != 11 || len(m.Attachments) != DefaultMaxParts-1 {
+		t.Errorf("default: omitted %d, attachments %d", m.PartsOmitted, len(m.Attachments))
+	}
+}
+
+// When From names no usable address, the sender comes from Reply-To, then
+// Return-Path, and FromSource and a warning say so.
+func TestFromFallback(t *testing.T) {
+	tests := []struct {
+		file, email, source string
+	}{
+		{"from-unusable-reply-to.eml", "atendimento@loja.example.com.br", FromReplyTo},
+		{"from-missing-return-path.eml", "carla.nunes@clinica.example.com.br", FromReturnPath},
+		{"plain-ptbr-signature.eml", "", FromHeader},
+		{"dsn-courier-undeliverable.eml", "", ""},
+	}
+	for _, tt := range tests {
+		m, err := Parse(readCorpus(t, tt.file), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.FromSource != tt.source || tt.email != "" && m.From.Email != tt.email {
+			t.Errorf("%s: From %q from %q, want %q from %q", tt.file, m.From.Email, m.FromSource, tt.email, tt.source)
+		}
+		warned := slices.Contains(m.Warnings, WarningFromFallback+tt.source)
+		if warned != (tt.source == FromReplyTo || tt.source == FromReturnPath) {
+			t.Errorf("%s: fallback warning %v in %q", tt.file, warned, m.Warnings)
+		}
+	}
+	// A null or daemon Return-Path names nobody.
+	for _, rp := range []string{"<>", "<MAILER-DAEMON@mx.example>"} {
+		m, _ := Parse([]byte("Return-Path: "+rp+"\nSubject: x\n\nbody\n"), Limits{})
+		if m.From.Email != "" || m.FromSource != "" {
+			t.Errorf("Return-Path %s: From %+v from %q", rp, m.From, m.FromSource)
+		}
+	}
+}
+
+func TestInlineNamedTextAndNoBlankLine(t *testing.T) {
+	m, _ := Parse(readCorpus(t, "inline-text-with-filename.eml"), Limits{})
+	wantEq(t, "Text", m.Text, "Segue o log: o programa fecha ao exportar o relatório.")
+	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "mensagem.txt" {
+		t.Errorf("the named part must stay an attachment: %+v", m.Attachments)
+	}
+	// With another body, the named part is only an attachment.
+	m, _ = Parse([]byte("From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nbody\n--b\nContent-Type: text/plain; name=n.txt\n\nnamed\n--b--\n"), Limits{})
+	wantEq(t, "Text", m.Text, "body")
+
+	m, _ = Parse(readCorpus(t, "no-blank-line-before-body.eml"), Limits{})
+	wantEq(t, "Text", m.Text, "Bom dia, a impressora do segundo andar aparece offline.\nJá reiniciei duas vezes.\nBeatriz")
+	wantEq(t, "Message-ID", m.MessageID, "no-blank-0001@escritorio.example.com.br")
+	// A stray line inside the header is still skipped.
+	m, _ = Parse(readCorpus(t, "header-line-without-colon.eml"), Limits{})
+	wantEq(t, "Subject", m.Subject, "Impressora sem papel")
+}
