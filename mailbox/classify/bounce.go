@@ -118,10 +118,36 @@ type reportScan struct {
 	topParams map[string]string
 	dsns      [][]byte
 	feedback  []byte // message/feedback-report (ARF)
-	texts     []string
-	htmls     []string
+	texts     []textPart // text/plain parts, decoded by text() when needed
+	htmls     []textPart
 	returned  *textproto.Header
 	parts     int
+}
+
+// textPart is a text part as found; decoding waits until a rule needs it.
+type textPart struct {
+	body         []byte
+	cte, charset string
+}
+
+// text is the report's human-readable text: its plain parts, else its
+// HTML parts as text.
+func (s *reportScan) text() string {
+	parts, html := s.texts, false
+	if len(parts) == 0 {
+		parts, html = s.htmls, true
+	}
+	var sb strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(normalizeNewlines(decodeText(decodeBody(p.body, p.cte), p.charset)))
+	}
+	if html {
+		return htmlText(sb.String())
+	}
+	return sb.String()
 }
 
 // scanReport reads raw (after a leading mbox "From " line) into a reportScan.
@@ -150,10 +176,7 @@ func parseBounce(s *reportScan) (*BounceReport, bool) {
 			b.Family = "rfc3464"
 		}
 	}
-	text := strings.Join(s.texts, "\n")
-	if len(s.texts) == 0 && len(s.htmls) > 0 {
-		text = htmlText(strings.Join(s.htmls, "\n"))
-	}
+	text := s.text()
 	ns, ok := parseNonStandard(&s.top, text)
 	if ok {
 		b.Family, recognised = ns.family, true
@@ -290,7 +313,7 @@ func (s *reportScan) walk(h textproto.Header, body []byte, depth int) {
 	case strings.HasPrefix(mt, "multipart/"):
 		if params["boundary"] == "" {
 			// A multipart without boundary: its text may still be a report.
-			s.texts = append(s.texts, decodeText(body, ""))
+			s.texts = append(s.texts, textPart{body: body})
 			return
 		}
 		for _, p := range splitParts(body, params["boundary"], maxParts) {
@@ -320,11 +343,11 @@ func (s *reportScan) walk(h textproto.Header, body []byte, depth int) {
 		}
 	case mt == "" || mt == "text/plain" || mt == "text":
 		if !isAttachment(h) || depth == 0 {
-			s.texts = append(s.texts, normalizeNewlines(decodeText(decodeBody(body, cte), params["charset"])))
+			s.texts = append(s.texts, textPart{body, cte, params["charset"]})
 		}
 	case mt == "text/html":
 		if !isAttachment(h) {
-			s.htmls = append(s.htmls, normalizeNewlines(decodeText(decodeBody(body, cte), params["charset"])))
+			s.htmls = append(s.htmls, textPart{body, cte, params["charset"]})
 		}
 	}
 }

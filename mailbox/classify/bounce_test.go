@@ -228,3 +228,20 @@ func BenchmarkParseBounce(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClassifyMessage is the intake's per-message cost of reading the
+// body for bounce evidence: a person's mail with an attachment, and a text
+// bounce.
+func BenchmarkClassifyMessage(b *testing.B) {
+	for _, name := range []string{"octet-stream-pdf-misdeclared.eml", "plain-ptbr-signature.eml", "dsn-exim-nonstandard.eml"} {
+		raw := readFixture(b, name)
+		h := fixtureHeader(b, raw)
+		b.Run(strings.TrimSuffix(name, ".eml"), func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ClassifyMessage(raw, h, "x@y.example", false, nil)
+			}
+		})
+	}
+}

@@ -98,8 +98,13 @@ func classify(h textproto.Header, mailFrom string, nullSender bool, loopValues [
 	null := nullSender || isNullReturnPath(h.Get("Return-Path"))
 	var scan *reportScan
 	if raw != nil {
-		scan = scanReport(raw)
-		if isFeedbackReport(scan) {
+		// Reports come in multipart bodies, or (text bounces) from delivery
+		// software: other mail is not read.
+		mt, _ := mediaType(h.Get("Content-Type"))
+		if strings.HasPrefix(mt, "multipart/") || bounceSign(&h, mailFrom, null) != "" {
+			scan = scanReport(raw)
+		}
+		if scan != nil && isFeedbackReport(scan) {
 			return Result{Complaint, "ARF feedback report (message/feedback-report)"}
 		}
 	}
@@ -224,10 +229,25 @@ func bodyBounceRule(h *textproto.Header, scan *reportScan, mailFrom string, null
 	if len(scan.dsns) > 0 {
 		return Result{Bounce, "message/delivery-status part"}, true
 	}
-	sign := ""
-	if who, daemon := isDaemon(h.Get("From"), mailFrom); daemon {
-		sign = who
+	sign := bounceSign(h, mailFrom, null)
+	if sign == "" {
+		return Result{}, false
 	}
+	if f, _ := identify(&scan.top, lowerASCII(scan.text())); f != nil {
+		return Result{Bounce, f.name + " report + " + sign}, true
+	}
+	if h.Has("X-Failed-Recipients") && sign != "X-Failed-Recipients" {
+		return Result{Bounce, "X-Failed-Recipients + " + sign}, true
+	}
+	return Result{}, false
+}
+
+// bounceSign names a header sign of delivery software, "" when none.
+func bounceSign(h *textproto.Header, mailFrom string, null bool) string {
+	if who, daemon := isDaemon(h.Get("From"), mailFrom); daemon {
+		return who
+	}
+	sign := ""
 	for _, c := range []struct {
 		ok   bool
 		name string
@@ -242,20 +262,7 @@ func bodyBounceRule(h *textproto.Header, scan *reportScan, mailFrom string, null
 			sign = c.name
 		}
 	}
-	if sign == "" {
-		return Result{}, false
-	}
-	text := strings.Join(scan.texts, "\n")
-	if len(scan.texts) == 0 {
-		text = htmlText(strings.Join(scan.htmls, "\n"))
-	}
-	if f, _ := identify(&scan.top, lowerASCII(text)); f != nil {
-		return Result{Bounce, f.name + " report + " + sign}, true
-	}
-	if h.Has("X-Failed-Recipients") && sign != "X-Failed-Recipients" {
-		return Result{Bounce, "X-Failed-Recipients + " + sign}, true
-	}
-	return Result{}, false
+	return sign
 }
 
 // autoSubmitted reports an Auto-Submitted value other than "no".

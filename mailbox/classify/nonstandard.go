@@ -232,19 +232,27 @@ func parseNonStandard(h *textproto.Header, text string) (nonStandard, bool) {
 		return ns, true
 	}
 	// A cause written before the address (Lotus Notes, Trend Micro) or far
-	// from it (Exchange's "Remote Server returned").
-	fallback := lineWith(section, "remote server returned")
+	// from it (Exchange's "Remote Server returned") replaces a paragraph
+	// that has no status code, unless that paragraph names a cause and the
+	// other line no code either.
+	remote := lineWith(section, "remote server returned")
+	fallback := remote
 	if fallback == "" {
 		fallback = lineWithStatus(section)
 	}
 	if fallback == "" {
 		fallback = lineWithReason(section)
 	}
+	fallback = clip(fallback)
 	for i := range ns.delivery {
 		d := &ns.delivery[i]
-		if fb := clip(fallback); fb != "" && (findStatus(d.Diagnostic) == "" || strings.Contains(lowerASCII(fb), "remote server returned")) &&
-			(d.Diagnostic == "" || reasonCode("", d.Diagnostic) == "undefined" || findStatus(fb) != "") {
-			d.Diagnostic = fb
+		switch {
+		case fallback == "":
+		case remote != "", d.Diagnostic == "":
+			d.Diagnostic = fallback
+		case findStatus(d.Diagnostic) != "":
+		case findStatus(fallback) != "" || reasonCode("", d.Diagnostic) == "undefined":
+			d.Diagnostic = fallback
 		}
 		d.Status = findStatus(d.Diagnostic)
 	}

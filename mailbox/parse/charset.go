@@ -30,14 +30,9 @@ func decodeCharset(b []byte, label string) (s string, ok bool) {
 
 // decodeCharsetHints is decodeCharset with the charsets the message
 // declares elsewhere, tried first when the label does not decide.
-func decodeCharsetHints(b []byte, label string, hints func() []string) (s string, ok bool) {
+func decodeCharsetHints(b []byte, label string, hints *charsetHints) (s string, ok bool) {
 	label = normLabel(label)
-	hint := func() []string {
-		if hints == nil {
-			return nil
-		}
-		return hints()
-	}
+	hint := hints.get
 	switch label {
 	case "", "us-ascii", "x-unknown", "unknown", "unknown-8bit", "x-user-defined", "default":
 		if isISO2022JP(b) {
@@ -229,22 +224,28 @@ func asciiLabel(label string) bool {
 	return false
 }
 
-// lazyHints returns declaredCharsets(raw), computed on first use: only
-// text that is neither UTF-8 nor labelled needs it.
-func lazyHints(raw []byte) func() []string {
-	var hints []string
-	done := false
-	return func() []string {
-		if !done {
-			hints, done = declaredCharsets(raw), true
-		}
-		return hints
+// charsetHints is declaredCharsets of a message, computed on first use:
+// only text that is neither UTF-8 nor labelled needs it. A nil
+// *charsetHints has no hints.
+type charsetHints struct {
+	raw  []byte
+	list []string
+	done bool
+}
+
+func (c *charsetHints) get() []string {
+	if c == nil {
+		return nil
 	}
+	if !c.done {
+		c.list, c.done = declaredCharsets(c.raw), true
+	}
+	return c.list
 }
 
 // decodeText is normalizeNewlines(decodeCharsetHints(b, label, hints)) with one copy
 // of b in the common case (UTF-8 compatible label, valid UTF-8).
-func decodeText(b []byte, label string, hints func() []string) (s string, ok bool) {
+func decodeText(b []byte, label string, hints *charsetHints) (s string, ok bool) {
 	if asciiLabel(normLabel(label)) && utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 {
 		return newlinesString(b), true
 	}
@@ -373,7 +374,7 @@ func plainHeaderValue(b []byte) bool {
 // decodeRawHeader turns raw header bytes that are not plain UTF-8 into text:
 // unlabelled ISO-2022-JP (recognised by its escapes), UTF-8, then the
 // message's declared charsets and detection (hints may be nil).
-func decodeRawHeader(b []byte, hints func() []string) string {
+func decodeRawHeader(b []byte, hints *charsetHints) string {
 	if isISO2022JP(b) {
 		if out, err := japanese.ISO2022JP.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
 			return string(out)
@@ -382,11 +383,7 @@ func decodeRawHeader(b []byte, hints func() []string) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
-	var h []string
-	if hints != nil {
-		h = hints()
-	}
-	return detectDecode(b, h)
+	return detectDecode(b, hints.get())
 }
 
 // isISO2022JP reports the escape sequences that switch ISO-2022-JP into

@@ -78,7 +78,7 @@ func TestDeclaredCharsets(t *testing.T) {
 	if s := detectDecode(b, []string{"gb18030"}); s != "网" {
 		t.Errorf("with a GB hint = %q", s)
 	}
-	if s := decodeRawHeader([]byte("Olá"), func() []string { return []string{"koi8-r"} }); s != "Olá" {
+	if s := decodeRawHeader([]byte("Olá"), &charsetHints{list: []string{"koi8-r"}, done: true}); s != "Olá" {
 		t.Errorf("UTF-8 header with a hint = %q", s)
 	}
 }
@@ -147,7 +147,7 @@ func FuzzCharsetFallback(f *testing.F) {
 	f.Add([]byte("Ol\xe1"), "us-ascii", "")
 	f.Add([]byte("\x1b$B%W%j%s%?!<\x1b(B"), "", "")
 	f.Fuzz(func(t *testing.T, b []byte, label, hint string) {
-		hints := func() []string { return []string{normLabel(hint)} }
+		hints := &charsetHints{list: []string{normLabel(hint)}, done: true}
 		s, _ := decodeCharsetHints(b, label, hints)
 		if !utf8.ValidString(s) {
 			t.Fatalf("decodeCharsetHints(%q, %q) not UTF-8: %q", b, label, s)

@@ -75,7 +75,7 @@ type headerScratch struct {
 	// controls is set when a header value had control characters replaced.
 	controls bool
 	// hints lists the charsets the message declares, for raw 8-bit text.
-	hints func() []string
+	hints charsetHints
 }
 
 type fieldSpan struct{ k, v, e int }
@@ -239,7 +239,7 @@ func (hs *headerScratch) finish(rfs []rawField) fields {
 		if plainHeaderValue(val) {
 			sb.Write(val)
 		} else {
-			d, hit := scrubControls(decodeRawHeader(val, hs.hints))
+			d, hit := scrubControls(decodeRawHeader(val, &hs.hints))
 			hs.controls = hs.controls || hit
 			sb.WriteString(d)
 		}

@@ -80,7 +80,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		// The text is copied into a string below, so the decoded bytes
 		// need not be a copy of body.
 		data, _ := w.decodeTransferShared(body, cte)
-		s, ok := decodeText(data, params["charset"], w.hs.hints)
+		s, ok := decodeText(data, params["charset"], &w.hs.hints)
 		if !ok {
 			w.warn("charset: " + strconv.Quote(truncate(params["charset"], 40)) + " unknown or wrong, decoded by content")
 		}
@@ -95,7 +95,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 	data := w.decodeTransfer(body, cte)
 	var named []string
 	if ct == "text/plain" && disp != "attachment" && !asAttachment {
-		s, _ := decodeText(data, params["charset"], w.hs.hints)
+		s, _ := decodeText(data, params["charset"], &w.hs.hints)
 		if strings.EqualFold(params["format"], "flowed") {
 			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
 		}
@@ -119,7 +119,7 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	parts, closed, found := splitMultipart(body, boundary)
 	if !found {
 		w.warn("mime: " + ct + " without usable boundary, body read as text")
-		s, _ := decodeText(body, "", w.hs.hints)
+		s, _ := decodeText(body, "", &w.hs.hints)
 		if strings.TrimSpace(s) == "" {
 			return content{}
 		}
@@ -211,7 +211,7 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 	if w.fwDepth < maxForwarded {
 		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1,
 			maxParts: w.maxParts, omitted: w.omitted, omittedNames: w.omittedNames}
-		iw.hs.hints = w.hs.hints
+		iw.hs.hints = w.hs.hints // the whole message's, as computed so far
 		iw.parts = w.parts
 		inner = iw.message1(data, inner)
 		w.parts, w.omitted, w.omittedNames = iw.parts, iw.omitted, iw.omittedNames

@@ -115,7 +115,7 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	if w.maxParts <= 0 {
 		w.maxParts = DefaultMaxParts
 	}
-	w.hs.hints = lazyHints(raw)
+	w.hs.hints.raw = raw
 	m = w.message1(raw, m)
 	if w.omitted > 0 {
 		m.PartsOmitted = w.omitted
