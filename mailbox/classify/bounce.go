@@ -117,7 +117,7 @@ type reportScan struct {
 	topType   string
 	topParams map[string]string
 	dsns      [][]byte
-	feedback  []byte // message/feedback-report (ARF)
+	feedback  []byte     // message/feedback-report (ARF)
 	texts     []textPart // text/plain parts, decoded by text() when needed
 	htmls     []textPart
 	returned  *textproto.Header
