@@ -35,7 +35,7 @@ type BounceReport struct {
 	ReasonCode string
 	Reason     string
 	// Family is the software whose report was read: the name of one of
-	// Families when its text was recognised, else "rfc3464" (a standard
+	// Families() when its text was recognised, else "rfc3464" (a standard
 	// delivery-status part alone) or "x-failed-recipients" (that header
 	// alone).
 	Family string
@@ -161,7 +161,7 @@ func scanReport(raw []byte) *reportScan {
 
 // ParseBounce reads a delivery report: RFC 3464 message/delivery-status
 // parts anywhere in the message (also inside multipart/mixed), or the
-// human-readable report of one of Families. It returns false when raw is
+// human-readable report of one of Families(). It returns false when raw is
 // not a report it recognises. It never panics on any input.
 func ParseBounce(raw []byte) (*BounceReport, bool) {
 	return parseBounce(scanReport(raw))

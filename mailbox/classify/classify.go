@@ -1,6 +1,8 @@
 // Package classify decides what kind of inbound mail a message is (a
-// person, an auto-reply, bulk/list mail, a bounce, or our own mail coming
-// back) and reads delivery reports. It is pure: headers in, verdict out.
+// person, an auto-reply, bulk/list mail, a bounce, a spam complaint, or our
+// own mail coming back) and reads delivery reports and ARF complaints. It
+// is pure: a header (and, for ClassifyMessage, the raw message) in, a
+// verdict out.
 package classify
 
 import (
@@ -52,6 +54,7 @@ func Classify(h textproto.Header, mailFrom string, nullSender bool) Result {
 // order and the first that matches decides:
 //
 //  1. Loop: LoopHeader present (with a value in loopValues, when given).
+//     Complaint: multipart/report; report-type=feedback-report (ARF).
 //  2. Bounce: a multipart/report delivery-status from anyone, or a null
 //     sender / mailer-daemon From with a bounce subject.
 //  3. AutoReply by header: Auto-Submitted (not "no"), X-Autoreply,
@@ -77,7 +80,7 @@ func ClassifyWithLoop(h textproto.Header, mailFrom string, nullSender bool, loop
 //     or multipart/report; report-type=feedback-report).
 //   - Bounce: the header rule of ClassifyWithLoop; else a
 //     message/delivery-status part anywhere (a report inside
-//     multipart/mixed); else the text report of one of Families or an
+//     multipart/mixed); else the text report of one of Families() or an
 //     X-Failed-Recipients header, together with a sign of delivery
 //     software: a null sender, a daemon or unusable From, a bounce
 //     subject, X-Failed-Recipients or Auto-Submitted.
@@ -96,6 +99,9 @@ func classify(h textproto.Header, mailFrom string, nullSender bool, loopValues [
 		return r
 	}
 	null := nullSender || isNullReturnPath(h.Get("Return-Path"))
+	if mt, params := mediaType(h.Get("Content-Type")); mt == "multipart/report" && strings.EqualFold(params["report-type"], "feedback-report") {
+		return Result{Complaint, "Content-Type: multipart/report; report-type=feedback-report"}
+	}
 	var scan *reportScan
 	if raw != nil {
 		// Reports come in multipart bodies, or (text bounces) from delivery

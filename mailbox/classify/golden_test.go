@@ -154,9 +154,9 @@ func TestFamilies(t *testing.T) {
 			}
 		})
 	}
-	for _, f := range Families {
-		if !seen[f.name] {
-			t.Errorf("family %s has no fixture in the table", f.name)
+	for _, f := range Families() {
+		if !seen[f] {
+			t.Errorf("family %s has no fixture in the table", f)
 		}
 	}
 }

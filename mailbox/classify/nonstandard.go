@@ -33,14 +33,16 @@ type family struct {
 	returned  []string // the returned message starts after the first found
 }
 
-// Families lists the report formats read without a delivery-status part,
-// in the order tried: specific ones before those whose phrases they share.
-var Families = families()
+// familyRules lists the report formats read without a delivery-status
+// part, in the order tried: specific ones before those whose phrases they
+// share.
+var familyRules = families()
 
-// FamilyNames returns the names of Families, for documentation and notes.
-func FamilyNames() []string {
+// Families returns the names of the sender families whose human-readable
+// reports ParseBounce reads (BounceReport.Family).
+func Families() []string {
 	var out []string
-	for _, f := range Families {
+	for _, f := range familyRules {
 		out = append(out, f.name)
 	}
 	return out
@@ -169,8 +171,8 @@ func lowerASCII(s string) string {
 
 // identify returns the family of the text and where its marker is.
 func identify(h *textproto.Header, low string) (*family, int) {
-	for i := range Families {
-		f := &Families[i]
+	for i := range familyRules {
+		f := &familyRules[i]
 		for _, m := range f.markers {
 			if at := strings.Index(low, m); at >= 0 {
 				return f, at
