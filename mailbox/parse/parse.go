@@ -44,9 +44,9 @@ const DefaultMaxParts = 1000
 // Warnings other packages may act on (the intake notes them on the
 // ticket). Each is the start of the warning text; details follow.
 const (
-	// WarningPartLimit: "mime: part limit reached (1000): 12 parts not
-	// read, among them a.pdf, b.png".
-	WarningPartLimit = "mime: part limit reached"
+	// WarningPartLimit: "mime: too many parts: 12 past the part limit of
+	// 1000 not read, among them a.pdf, b.png".
+	WarningPartLimit = "mime: too many parts"
 	// WarningFromFallback: "header: From has no usable address, sender
 	// taken from Reply-To" (or Return-Path).
 	WarningFromFallback = "header: From has no usable address, sender taken from "
@@ -119,7 +119,7 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	m = w.message1(raw, m)
 	if w.omitted > 0 {
 		m.PartsOmitted = w.omitted
-		msg := fmt.Sprintf("%s (%d): %d parts not read", WarningPartLimit, w.maxParts, w.omitted)
+		msg := fmt.Sprintf("%s: %d past the part limit of %d not read", WarningPartLimit, w.omitted, w.maxParts)
 		if len(w.omittedNames) > 0 {
 			msg += ", among them " + strings.Join(w.omittedNames, ", ")
 		}

@@ -452,7 +452,7 @@ func TestPartLimit(t *testing.T) {
 	if len(m.Attachments) != 3 || m.PartsOmitted != 5 {
 		t.Fatalf("attachments %d, omitted %d; want 3 and 5", len(m.Attachments), m.PartsOmitted)
 	}
-	want := WarningPartLimit + " (5): 5 parts not read, among them lote-4.csv, lote-5.csv, lote-6.csv, lote-7.csv, lote-8.csv"
+	want := "mime: too many parts: 5 past the part limit of 5 not read, among them lote-4.csv, lote-5.csv, lote-6.csv, lote-7.csv, lote-8.csv"
 	if !slices.Contains(m.Warnings, want) {
 		t.Errorf("Warnings = %q, want %q", m.Warnings, want)
 	}
