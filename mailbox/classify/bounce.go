@@ -204,6 +204,9 @@ func parseBounce(s *reportScan) (*BounceReport, bool) {
 		}
 	}
 	summarize(b)
+	if b.Action == "" && ok {
+		b.Action = ns.action // a family's report that names no address
+	}
 	b.Permanent = b.Action == "failed" && !strings.HasPrefix(b.Status, "4")
 	if s.returned != nil {
 		b.OriginalHeaders = *s.returned

@@ -238,3 +238,12 @@ func TestBodyBounceRule(t *testing.T) {
 		t.Errorf("no From after an mbox line = %+v, want %+v", r, want)
 	}
 }
+
+// A family's report that names no address still says what happened.
+func TestFamilyReportWithoutAddress(t *testing.T) {
+	raw := []byte("From: MAILER-DAEMON@mx.example.org\r\nSubject: failure notice\r\n\r\nHi. This is the qmail-send program at mx.example.org.\r\nI'm afraid I wasn't able to deliver your message.\r\n")
+	b, ok := ParseBounce(raw)
+	if !ok || b.Action != "failed" || b.Family != "qmail" || len(b.Recipients) != 0 {
+		t.Fatalf("ParseBounce = %+v, %v", b, ok)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 type nonStandard struct {
 	family   string
+	action   string // of the whole report, for one that names no address
 	delivery []RecipientStatus
 	returned *textproto.Header
 }
@@ -229,6 +230,7 @@ func parseNonStandard(h *textproto.Header, text string) (nonStandard, bool) {
 	if i, _ := firstIndex(low, f.delayed); i >= 0 && i < len(section) {
 		action = "delayed"
 	}
+	ns.action = action
 	ns.delivery = recipientsOf(section[at:], f.rcptAfter, action)
 	if len(ns.delivery) == 0 {
 		return ns, true

@@ -169,3 +169,21 @@ func FuzzCharsetFallback(f *testing.F) {
 }
 
 func bytesToValid(b []byte) []byte { return []byte(toValidUTF8(b)) }
+
+// An HTML part with no MIME charset is read in its <meta> charset, also
+// one detection does not try.
+func TestHTMLMetaCharset(t *testing.T) {
+	text := encode(t, charmap.ISO8859_5, "Принтер")
+	if detectDecode(text, nil) == "Принтер" {
+		t.Fatal("detection alone reads it: the test proves nothing")
+	}
+	body := append([]byte("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-5\"></head><body><p>"),
+		text...)
+	body = append(body, "</p></body></html>"...)
+	raw := append([]byte("From: a@x.example\r\nContent-Type: text/html\r\n\r\n"), body...)
+	m, err := Parse(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEq(t, "Text", m.Text, "Принтер")
+}

@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	htmlcharset "golang.org/x/net/html/charset"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
@@ -80,7 +83,11 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		// The text is copied into a string below, so the decoded bytes
 		// need not be a copy of body.
 		data, _ := w.decodeTransferShared(body, cte)
-		s, ok := decodeText(data, params["charset"], &w.hs.hints)
+		label := params["charset"]
+		if ct == "text/html" {
+			label = htmlLabel(data, label)
+		}
+		s, ok := decodeText(data, label, &w.hs.hints)
 		if !ok {
 			w.warn("charset: " + strconv.Quote(truncate(params["charset"], 40)) + " unknown or wrong, decoded by content")
 		}
@@ -232,6 +239,24 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 		c.fwds = []*Message{inner}
 	}
 	return c
+}
+
+// htmlLabel is the charset of an HTML part: its MIME label, else (when
+// that is missing or unknown and the bytes are not UTF-8) a BOM or a
+// <meta> charset in the first 1024 bytes.
+func htmlLabel(data []byte, label string) string {
+	if l := normLabel(label); l != "" && l != "us-ascii" && l != "x-unknown" && l != "unknown" {
+		if enc, _ := lookupCharset(l); enc != nil || asciiLabel(l) {
+			return label
+		}
+	}
+	if utf8.Valid(data) {
+		return label
+	}
+	if _, name, _ := htmlcharset.DetermineEncoding(data, "text/html"); name != "" && name != "windows-1252" {
+		return name
+	}
+	return label
 }
 
 // splitMultipart cuts body at "--boundary" lines. found is false when no
