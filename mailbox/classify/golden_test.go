@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,5 +246,30 @@ func TestFamilyReportWithoutAddress(t *testing.T) {
 	b, ok := ParseBounce(raw)
 	if !ok || b.Action != "failed" || b.Family != "qmail" || len(b.Recipients) != 0 {
 		t.Fatalf("ParseBounce = %+v, %v", b, ok)
+	}
+}
+
+// Delay and success notices in a family's own words mark nothing.
+func TestFamilyNoticeActions(t *testing.T) {
+	const osmtpd = "From: Mailer Daemon <MAILER-DAEMON@mx.example.org>\r\nSubject: Delivery status notification: %s\r\n\r\n" +
+		"    Hi!\r\n\r\n    This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\r\n\r\n"
+	tests := []struct {
+		name, raw, action string
+	}{
+		{"opensmtpd success", fmt.Sprintf(osmtpd, "success") + "    Your message was successfully delivered to these recipients.\r\n\r\na@b.example: 250 2.0.0 Ok\r\n", "delivered"},
+		{"opensmtpd relayed", fmt.Sprintf(osmtpd, "relayed") + "    Your message was relayed to these recipients.\r\n\r\na@b.example: 250 2.0.0 Ok\r\n", "relayed"},
+		{"opensmtpd delay", fmt.Sprintf(osmtpd, "delay") + "    A message is delayed for more than 4 hours for the following\r\n    list of recipients:\r\n\r\na@b.example: 421 4.4.2 Connection timed out\r\n", "delayed"},
+		{"courier delay", "From: \"Courier mail server at mx.example.org\" <@>\r\nSubject: WARNING: delayed mail.\r\n\r\nThis is a delivery status notification from mx.example.org,\r\nrunning the Courier mail server.\r\n\r\n                    DELAYS IN DELIVERING YOUR MESSAGE\r\n\r\nYour message to the following recipients has been delayed:\r\n\r\n<a@b.example>:\r\n    mx.b.example [192.0.2.9]:\r\n<<< 451 4.3.0 Try again later\r\n", "delayed"},
+		{"exim delay", "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\r\nSubject: Warning: message 1kXy delayed 24 hours\r\n\r\nThis message was created automatically by mail delivery software.\r\nA message that you sent has not yet been delivered to one or more of its\r\nrecipients after more than 24 hours on the queue on mx.example.org.\r\n\r\n  a@b.example\r\n    Delay reason: SMTP error from remote mail server after RCPT TO:<a@b.example>: 451 4.7.1 Greylisted\r\n", "delayed"},
+	}
+	for _, tt := range tests {
+		b, ok := ParseBounce([]byte(tt.raw))
+		if !ok {
+			t.Errorf("%s: not recognised", tt.name)
+			continue
+		}
+		if b.Action != tt.action || b.Permanent || b.Failed() || !slices.Equal(b.Recipients, []string{"a@b.example"}) {
+			t.Errorf("%s: action %q permanent %v recipients %q, want %q for a@b.example", tt.name, b.Action, b.Permanent, b.Recipients, tt.action)
+		}
 	}
 }

@@ -28,6 +28,8 @@ type family struct {
 	markers []string
 	start   []string // the recipient section starts at the first found
 	delayed []string // phrases that make the report a delay notice
+	// delivered are phrases of a success notice (OpenSMTPD sends them).
+	delivered []string
 	// rcptAfter are phrases followed by the recipient on the same line,
 	// e.g. "unable to deliver message to <a@x>".
 	rcptAfter []string
@@ -54,6 +56,17 @@ func fromContains(subs ...string) func(h *textproto.Header) bool {
 		v := strings.ToLower(h.Get("From"))
 		for _, s := range subs {
 			if strings.Contains(v, s) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func receivedContains(sub string) func(h *textproto.Header) bool {
+	return func(h *textproto.Header) bool {
+		for _, v := range h.Values("Received") {
+			if strings.Contains(strings.ToLower(v), sub) {
 				return true
 			}
 		}
@@ -94,23 +107,28 @@ func families() []family {
 			markers:   []string{"unable to deliver message to <", "メッセージを配信できません"},
 			start:     []string{"sent <<< rcpt to:", "unable to deliver message to"},
 			rcptAfter: []string{"unable to deliver message to"}},
-		{name: "dragonfly",
+		{name: "dragonfly", header: receivedContains(" (dragonfly mail agent"),
 			markers:   []string{"this is the dragonfly mail agent", "there was an error delivering your mail to <"},
 			start:     []string{"there was an error delivering your mail to"},
 			rcptAfter: []string{"there was an error delivering your mail to"},
 			returned:  []string{"original message follows.", "message headers follow."}},
 		{name: "opensmtpd",
 			markers:  []string{"this is the mailer-daemon, please do not reply to this e-mail", "an error has occurred while attempting to deliver a message for"},
-			start:    []string{"the following list of recipients:"},
-			delayed:  []string{"message is delayed", "delivery status notification: delay"},
-			returned: []string{"below is a copy of the original message:"}},
+			start:     []string{"the following list of recipients:", "list of recipients:", "delivered to these recipients.", "relayed to these recipients."},
+			delayed:   []string{"a message is delayed for more than"},
+			delivered: []string{"your message was successfully delivered to these recipients", "your message was relayed to these recipients"},
+			returned:  []string{"below is a copy of the original message:"}},
 		{name: "courier",
 			markers:  []string{"running the courier mail server", "your message to the following recipients cannot be delivered"},
 			start:    []string{"your message to the following recipients cannot be delivered", "your message to the following recipients has been delayed"},
-			delayed:  []string{"your message to the following recipients has been delayed", "delayed mail"},
+			delayed:  []string{"your message to the following recipients has been delayed", "delays in delivering your message"},
 			returned: []string{"------ this is a copy of the message"}},
-		{name: "notes",
+		{name: "notes", header: func(h *textproto.Header) bool {
+			subj := strings.ToUpper(h.Get("Subject"))
+			return strings.HasPrefix(subj, "DELIVERY FAILURE:") || strings.Contains(subj, "DELIVERY_FAILURE")
+		},
 			markers:  []string{"------- failure reasons", "not listed in domino directory"},
+			start:    []string{"was not delivered to:", "------- failure reasons"},
 			returned: []string{"------- returned message --------"}},
 		{name: "yahoo", header: fromContains("yahoo"),
 			markers:  []string{"sorry, we were unable to deliver your message to the following address"},
@@ -229,6 +247,11 @@ func parseNonStandard(h *textproto.Header, text string) (nonStandard, bool) {
 	action := "failed"
 	if i, _ := firstIndex(low, f.delayed); i >= 0 && i < len(section) {
 		action = "delayed"
+	} else if i, p := firstIndex(low, f.delivered); i >= 0 && i < len(section) {
+		action = "delivered"
+		if strings.Contains(p, "relayed") {
+			action = "relayed"
+		}
 	}
 	ns.action = action
 	ns.delivery = recipientsOf(section[at:], f.rcptAfter, action)
