@@ -113,7 +113,7 @@ func families() []family {
 			rcptAfter: []string{"there was an error delivering your mail to"},
 			returned:  []string{"original message follows.", "message headers follow."}},
 		{name: "opensmtpd",
-			markers:  []string{"this is the mailer-daemon, please do not reply to this e-mail", "an error has occurred while attempting to deliver a message for"},
+			markers:   []string{"this is the mailer-daemon, please do not reply to this e-mail", "an error has occurred while attempting to deliver a message for"},
 			start:     []string{"the following list of recipients:", "list of recipients:", "delivered to these recipients.", "relayed to these recipients."},
 			delayed:   []string{"a message is delayed for more than"},
 			delivered: []string{"your message was successfully delivered to these recipients", "your message was relayed to these recipients"},
