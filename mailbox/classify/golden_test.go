@@ -228,6 +228,16 @@ func TestBodyBounceRule(t *testing.T) {
 	if r := ClassifyMessage(human, fixtureHeader(t, human), "ana@cliente.example", false, nil); r.Kind != Human {
 		t.Errorf("person quoting a bounce = %+v, want human", r)
 	}
+	// A bounce that says Auto-Submitted from an address that is not a
+	// daemon's: the header alone calls it an auto-reply.
+	auto := []byte("From: Servidor de E-mail <avisos@provedor.example.com.br>\r\nTo: support@helpdesk.example\r\nSubject: Aviso\r\nAuto-Submitted: auto-replied\r\n\r\n" +
+		"This message was created automatically by mail delivery software.\r\n\r\nA message that you sent could not be delivered to one or more of its\r\nrecipients. The following address(es) failed:\r\n\r\n  x@y.example\r\n    550 5.1.1 unknown user\r\n")
+	if r := ClassifyWithLoop(fixtureHeader(t, auto), "", false, nil); r.Kind != AutoReply {
+		t.Fatalf("header alone = %+v, want auto-reply (the case body evidence fixes)", r)
+	}
+	if r := ClassifyMessage(auto, fixtureHeader(t, auto), "", false, nil); r != (Result{Bounce, "exim report + Auto-Submitted"}) {
+		t.Errorf("ClassifyMessage = %+v, want an exim bounce", r)
+	}
 	// Fetched over IMAP (no envelope) with no From at all: MAILER-DAEMON
 	// mail whose sender was lost.
 	noFrom := []byte("To: support@helpdesk.example\r\nSubject: failure notice\r\n\r\nHi. This is the qmail-send program at mx.example.org.\r\n\r\n<a@b.example>:\r\n550 5.1.1 no mailbox\r\n")
