@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -118,6 +119,7 @@ type reportScan struct {
 	topParams map[string]string
 	dsns      [][]byte
 	feedback  []byte     // message/feedback-report (ARF)
+	jmrp      bool       // a returned message with X-HmXmrOriginalRecipient
 	texts     []textPart // text/plain parts, decoded by text() when needed
 	htmls     []textPart
 	returned  *textproto.Header
@@ -152,6 +154,9 @@ func (s *reportScan) text() string {
 
 // scanReport reads raw (after a leading mbox "From " line) into a reportScan.
 func scanReport(raw []byte) *reportScan {
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') >= 0 {
+		raw = bytes.ReplaceAll(raw, []byte{'\r'}, []byte{'\n'}) // bare CR line endings
+	}
 	h, body := readEntity(stripEnvelope(raw))
 	s := &reportScan{top: h}
 	s.topType, s.topParams = mediaType(h.Get("Content-Type"))
@@ -342,6 +347,9 @@ func (s *reportScan) walk(h textproto.Header, body []byte, depth int) {
 			rh, _ := readEntity(stripEnvelope(b))
 			if rh.Len() > 0 {
 				s.returned = &rh
+				// Microsoft's junk mail reporting (JMRP) returns the
+				// message with this header instead of an ARF part.
+				s.jmrp = rh.Has("X-Hmxmroriginalrecipient")
 			}
 		}
 	case mt == "" || mt == "text/plain" || mt == "text":

@@ -111,6 +111,9 @@ func classify(h textproto.Header, mailFrom string, nullSender bool, loopValues [
 			scan = scanReport(raw)
 		}
 		if scan != nil && isFeedbackReport(scan) {
+			if scan.feedback == nil && scan.jmrp {
+				return Result{Complaint, "JMRP complaint (X-HmXmrOriginalRecipient)"}
+			}
 			return Result{Complaint, "ARF feedback report (message/feedback-report)"}
 		}
 	}

@@ -31,14 +31,15 @@ type ComplaintReport struct {
 func (c *ComplaintReport) Suppress() bool { return c.FeedbackType != "not-spam" }
 
 // ParseComplaint reads an ARF feedback report: a message/feedback-report
-// part (normally in a multipart/report; report-type=feedback-report). It
-// returns false for anything else.
+// part (normally in a multipart/report; report-type=feedback-report), or
+// Microsoft's JMRP form (the returned message carries
+// X-HmXmrOriginalRecipient). It returns false for anything else.
 func ParseComplaint(raw []byte) (*ComplaintReport, bool) {
 	return parseComplaint(scanReport(raw))
 }
 
 func isFeedbackReport(s *reportScan) bool {
-	return s.feedback != nil ||
+	return s.feedback != nil || s.jmrp ||
 		s.topType == "multipart/report" && strings.EqualFold(s.topParams["report-type"], "feedback-report")
 }
 
@@ -75,6 +76,9 @@ func parseComplaint(s *reportScan) (*ComplaintReport, bool) {
 		}
 	}
 	if s.returned != nil {
+		for _, v := range s.returned.Values("X-Hmxmroriginalrecipient") {
+			c.Recipients = appendAddr(c.Recipients, v)
+		}
 		c.OriginalHeaders = *s.returned
 		c.OriginalMessageID = firstID(s.returned.Get("Message-Id"))
 		if len(c.Recipients) == 0 {

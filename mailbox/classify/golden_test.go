@@ -126,6 +126,7 @@ func TestFamilies(t *testing.T) {
 		{"dsn-relayed-success-notice.eml", "rfc3464", "rh@contabil.example.com", "2.0.0", "", "delivered"},
 		{"dsn-no-from-x-failed-recipients.eml", "x-failed-recipients", "hans.mueller@kunde.example.de", "5.1.1", "userunknown", "failed"},
 		{"dsn-postfix-delayed.eml", "postfix", "joao@lento.example.org", "4.4.1", "networkerror", "delayed"},
+		{"dsn-dragonfly-cr-line-endings.eml", "dragonfly", "design@estudio.example.com", "5.1.1", "userunknown", "failed"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -205,6 +206,14 @@ func TestComplaint(t *testing.T) {
 	red := bytes.Replace(raw, []byte("Original-Rcpt-To: <claudia.reis@provedor.example.net>\r\n"), nil, 1)
 	if c, _ := ParseComplaint(red); c == nil || !slices.Equal(c.Recipients, []string{"claudia.reis@provedor.example.net"}) {
 		t.Errorf("redacted complaint = %+v", c)
+	}
+	// Microsoft's JMRP: the returned message names the complainant.
+	jmrp := readFixture(t, "arf-outlook-jmrp.eml")
+	if r := ClassifyMessage(jmrp, fixtureHeader(t, jmrp), "", false, nil); r.Kind != Complaint {
+		t.Errorf("JMRP = %+v, want a complaint", r)
+	}
+	if c, _ := ParseComplaint(jmrp); c == nil || !slices.Equal(c.Recipients, []string{"renata.prado@hotmail.example.com"}) || c.OriginalMessageID != "out-2019-bnc@helpdesk.example" {
+		t.Errorf("JMRP complaint = %+v", c)
 	}
 	notSpam := bytes.Replace(raw, []byte("Feedback-Type: abuse"), []byte("Feedback-Type: not-spam"), 1)
 	if c, _ := ParseComplaint(notSpam); c == nil || c.Suppress() {

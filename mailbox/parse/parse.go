@@ -107,6 +107,11 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	if lim.MaxMessageBytes > 0 && int64(len(raw)) > lim.MaxMessageBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), lim.MaxMessageBytes)
 	}
+	crOnly := bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') >= 0
+	if crOnly {
+		// Classic Mac OS line endings: every line break is a bare CR.
+		raw = bytes.ReplaceAll(raw, []byte{'\r'}, []byte{'\n'})
+	}
 	if !looksLikeMail(raw) {
 		return nil, ErrNotMail
 	}
@@ -116,6 +121,9 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 		w.maxParts = DefaultMaxParts
 	}
 	w.hs.hints.raw = raw
+	if crOnly {
+		w.warn("header: bare CR line endings read as line breaks")
+	}
 	m = w.message1(raw, m)
 	if w.omitted > 0 {
 		m.PartsOmitted = w.omitted

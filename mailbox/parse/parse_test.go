@@ -521,3 +521,17 @@ func TestInlineNamedTextAndNoBlankLine(t *testing.T) {
 	m, _ = Parse(readCorpus(t, "header-line-without-colon.eml"), Limits{})
 	wantEq(t, "Subject", m.Subject, "Impressora sem papel")
 }
+
+// Classic Mac OS mail (bare CR line endings only) is read line by line.
+func TestBareCRLineEndings(t *testing.T) {
+	m, err := Parse([]byte("From: Ana <ana@x.example>\rSubject: Oi\r\rLinha um\rLinha dois\r"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEq(t, "From", m.From.Email, "ana@x.example")
+	wantEq(t, "Subject", m.Subject, "Oi")
+	wantEq(t, "Text", m.Text, "Linha um\nLinha dois")
+	if !slices.Contains(m.Warnings, "header: bare CR line endings read as line breaks") {
+		t.Errorf("Warnings = %q", m.Warnings)
+	}
+}
