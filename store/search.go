@@ -43,7 +43,34 @@ const maxRankedUnits = 2000
 const (
 	searchWindow       = 1000
 	searchWindowGrowth = 8
+	// companySearchWindow is the first window of a company's search, in
+	// the company's tickets.
+	companySearchWindow = 250
+	// companyScanWindow: up to this many of a company's tickets, their
+	// units are tested one by one on PostgreSQL rather than through GIN.
+	companyScanWindow = companySearchWindow * searchWindowGrowth
 )
+
+// searchWindowStart is the lowest ticket id of a window of the newest
+// window tickets (of company, when not 0); 0 when the window holds them
+// all.
+func (q *Q) searchWindowStart(ctx context.Context, company, window int64) (int64, error) {
+	var lo []int64
+	var err error
+	if company > 0 {
+		// The index tickets (company_id, id) of migration 20261203000002.
+		err = q.db.NewRaw("SELECT id FROM tickets WHERE company_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", company, window).Scan(ctx, &lo)
+	} else {
+		err = q.db.NewRaw("SELECT COALESCE(MAX(id), 0) - ? FROM tickets", window).Scan(ctx, &lo)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: search window: %w", err)
+	}
+	if len(lo) == 0 || lo[0] <= 0 {
+		return 0, nil
+	}
+	return lo[0], nil
+}
 
 // SearchFilter is a search and what narrows it. The embedded TicketFilter
 // narrows as in Tickets (statuses, company, assignee, requester, the
@@ -111,36 +138,43 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 	if f.Offset < 0 {
 		return nil, fmt.Errorf("store: search: negative offset %d", f.Offset)
 	}
-	conds, condArgs, err := searchTicketConds(sc, f.TicketFilter)
-	if err != nil {
+	company, conds, condArgs, none, err := searchTicketConds(sc, f.TicketFilter)
+	if err != nil || none {
 		return nil, err
 	}
 	// The newest tickets first: a window of ticket ids, widened until it
 	// fills the page or holds every ticket. Each pass reads only the
 	// index entries of its window (a common word's matches in old tickets
 	// are never read), so a common word costs what its recent matches
-	// cost, and a rare one a few cheap passes.
-	var maxID int64
-	if err := q.db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tickets").Scan(ctx, &maxID); err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
-	}
+	// cost, and a rare one a few cheap passes. A company's search counts
+	// its window in the company's tickets: a twentieth of the tickets is
+	// not twenty times as many passes.
 	if !q.pg {
 		if sq, err = q.expandPrefixes(ctx, sq); err != nil {
 			return nil, err
 		}
 	}
 	var rows []searchRow
-	for window := int64(searchWindow); ; window *= searchWindowGrowth {
-		lo := max(maxID-window, 0)
+	window := int64(searchWindow)
+	if company > 0 {
+		window = companySearchWindow
+	}
+	for ; ; window *= searchWindowGrowth {
+		lo, err := q.searchWindowStart(ctx, company, window)
+		if err != nil {
+			return nil, err
+		}
+		p := searchPass{sq: sq, internal: f.WithInternal, company: company, conds: conds, condArgs: condArgs,
+			limit: limit, offset: f.Offset, lo: lo, window: window}
 		if q.pg {
-			rows, err = q.searchPG(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+			rows, err = q.searchPG(ctx, p)
 		} else {
-			rows, err = q.searchSQLite(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+			rows, err = q.searchSQLite(ctx, p)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if len(rows) == limit || lo == 0 {
+		if len(rows) == limit || p.lo == 0 {
 			break
 		}
 	}
@@ -201,23 +235,28 @@ func (r searchRow) source(pg bool) (kind, id int64) {
 	return (low >> 1) & 3, low >> 3
 }
 
-// searchTicketConds is the WHERE on tickets t: the scope and the filter.
-func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
-	var conds []string
-	var args []any
-	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+// searchTicketConds is the WHERE on tickets t for the scope and the
+// filter, but for the company: that is company, which the search index
+// itself narrows to (0: every company). none: the scope and the filter
+// name different companies, nothing is found.
+func searchTicketConds(sc Scope, f TicketFilter) (company int64, conds string, args []any, none bool, err error) {
 	switch {
 	case sc.all:
 	case sc.companyID > 0:
-		add("t.company_id = ?", sc.companyID)
+		company = sc.companyID
 	default:
-		return "", nil, ErrNoScope
-	}
-	if len(f.Statuses) > 0 {
-		add("t.status IN (?)", bun.In(f.Statuses))
+		return 0, "", nil, false, ErrNoScope
 	}
 	if f.CompanyID > 0 {
-		add("t.company_id = ?", f.CompanyID)
+		if company > 0 && company != f.CompanyID {
+			return 0, "", nil, true, nil
+		}
+		company = f.CompanyID
+	}
+	var cs []string
+	add := func(c string, a ...any) { cs = append(cs, c); args = append(args, a...) }
+	if len(f.Statuses) > 0 {
+		add("t.status IN (?)", bun.In(f.Statuses))
 	}
 	if f.AssigneeID > 0 {
 		add("t.assignee_id = ?", f.AssigneeID)
@@ -232,33 +271,56 @@ func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
 		add("(t.requester_id = ? OR EXISTS (SELECT 1 FROM ticket_participants tp WHERE tp.ticket_id = t.id AND tp.user_id = ?))",
 			f.InvolvingUserID, f.InvolvingUserID)
 	}
-	if len(conds) == 0 {
-		return "TRUE", nil, nil
+	if len(cs) == 0 {
+		return company, "TRUE", nil, false, nil
 	}
-	return strings.Join(conds, " AND "), args, nil
+	return company, strings.Join(cs, " AND "), args, false, nil
+}
+
+// searchPass is one window of a search: what SearchTickets hands the
+// dialect's query.
+type searchPass struct {
+	sq       SearchQuery
+	internal bool  // internal units count
+	company  int64 // the one company searched, 0: every company
+	conds    string
+	condArgs []any
+	limit    int
+	offset   int
+	lo       int64 // the lowest ticket id looked at
+	window   int64 // how many tickets from lo on (of the company, when one)
 }
 
 // searchSQLite ranks with bm25, the subject column weighing ten times the
 // body. Lower bm25 is better; the score is its negation.
-func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
+func (q *Q) searchSQLite(ctx context.Context, p searchPass) ([]searchRow, error) {
 	// The rowid holds the ticket and the internal flag: no stored row is
-	// read to filter or group (see the migration); a ticket's units are
-	// one rowid range, so the window is a bound FTS5 seeks to.
-	vis := " AND (rowid & 1) = 0"
-	if internal {
-		vis = ""
+	// read to filter or group (see the migrations); a ticket's units are
+	// one rowid range, so the window is a bound FTS5 seeks to. One
+	// company's readable units are a token of the scope column, ANDed
+	// with the words inside FTS5 (the words are kept to the text
+	// columns, so a typed word never matches a scope token).
+	var vis, scope string
+	switch {
+	case p.company > 0 && p.internal:
+		scope = ` AND scope : "c` + strconv.FormatInt(p.company, 10) + `"`
+	case p.company > 0:
+		scope = ` AND scope : "p` + strconv.FormatInt(p.company, 10) + `"`
+	case !p.internal:
+		vis = " AND (rowid & 1) = 0"
 	}
-	if lo > 0 {
-		vis += " AND rowid >= " + strconv.FormatInt(lo<<32, 10)
+	if p.lo > 0 {
+		vis += " AND rowid >= " + strconv.FormatInt(p.lo<<32, 10)
 	}
-	pos, neg := sq.Positive(), sq.Negative()
+	match := func(expr string) string { return "{subject body} : (" + expr + ")" + scope }
+	pos, neg := p.sq.Positive(), p.sq.Negative()
 	var b strings.Builder
 	var args []any
 	// bm25 cannot be aggregated directly: the units are scored first.
 	b.WriteString(`WITH u AS MATERIALIZED (
-		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0) AS score
+		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0, 0.0) AS score
 		FROM ticket_search WHERE ticket_search MATCH ?` + vis)
-	args = append(args, fts5Any(pos))
+	args = append(args, match(fts5Any(pos)))
 	if len(pos) > 1 {
 		// Each term somewhere in the ticket, not necessarily in one unit.
 		b.WriteString(" AND rowid >> 32 IN (")
@@ -267,27 +329,27 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 				b.WriteString(" INTERSECT ")
 			}
 			b.WriteString("SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis)
-			args = append(args, g.fts5())
+			args = append(args, match(g.fts5()))
 		}
 		b.WriteString(")")
 	}
 	if len(neg) > 0 {
 		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
-		args = append(args, fts5Any(neg))
+		args = append(args, match(fts5Any(neg)))
 	}
-	// The scope and filter narrow the units before they are counted
-	// against the bound, so a company's search ranks its own newest
-	// matches, not its share of everyone's.
-	if conds != "TRUE" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + conds + ")")
-		args = append(args, condArgs...)
+	// The rest of the filter narrows the units before they are counted
+	// against the bound, so a requester's search ranks its own newest
+	// matches, not its share of the company's.
+	if p.conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + p.conds + ")")
+		args = append(args, p.condArgs...)
 	}
 	// min() makes SQLite take the bare unit from the best row.
 	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
 		SELECT m.ticket_id, m.unit, -m.score AS score
 		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
 		ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, limit, offset)
+	args = append(args, p.limit, p.offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -297,21 +359,36 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 
 // searchPG ranks with ts_rank (subject weight A above body B), the best
 // unit of each ticket standing for it.
-func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
+func (q *Q) searchPG(ctx context.Context, p searchPass) ([]searchRow, error) {
 	vis := " AND NOT s.internal"
-	if internal {
+	if p.internal {
 		vis = ""
 	}
-	if lo > 0 {
-		vis += " AND s.ticket_id >= " + strconv.FormatInt(lo, 10)
+	// One company's units of the window are a range of the index
+	// (company_id, ticket_id) (migration 20261203000002).
+	if p.company > 0 {
+		vis += " AND s.company_id = " + strconv.FormatInt(p.company, 10)
 	}
-	pos, neg := sq.Positive(), sq.Negative()
+	if p.lo > 0 {
+		vis += " AND s.ticket_id >= " + strconv.FormatInt(p.lo, 10)
+	}
+	// A company's window of its newest tickets is a few thousand units:
+	// reading them through a btree and testing each costs less than the
+	// GIN index's posting lists of every company (a common word's is a
+	// tenth of the table), which the planner would AND with them. The
+	// function form of @@ keeps the GIN index out; wider windows leave
+	// the choice to the planner (rare words are read through GIN).
+	match := func(qry string) string { return "s.doc @@ " + qry }
+	if p.company > 0 && p.window <= companyScanWindow {
+		match = func(qry string) string { return "ts_match_vq(s.doc, " + qry + ")" }
+	}
+	pos, neg := p.sq.Positive(), p.sq.Negative()
 	anyQ, anyArgs := pgAny(pos)
 	var b strings.Builder
 	var args []any
 	b.WriteString(`SELECT b.ticket_id, b.unit, b.score FROM (
 		SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.unit_id AS unit, ts_rank(s.doc, ` + anyQ + `) AS score
-		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE s.doc @@ ` + anyQ + vis)
+		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE ` + match(anyQ) + vis)
 	args = append(args, anyArgs...)
 	args = append(args, anyArgs...)
 	if len(pos) > 1 {
@@ -321,26 +398,27 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 				b.WriteString(" INTERSECT ")
 			}
 			gq, ga := g.pgTSQuery()
-			b.WriteString("SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + gq + vis)
+			b.WriteString("SELECT s.ticket_id FROM ticket_search s WHERE " + match(gq) + vis)
 			args = append(args, ga...)
 		}
 		b.WriteString(")")
 	}
 	if len(neg) > 0 {
 		nq, na := pgAny(neg)
-		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
+		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE " + match(nq) + vis + ")")
 		args = append(args, na...)
 	}
-	// The scope and filter narrow the units before the bound (as on
-	// SQLite); staff without a filter read no ticket row.
-	if conds != "TRUE" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + conds + ")")
-		args = append(args, condArgs...)
+	// The rest of the filter narrows the units before the bound (as on
+	// SQLite); staff without a filter and a company's searches read no
+	// ticket row.
+	if p.conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + p.conds + ")")
+		args = append(args, p.condArgs...)
 	}
 	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
 		ORDER BY s.ticket_id, score DESC, s.unit_id) b
 		ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, limit, offset)
+	args = append(args, p.limit, p.offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
