@@ -181,7 +181,7 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	snippets, err := q.searchSnippets(ctx, sq, rows)
+	snippets, err := q.quoteSnippets(ctx, sq, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -424,43 +424,6 @@ func (q *Q) searchPG(ctx context.Context, p searchPass) ([]searchRow, error) {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	return rows, nil
-}
-
-// searchSnippets quotes the best unit of each hit, the matched words
-// between the markers.
-func (q *Q) searchSnippets(ctx context.Context, sq SearchQuery, rows []searchRow) (map[int64]string, error) {
-	units := make([]int64, len(rows))
-	for i, r := range rows {
-		units[i] = r.Unit
-	}
-	var out []struct {
-		Unit    int64  `bun:"unit"`
-		Snippet string `bun:"snippet"`
-	}
-	var err error
-	if q.pg {
-		anyQ, anyArgs := pgAny(sq.Positive())
-		opts := `StartSel="` + markStart + `", StopSel="` + markEnd + `", MaxWords=24, MinWords=12, MaxFragments=1, FragmentDelimiter=" … "`
-		args := append(append([]any{}, anyArgs...), opts, bun.In(units))
-		err = q.db.NewRaw(`SELECT s.unit_id AS unit, ts_headline('sd_portuguese', left(CASE s.unit_id % 4
-				WHEN 1 THEN t.subject || E'\n' || t.description WHEN 2 THEN c.body_text ELSE a.filename END, 100000),
-				`+anyQ+`, ?) AS snippet
-			FROM ticket_search s
-			LEFT JOIN tickets t ON s.unit_id % 4 = 1 AND t.id = s.unit_id / 4
-			LEFT JOIN ticket_comments c ON s.unit_id % 4 = 2 AND c.id = s.unit_id / 4
-			LEFT JOIN attachments a ON s.unit_id % 4 = 3 AND a.id = s.unit_id / 4
-			WHERE s.unit_id IN (?)`, args...).Scan(ctx, &out)
-	} else {
-		return q.sqliteSnippets(ctx, sq, rows)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: search snippets: %w", err)
-	}
-	m := make(map[int64]string, len(out))
-	for _, o := range out {
-		m[o.Unit] = o.Snippet
-	}
-	return m, nil
 }
 
 // parseSnippet splits a marked snippet into parts, runs of white space
