@@ -1,7 +1,7 @@
 // Command seedload fills a database with generated Portuguese tickets and
 // comments for load tests, then times the full-text search over them.
 //
-//	go run ./cmd/seedload --database sqlite:///tmp/load.db --tickets 100000 --comments 1000000
+//	go run ./cmd/seedload --database sqlite:////tmp/load.db --tickets 100000 --comments 1000000
 //	go run ./cmd/seedload --database 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=load' --tickets 10000
 //
 // The database is migrated first. Without --database it uses
