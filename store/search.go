@@ -46,21 +46,26 @@ const (
 	// companySearchWindow is the first window of a company's search, in
 	// the company's tickets.
 	companySearchWindow = 250
-	// companyScanWindow: up to this many of a company's tickets, their
-	// units are tested one by one on PostgreSQL rather than through GIN.
+	// companyScanWindow: up to this many of a company's tickets (and
+	// searchWindow of every company's), their units are tested one by one
+	// on PostgreSQL rather than through GIN.
 	companyScanWindow = companySearchWindow * searchWindowGrowth
 )
 
 // searchWindowStart is the lowest ticket id of a window of the newest
-// window tickets (of company, when not 0); 0 when the window holds them
-// all.
-func (q *Q) searchWindowStart(ctx context.Context, company, window int64) (int64, error) {
+// window tickets (requested by requester, else of company, when not 0);
+// 0 when the window holds them all.
+func (q *Q) searchWindowStart(ctx context.Context, company, requester, window int64) (int64, error) {
 	var lo []int64
 	var err error
-	if company > 0 {
-		// The index tickets (company_id, id) of migration 20261203000002.
+	switch {
+	case requester > 0:
+		// The indexes tickets (requester_id, id) and (company_id, id) of
+		// migration 20261203000002.
+		err = q.db.NewRaw("SELECT id FROM tickets WHERE requester_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", requester, window).Scan(ctx, &lo)
+	case company > 0:
 		err = q.db.NewRaw("SELECT id FROM tickets WHERE company_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", company, window).Scan(ctx, &lo)
-	} else {
+	default:
 		err = q.db.NewRaw("SELECT COALESCE(MAX(id), 0) - ? FROM tickets", window).Scan(ctx, &lo)
 	}
 	if err != nil {
@@ -155,16 +160,23 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 		}
 	}
 	var rows []searchRow
+	// A requester's own search (or staff's for one requester) counts its
+	// window in the requester's tickets: the few they are in drive it.
+	requester, involving := f.RequesterID, false
+	if requester == 0 && f.InvolvingUserID > 0 {
+		requester, involving = f.InvolvingUserID, true
+	}
 	window := int64(searchWindow)
-	if company > 0 {
+	if company > 0 || requester > 0 {
 		window = companySearchWindow
 	}
 	for ; ; window *= searchWindowGrowth {
-		lo, err := q.searchWindowStart(ctx, company, window)
+		lo, err := q.searchWindowStart(ctx, company, requester, window)
 		if err != nil {
 			return nil, err
 		}
-		p := searchPass{sq: sq, internal: f.WithInternal, company: company, conds: conds, condArgs: condArgs,
+		p := searchPass{sq: sq, internal: f.WithInternal, company: company, requester: requester, involving: involving,
+			conds: conds, condArgs: condArgs,
 			limit: limit, offset: f.Offset, lo: lo, window: window}
 		if q.pg {
 			rows, err = q.searchPG(ctx, p)
@@ -283,12 +295,16 @@ type searchPass struct {
 	sq       SearchQuery
 	internal bool  // internal units count
 	company  int64 // the one company searched, 0: every company
-	conds    string
-	condArgs []any
-	limit    int
-	offset   int
-	lo       int64 // the lowest ticket id looked at
-	window   int64 // how many tickets from lo on (of the company, when one)
+	// requester: the tickets this user requested drive the search (the
+	// filter is theirs); involving: and those they take part in.
+	requester int64
+	involving bool
+	conds     string
+	condArgs  []any
+	limit     int
+	offset    int
+	lo        int64 // the lowest ticket id looked at
+	window    int64 // how many tickets from lo on (of the company, when one)
 }
 
 // searchSQLite ranks with bm25, the subject column weighing ten times the
@@ -372,14 +388,26 @@ func (q *Q) searchPG(ctx context.Context, p searchPass) ([]searchRow, error) {
 	if p.lo > 0 {
 		vis += " AND s.ticket_id >= " + strconv.FormatInt(p.lo, 10)
 	}
-	// A company's window of its newest tickets is a few thousand units:
-	// reading them through a btree and testing each costs less than the
-	// GIN index's posting lists of every company (a common word's is a
-	// tenth of the table), which the planner would AND with them. The
-	// function form of @@ keeps the GIN index out; wider windows leave
-	// the choice to the planner (rare words are read through GIN).
+	// A requester's tickets of the window drive the search: each one's
+	// units through the btree (ticket_id, company_id).
+	if p.requester > 0 {
+		u, lo := strconv.FormatInt(p.requester, 10), strconv.FormatInt(p.lo, 10)
+		vis += " AND s.ticket_id IN (SELECT t.id FROM tickets t WHERE t.requester_id = " + u + " AND t.id >= " + lo
+		if p.involving {
+			vis += " UNION SELECT tp.ticket_id FROM ticket_participants tp WHERE tp.user_id = " + u + " AND tp.ticket_id >= " + lo
+		}
+		vis += ")"
+	}
+	// The first windows hold a few thousand units (the newest 1,000
+	// tickets; a company's newest 2,000): reading them through a btree
+	// and testing each costs less than the GIN index's posting lists of
+	// every ticket ever written (a common word's is a sixth of the table,
+	// a prefix's the union of many), which the planner would AND with
+	// them. The function form of @@ keeps the GIN index out; wider
+	// windows leave the choice to the planner (rare words are read
+	// through GIN). A requester's tickets are few enough at any width.
 	match := func(qry string) string { return "s.doc @@ " + qry }
-	if p.company > 0 && p.window <= companyScanWindow {
+	if p.requester > 0 || (p.company > 0 && p.window <= companyScanWindow) || (p.company == 0 && p.window <= searchWindow) {
 		match = func(qry string) string { return "ts_match_vq(s.doc, " + qry + ")" }
 	}
 	pos, neg := p.sq.Positive(), p.sq.Negative()

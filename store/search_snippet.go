@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -163,6 +164,13 @@ func snippetTerms(sq SearchQuery) []snippetTerm {
 
 // foldWord lower-cases w and drops its diacritics (ã → a, ç → c).
 func foldWord(w string) string {
+	ascii := true
+	for i := 0; i < len(w) && ascii; i++ {
+		ascii = w[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return strings.ToLower(w) // most words: nothing to decompose
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(strings.ToLower(w)) {
 		if !unicode.Is(unicode.Mn, r) {

@@ -56,3 +56,6 @@ ANALYZE ticket_search;
 --bun:split
 -- A company's search window: its newest tickets by id.
 CREATE INDEX tickets_company_id_idx ON tickets (company_id, id);
+--bun:split
+-- A requester's search window: their newest tickets by id.
+CREATE INDEX tickets_requester_id_idx ON tickets (requester_id, id);

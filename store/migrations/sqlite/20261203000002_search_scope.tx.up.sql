@@ -135,5 +135,11 @@ SELECT (a.ticket_id << 32) + a.id * 8 + 6 + (CASE WHEN c.internal THEN 1 ELSE 0 
     a.ticket_id, CASE WHEN c.internal THEN 1 ELSE 0 END
 FROM attachments a JOIN tickets t ON t.id = a.ticket_id LEFT JOIN ticket_comments c ON c.id = a.comment_id;
 --bun:split
+-- The bulk insert's segments merged into one, as OptimizeSearch does.
+INSERT INTO ticket_search (ticket_search) VALUES ('optimize');
+--bun:split
 -- A company's search window: its newest tickets by id.
 CREATE INDEX tickets_company_id_idx ON tickets (company_id, id);
+--bun:split
+-- A requester's search window: their newest tickets by id.
+CREATE INDEX tickets_requester_id_idx ON tickets (requester_id, id);
