@@ -304,7 +304,7 @@ type searchPass struct {
 	limit     int
 	offset    int
 	lo        int64 // the lowest ticket id looked at
-	window    int64 // how many tickets from lo on (of the company, when one)
+	window    int64 // how many tickets from lo on (the requester's or the company's, when one)
 }
 
 // searchSQLite ranks with bm25, the subject column weighing ten times the
