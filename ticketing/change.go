@@ -59,6 +59,9 @@ type CommentInput struct {
 	SendAnyway bool
 	// Files are attached to the comment; they are as internal as it is.
 	Files []FileInput
+	// Recipients narrows who a public staff reply is mailed to; nil mails
+	// everyone who follows.
+	Recipients *ReplyRecipients
 }
 
 // Comment adds a comment to ticket number.
@@ -98,6 +101,10 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		return nil, invalidf("ticket #%d is closed; reopen it before commenting", t.Number)
 	}
 	if err := tx.checkCollision(ctx, t, in); err != nil {
+		return nil, err
+	}
+	rcpt, err := tx.resolveRecipients(ctx, actor, t, in)
+	if err != nil {
 		return nil, err
 	}
 	source := in.Source
@@ -154,10 +161,13 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		}
 	}
 	audit := map[string]any{"comment_id": c.ID, "internal": c.Internal, "source": c.Source}
+	if rcpt != nil {
+		audit["to"], audit["cc"] = rcpt.To, rcpt.Cc
+	}
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "comment", nil, audit); err != nil {
 		return nil, err
 	}
-	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated})
+	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated, Recipients: rcpt})
 	if before != t.Status {
 		if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "status", map[string]any{"status": before}, map[string]any{"status": t.Status}); err != nil {
 			return nil, err
@@ -456,6 +466,10 @@ type View struct {
 	// Version is the conversation version a reply form carries
 	// (CommentInput.Seen): the id of the newest public comment.
 	Version int64
+	// MailAuth is what sender authentication found for the mail behind
+	// the opening message (key 0) and each mail-originated comment (its
+	// id); mail from before the check has no entry.
+	MailAuth map[int64]store.MailAuth
 }
 
 // Get returns ticket number with what actor may see of it: a client never
@@ -493,6 +507,9 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	if v.Version, err = q.LastPublicCommentID(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.MailAuth, err = q.MailAuthOfTicket(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return v, nil
