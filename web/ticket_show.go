@@ -150,7 +150,9 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	p.CanComment = t.Status != store.StatusClosed
 	resolvedOrClosed := t.Status == store.StatusResolved || t.Status == store.StatusClosed
 	rel := ticketing.RelationOf(u, t, false)
-	p.CanReopen = resolvedOrClosed && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
+	// The "not solved?" card is the requester's, under the rule ticketing
+	// applies to clients; staff reopen from their panel instead.
+	p.CanReopen = resolvedOrClosed && rel.Requester && !p.Staff && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
 	if p.CanReopen && t.Status == store.StatusClosed && t.ClosedAt != nil {
 		days := s.cfg.Mail.ReopenDays
 		p.FollowUp = days <= 0 || time.Since(*t.ClosedAt) > time.Duration(days)*24*time.Hour
