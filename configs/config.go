@@ -131,6 +131,16 @@ type SMTPConfig struct {
 	// TLSCert and TLSKey are file paths, both set (STARTTLS offered) or neither.
 	TLSCert string `mapstructure:"tls_cert" json:"tls_cert" yaml:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key" json:"tls_key" yaml:"tls_key"`
+	// MemoryBudget bounds the message bytes held in memory by all
+	// uploads together; beyond it uploads spool to a temporary file.
+	MemoryBudget int64 `mapstructure:"memory_budget" json:"memory_budget" yaml:"memory_budget"`
+	// MaxConnsPerIP bounds one client address's share of the connections.
+	MaxConnsPerIP int `mapstructure:"max_conns_per_ip" json:"max_conns_per_ip" yaml:"max_conns_per_ip"`
+	// IdleTimeout is how long a session may wait before its next command.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" json:"idle_timeout" yaml:"idle_timeout"`
+	// MaxCommands bounds the commands between two delivered messages (a
+	// NOOP loop is cut off).
+	MaxCommands int `mapstructure:"max_commands" json:"max_commands" yaml:"max_commands"`
 }
 
 // Values of MailConfig.UnknownSender.
@@ -185,6 +195,12 @@ type MailConfig struct {
 	RetryMax     time.Duration `mapstructure:"retry_max" json:"retry_max" yaml:"retry_max"`
 	GiveUpAfter  time.Duration `mapstructure:"give_up_after" json:"give_up_after" yaml:"give_up_after"`
 	PollInterval time.Duration `mapstructure:"poll_interval" json:"poll_interval" yaml:"poll_interval"`
+	// MaxAttempts: a message that fails this many times (not counting a
+	// database that is unavailable) is quarantined instead of retried.
+	MaxAttempts int `mapstructure:"max_attempts" json:"max_attempts" yaml:"max_attempts"`
+	// PostmasterAddress receives the mail for postmaster@ and abuse@ at the
+	// helpdesk's domains, forwarded; "" = admin.email.
+	PostmasterAddress string `mapstructure:"postmaster_address" json:"postmaster_address" yaml:"postmaster_address"`
 
 	// Sender authentication of inbound mail (mailbox/auth).
 	// DNSResolver is the DNS server (host:port) asked for SPF, DKIM and
@@ -355,6 +371,10 @@ func Defaults() *Config {
 			ReadTimeout:     60 * time.Second,
 			WriteTimeout:    60 * time.Second,
 			ShutdownTimeout: 30 * time.Second,
+			MemoryBudget:    64 * mib,
+			MaxConnsPerIP:   20,
+			IdleTimeout:     60 * time.Second,
+			MaxCommands:     250,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},
@@ -375,6 +395,7 @@ func Defaults() *Config {
 			RetryMax:         time.Hour,
 			GiveUpAfter:      48 * time.Hour,
 			PollInterval:     2 * time.Second,
+			MaxAttempts:      3,
 		},
 		IMAP: IMAPConfig{Mailboxes: []Mailbox{}},
 		Brand: BrandConfig{

@@ -194,6 +194,18 @@ func (c *Config) checkSMTP() *Error {
 	if s.ShutdownTimeout <= 0 {
 		return &Error{Key: "smtp.shutdown_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 30s)", s.ShutdownTimeout)}
 	}
+	if s.MemoryBudget < s.MaxMessageBytes {
+		return &Error{Key: "smtp.memory_budget", Msg: fmt.Sprintf("%d is below smtp.max_message_bytes %d (want at least one whole message, e.g. 67108864)", s.MemoryBudget, s.MaxMessageBytes)}
+	}
+	if s.MaxConnsPerIP < 1 {
+		return positive("smtp.max_conns_per_ip", int64(s.MaxConnsPerIP))
+	}
+	if s.IdleTimeout <= 0 {
+		return &Error{Key: "smtp.idle_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 60s)", s.IdleTimeout)}
+	}
+	if s.MaxCommands < 1 {
+		return positive("smtp.max_commands", int64(s.MaxCommands))
+	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		key := "smtp.tls_key"
 		if s.TLSCert == "" {
@@ -230,6 +242,14 @@ func (c *Config) checkMail() *Error {
 	}
 	if err := oneOf("mail.unknown_sender", "policy", m.UnknownSender, unknownSenders); err != nil {
 		return err
+	}
+	if m.MaxAttempts < 1 {
+		return positive("mail.max_attempts", int64(m.MaxAttempts))
+	}
+	if m.PostmasterAddress != "" {
+		if err := checkAddress("mail.postmaster_address", m.PostmasterAddress, true); err != nil {
+			return err
+		}
 	}
 	if m.ReopenDays < 0 {
 		return &Error{Key: "mail.reopen_days", Msg: fmt.Sprintf("%d is negative (want 0 to never reopen, or a number of days)", m.ReopenDays)}

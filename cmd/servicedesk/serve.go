@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -149,8 +150,14 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		pollers = poller.NewGroup(ps...)
 		// A failing mailbox shows in the details but does not take the
-		// process out of rotation: the portal and SMTP still work.
-		d.addCheck("imap", func() (bool, any) { return true, pollers.Statuses() })
+		// process out of rotation: the portal and SMTP still work. A stuck
+		// one does (the intake keeps failing one message, so the mail
+		// behind it is not arriving): that is this process's fault, and
+		// monitoring must see it.
+		d.addCheck("imap", func() (bool, any) {
+			sts := pollers.Statuses()
+			return !slices.ContainsFunc(sts, func(s poller.Status) bool { return s.Stuck }), sts
+		})
 		m.watchIMAP(pollers.Statuses)
 	}
 
@@ -262,6 +269,8 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
 		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout, ShutdownTimeout: cfg.SMTP.ShutdownTimeout,
+		MemoryBudget: cfg.SMTP.MemoryBudget, MaxConnsPerIP: cfg.SMTP.MaxConnsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout,
+		MaxCommands: cfg.SMTP.MaxCommands,
 	}
 	if cfg.SMTP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)

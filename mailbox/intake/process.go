@@ -27,6 +27,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		return result{err: err}
 	} else if dup != nil {
 		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
+		if dup.ContentHash != m.hash {
+			// A copy altered on the way (other bytes, same Message-ID,
+			// sender, subject and date): placed once, but every message
+			// received keeps its row and raw copy.
+			if err := q.InsertMailMessage(ctx, in.record(m, "duplicate", out.Reason, dup.TicketID)); err != nil {
+				return result{err: err}
+			}
+		}
 		if dup.TicketID != nil {
 			t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false)
 			if err == nil {
@@ -37,25 +45,30 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		}
 		return result{out: out}
 	}
-	rec := &store.MailMessage{
-		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
-		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
-		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
-		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: store.MailIgnored,
-		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
-	}
+	rec := in.record(m, store.MailIgnored, "", nil)
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
 	if err := in.recordAuth(ctx, q, m, rec); err != nil {
 		return result{err: err}
 	}
+	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
+		var qe *errQuarantine
+		if errors.As(err, &qe) {
+			return in.quarantineInTx(ctx, q, m, rec, qe.reason)
+		}
+		return result{err: err}
+	} else if done {
+		return result{out: out}
+	}
 	var out delivery.Outcome
 	ctx = delivery.WithSenderTrust(ctx, &m.trust)
 	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
 		var err error
-		out, err = in.place(ctx, tx, m, rec)
-		return err
+		if out, err = in.place(ctx, tx, m, rec); err != nil {
+			return err
+		}
+		return in.noteOnTicket(ctx, tx, m, rec, &out)
 	})
 	var qe *errQuarantine
 	if errors.As(err, &qe) {
@@ -91,6 +104,58 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason, QuarantineID: qm.ID}}
 }
 
+// record is m's mail_messages row.
+func (in *Intake) record(m *inbound, action, reason string, ticketID *int64) *store.MailMessage {
+	return &store.MailMessage{
+		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
+		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
+		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
+		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: action, Reason: reason, TicketID: ticketID,
+		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
+	}
+}
+
+// noteOnTicket leaves an internal note on the ticket m went to about what
+// staff should know of how it was read: a Message-ID that an earlier,
+// different message had, and the parse warnings that change what the
+// ticket shows (parts cut at the limit, the sender taken from Reply-To or
+// Return-Path).
+func (in *Intake) noteOnTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, out *delivery.Outcome) error {
+	var lines []string
+	if m.reuses != nil {
+		lines = append(lines, fmt.Sprintf("This message reuses the Message-ID <%s> of an earlier, different message (mail %d, from %s, %q); it was processed as a new message.",
+			m.messageID, m.reuses.ID, m.reuses.FromAddr, m.reuses.Subject))
+		out.Reason += fmt.Sprintf("; reuses the Message-ID of mail %d", m.reuses.ID)
+	}
+	for _, w := range m.msg.Warnings {
+		if noteworthy(w) {
+			lines = append(lines, "While reading this mail: "+w+".")
+		}
+	}
+	if len(lines) == 0 || rec.TicketID == nil || (out.Action != store.MailTicket && out.Action != store.MailComment) {
+		return nil
+	}
+	t, err := tx.TicketByID(ctx, *rec.TicketID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+		Body: strings.Join(lines, "\n"), Internal: true, Automated: true, Source: store.SourceEmail, MailID: &rec.ID})
+	return err
+}
+
+// noteworthy reports a parse warning that changes what the ticket shows:
+// content left out at the part limit, or a sender that is not the From.
+func noteworthy(w string) bool {
+	l := strings.ToLower(w)
+	for _, s := range []string{"too many parts", "part limit", "reply-to", "return-path"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // duplicate finds an earlier copy of m: the same content hash, or the same
 // Message-ID with the same sender, subject and date (a copy that a gateway
 // altered on the way). A Message-ID reused for a different message is not
@@ -103,6 +168,7 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 			return nil, err
 		}
 	}
+	m.reuses = nil
 	if d, err := q.MailByHash(ctx, m.hash); err == nil {
 		return d, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -120,6 +186,9 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 			return d, nil
 		}
 	}
+	if len(same) > 0 {
+		m.reuses = same[0]
+	}
 	return nil, nil
 }
 
@@ -134,7 +203,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return in.bounce(ctx, tx, m, rec)
 	}
 	if m.from == "" {
-		return delivery.Outcome{}, &errQuarantine{"no sender address in From"}
+		return delivery.Outcome{}, &errQuarantine{"no sender address: mail is answered to its From, and this one names none"}
 	}
 	if in.ownAddress(m.from) {
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
@@ -156,7 +225,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 			return delivery.Outcome{}, err
 		}
 		if n > lim { // this message is already counted
-			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("rate limit: %d messages from %s in the last hour (mail loop?)", n, m.from)}
+			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("sender over the rate limit (mail.rate_limit_per_hour): %d messages from %s in the last hour (mail loop?)", n, m.from)}
 		}
 	}
 	if m.kind.Kind == classify.Human {
@@ -214,7 +283,7 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
 	if err == nil {
 		if u.Disabled {
-			return nil, &errQuarantine{"sender " + m.from + " is disabled"}
+			return nil, &errQuarantine{"sender " + m.from + " is a disabled user: mail from disabled users is not taken"}
 		}
 		return u, nil
 	}
@@ -231,9 +300,9 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 		case UnknownCreate:
 			company, err = q.CompanyByName(ctx, in.cfg.DefaultCompany)
 		case UnknownReject:
-			return nil, &delivery.RejectError{Reason: "sender " + m.from + " is not a customer of this helpdesk"}
+			return nil, &delivery.RejectError{Reason: "sender " + m.from + " not allowed by mail.unknown_sender (reject): not a customer of this helpdesk"}
 		default:
-			return nil, &errQuarantine{"unknown sender " + m.from + " (mail.unknown_sender is quarantine)"}
+			return nil, &errQuarantine{"unknown sender " + m.from + " not allowed by mail.unknown_sender (quarantine): not a known user or customer domain"}
 		}
 	}
 	if err != nil {
