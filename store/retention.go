@@ -91,6 +91,8 @@ type RetentionCounts struct {
 	Notifications int64 `json:"notifications"`
 	Participants  int64 `json:"participants"`
 	AuditRows     int64 `json:"audit_rows"`
+	// ThreadAddresses are the addresses on the tickets' mail threads.
+	ThreadAddresses int64 `json:"thread_addresses"`
 }
 
 // Add adds o to c.
@@ -106,6 +108,7 @@ func (c *RetentionCounts) Add(o RetentionCounts) {
 	c.Notifications += o.Notifications
 	c.Participants += o.Participants
 	c.AuditRows += o.AuditRows
+	c.ThreadAddresses += o.ThreadAddresses
 }
 
 // RetentionPlaceholder is the text that replaces what people wrote.
@@ -190,6 +193,7 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 		{"notifications", &c.Notifications, `DELETE FROM notifications WHERE ticket_id IN (?)`, []any{in}},
 		{"participants", &c.Participants, `DELETE FROM ticket_participants WHERE ticket_id IN (?) AND ` +
 			isClient("ticket_participants.user_id"), []any{in}},
+		{"thread addresses", &c.ThreadAddresses, `DELETE FROM ticket_thread_addresses WHERE ticket_id IN (?)`, []any{in}},
 		{"audit", &c.AuditRows, `UPDATE audit_log SET "before" = '', "after" = '',
 			actor_email = CASE WHEN ` + isClient("audit_log.actor_id") + ` THEN ? ELSE actor_email END,
 			actor_id = CASE WHEN ` + isClient("audit_log.actor_id") + ` THEN ? ELSE actor_id END
@@ -248,6 +252,7 @@ func (q *Q) CountRetentionDue(ctx context.Context, companyID int64, cutoff time.
 		{&c.Participants, "SELECT count(*) FROM ticket_participants WHERE ticket_id IN (" + due + ") AND " +
 			isClient("ticket_participants.user_id")},
 		{&c.AuditRows, "SELECT count(*) FROM audit_log WHERE entity = 'ticket' AND entity_id IN (" + due + ")"},
+		{&c.ThreadAddresses, "SELECT count(*) FROM ticket_thread_addresses WHERE ticket_id IN (" + due + ")"},
 	}
 	for _, k := range counts {
 		a := args

@@ -27,6 +27,9 @@ type Export struct {
 	Notifications []*store.PersonNotification `json:"notifications"`
 	Audit         []ExportAudit               `json:"audit"`
 	Mails         []ExportMail                `json:"mails"`
+	// Threads are the tickets whose mail thread has their address (who
+	// may answer it by mail), with the message it was first seen on.
+	Threads []*store.ThreadAddress `json:"threads"`
 
 	st          *store.Store
 	attachments []*store.Attachment
@@ -241,7 +244,13 @@ func (x *Export) gather(ctx context.Context, q *store.Q, u *store.User) error {
 		x.Mails = append(x.Mails, ExportMail{ID: m.ID, MessageID: m.MessageID, Subject: m.Subject, Size: m.RawSize, TicketID: m.TicketID,
 			File: fmt.Sprintf("mails/%d.eml", m.ID), ReceivedAt: m.ReceivedAt})
 	}
+	if x.Threads, err = q.ThreadAddressesOf(ctx, u.Email); err != nil {
+		return err
+	}
 	// Empty lists print as [] for scripts, never null.
+	if x.Threads == nil {
+		x.Threads = []*store.ThreadAddress{}
+	}
 	if x.Requests == nil {
 		x.Requests = []*store.LGPDRequest{}
 	}

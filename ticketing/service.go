@@ -121,9 +121,12 @@ type CreateInput struct {
 	Source        string // web, email or cli
 	MessageID     string
 	LinkedTicket  *int64
-	Contract      string      // id or name of a contract of the ticket's company (SLA scope)
-	Automated     bool        // from automated mail: tell nobody
-	Files         []FileInput // attachments of the opening message (portal, CLI)
+	// RelatedTo links the new ticket to another as related (a reply by
+	// mail from someone not on that ticket's thread).
+	RelatedTo *int64
+	Contract  string      // id or name of a contract of the ticket's company (SLA scope)
+	Automated bool        // from automated mail: tell nobody
+	Files     []FileInput // attachments of the opening message (portal, CLI)
 }
 
 const maxSubject = 250
@@ -217,6 +220,12 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 	if in.LinkedTicket != nil { // a follow-up of a closed ticket (mail, reopen rule)
 		if err := q.AddTicketLink(ctx, &store.TicketLink{TicketID: t.ID, OtherID: *in.LinkedTicket,
 			Kind: store.LinkFollowUp, CreatedAt: t.CreatedAt}); err != nil {
+			return nil, err
+		}
+	}
+	if in.RelatedTo != nil && *in.RelatedTo != t.ID {
+		if err := q.AddTicketLink(ctx, &store.TicketLink{TicketID: t.ID, OtherID: *in.RelatedTo,
+			Kind: store.LinkRelated, CreatedAt: t.CreatedAt}); err != nil {
 			return nil, err
 		}
 	}
