@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jcservicedesk/servicedesk/store"
 )
@@ -61,8 +62,8 @@ func DecideOnThread(c ThreadClaim, row *store.ThreadAddress) ThreadDecision {
 
 // Threaded is how an outcome says a reply joined the ticket by d.
 func (d ThreadDecision) Threaded() string {
-	id := d.MessageID
-	if id == "" {
+	id := "<" + strings.Trim(d.MessageID, "<> ") + ">"
+	if id == "<>" {
 		id = "(unknown)"
 	}
 	switch d.How {

@@ -139,14 +139,14 @@ func ticketInReach(ctx context.Context, q *store.Q, actor *store.User, number in
 	}
 	other, oerr := q.TicketByNumber(ctx, store.AllCompanies(), number, forUpdate)
 	if oerr != nil {
-		return nil, mapStoreErr(oerr)
+		return nil, notFoundf("ticket #%d", number)
 	}
 	ok, via, perr := q.Participation(ctx, other.ID, actor.ID)
 	if perr != nil {
 		return nil, perr
 	}
 	if !ok || via != store.ParticipantCc {
-		return nil, mapStoreErr(err)
+		return nil, notFoundf("ticket #%d", number)
 	}
 	return other, nil
 }
