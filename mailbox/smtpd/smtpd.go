@@ -85,8 +85,9 @@ type Server struct {
 	cancelBase context.CancelFunc
 
 	// mem is the memory budget for message bytes, in bytes.
-	mem   *semaphore.Weighted
-	stats counters
+	mem    *semaphore.Weighted
+	stats  counters
+	chunks sync.Pool // *[]byte of readChunk bytes: each upload's read buffer
 
 	mu       sync.Mutex
 	addr     net.Addr
@@ -147,6 +148,7 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 		sessions: make(map[*session]struct{}),
 		mem:      semaphore.NewWeighted(cfg.MemoryBudget),
 	}
+	s.chunks.New = func() any { b := make([]byte, readChunk); return &b }
 	for _, a := range cfg.Addresses {
 		s.owned[strings.ToLower(strings.TrimSpace(a))] = struct{}{}
 	}

@@ -32,7 +32,7 @@ func (s *Server) Stats() Stats {
 
 const (
 	readChunk    = 32 << 10
-	minBufferCap = 64 << 10
+	minBufferCap = 4 << 10
 )
 
 var errReadFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "message not received whole, try again later"}
@@ -60,11 +60,12 @@ func (s *session) readMessage(r io.Reader) (*upload, error) {
 	u := &upload{srv: srv}
 	srv.stats.uploads.Add(1)
 	lr := io.LimitReader(r, limit+1)
-	chunk := make([]byte, readChunk)
+	chunk := srv.chunks.Get().(*[]byte)
+	defer srv.chunks.Put(chunk)
 	for {
-		n, err := lr.Read(chunk)
+		n, err := lr.Read(*chunk)
 		if n > 0 {
-			if werr := u.write(chunk[:n]); werr != nil {
+			if werr := u.write((*chunk)[:n]); werr != nil {
 				u.release()
 				srv.log.Error("spooling an upload failed", "err", werr)
 				return nil, errTempFail

@@ -28,9 +28,10 @@ const ServFail = "\x00servfail"
 type Server struct {
 	Addr string // host:port, for mail.dns_resolver
 
-	mu  sync.Mutex
-	txt map[string][]string
-	a   map[string][]net.IP
+	mu         sync.Mutex
+	txt        map[string][]string
+	a          map[string][]net.IP
+	defaultSPF string
 }
 
 // Start runs a server for the test's life, on UDP and TCP of one port.
@@ -79,6 +80,15 @@ func (s *Server) SetTXT(name string, records ...string) {
 	s.mu.Unlock()
 }
 
+// DefaultSPF makes every name without records of its own (other than
+// _dmarc and _domainkey names) answer record as its only TXT: a test world
+// in which, say, every domain sends from the loopback.
+func (s *Server) DefaultSPF(record string) {
+	s.mu.Lock()
+	s.defaultSPF = record
+	s.mu.Unlock()
+}
+
 // SetA replaces the addresses of name.
 func (s *Server) SetA(name string, ips ...net.IP) {
 	s.mu.Lock()
@@ -101,6 +111,9 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.mu.Lock()
 	txt, hasTXT := s.txt[name]
 	ips, hasA := s.a[name]
+	if !hasTXT && !hasA && s.defaultSPF != "" && !strings.HasPrefix(name, "_") && !strings.Contains(name, "._domainkey.") {
+		txt, hasTXT = []string{s.defaultSPF}, true
+	}
 	s.mu.Unlock()
 	hdr := func(t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: 60}
