@@ -181,3 +181,35 @@ func TestCcParticipantSeesPublicConversationOnly(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkOnThread is the lookup every reply by token or References
+// makes: one primary-key read.
+func BenchmarkOnThread(b *testing.B) {
+	st := storetest.Open(b, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(b, st)
+	tk := w.create(b)
+	err := w.svc.TxWith(ctx, func(tx *ticketing.Tx) error {
+		t1, err := tx.TicketByID(ctx, tk.ID)
+		if err != nil {
+			return err
+		}
+		return tx.RecordThread(ctx, t1, store.ThreadInboundCc, "<b@acme.example>", []string{"ana@vendor.example", "boss@acme.example"})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := w.svc.TxWith(ctx, func(tx *ticketing.Tx) error {
+			d, err := tx.OnThread(ctx, tk, ticketing.ThreadClaim{Address: "ana@vendor.example"})
+			if err == nil && !d.On {
+				b.Fatal("not on the thread")
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -228,6 +228,15 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 			Kind: store.LinkRelated, CreatedAt: t.CreatedAt}); err != nil {
 			return nil, err
 		}
+		// The answered ticket's history says where the reply went.
+		rt, err := q.Ticket(ctx, store.AllCompanies(), *in.RelatedTo, false)
+		if err != nil {
+			return nil, mapStoreErr(err)
+		}
+		if err := q.Audit(ctx, actor, rt.CompanyID, "ticket", rt.ID, "link", nil,
+			map[string]any{"other": t.Number, "kind": store.LinkRelated, "why": "reply by mail from someone not on the thread"}); err != nil {
+			return nil, err
+		}
 	}
 	if err := q.Audit(ctx, actor, companyID, "ticket", t.ID, "create", nil, auditTicket(t)); err != nil {
 		return nil, err
