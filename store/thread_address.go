@@ -130,3 +130,16 @@ func (q *Q) CcParticipants(ctx context.Context, ticketID int64) (map[int64]bool,
 	}
 	return out, nil
 }
+
+// CopyThreadAddresses puts the addresses on ticket from's thread on
+// ticket into's too (a merge: replies to the merged ticket's mail land on
+// into, from the same people).
+func (q *Q) CopyThreadAddresses(ctx context.Context, from, into int64) error {
+	_, err := q.db.NewRaw(`INSERT INTO ticket_thread_addresses (ticket_id, address, how, message_id, created_at)
+		SELECT ?, address, how, message_id, created_at FROM ticket_thread_addresses WHERE ticket_id = ?
+		ON CONFLICT (ticket_id, address) DO NOTHING`, into, from).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: copy thread addresses: %w", err)
+	}
+	return nil
+}

@@ -155,3 +155,24 @@ func TestSubjectTagKeepsItsSenderCheck(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestThreadFollowsAMerge: after a merge, someone on the merged ticket's
+// thread who answers its mail lands on the ticket it went into.
+func TestThreadFollowsAMerge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st, func(c *intake.Config) { c.UnknownSender = intake.UnknownQuarantine })
+		a := r.deliver(delivery.SourceSMTP, mail("maria@acme.example", "VPN", "Cai.", "Message-ID: <m1@acme.example>", "Cc: ana@vendor.example"))
+		b := r.deliver(delivery.SourceSMTP, mail("maria@acme.example", "VPN de novo", "Cai sempre.", "Message-ID: <m2@acme.example>"))
+		if _, err := r.svc.Assign(context.Background(), r.tech, a.TicketNum, r.tech); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.MergeTicket(context.Background(), r.tech, a.TicketNum, b.TicketNum); err != nil {
+			t.Fatal(err)
+		}
+		out := r.deliver(delivery.SourceSMTP, mail("ana@vendor.example", "Re: VPN", "Atualizem o firmware.",
+			"Message-ID: <m3@vendor.example>", "In-Reply-To: <m1@acme.example>"))
+		if out.Action != store.MailComment || out.TicketNum != b.TicketNum || !strings.HasPrefix(out.Reason, "threaded: on the thread as Cc") {
+			t.Fatalf("reply to the merged ticket's mail: %+v, want a comment on #%d", out, b.TicketNum)
+		}
+	})
+}
