@@ -501,6 +501,12 @@ func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFil
 	if actor == nil || actor.Disabled {
 		return nil, notAllowedf("disabled users cannot list tickets")
 	}
+	if !actor.IsStaff() && actor.CompanyID == nil {
+		// A contact (someone outside every customer who answered a mail
+		// thread) has no company's tickets to list; the ones they were
+		// brought into open by number.
+		return []*store.Ticket{}, nil
+	}
 	if !actor.IsStaff() && actor.CompanyID != nil {
 		c, err := s.st.R().Company(ctx, *actor.CompanyID)
 		if err != nil {

@@ -115,6 +115,9 @@ func TestCcParticipantSeesPublicConversationOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if ts, err := w.svc.List(ctx, vendor, store.TicketFilter{Limit: 10}); err != nil || len(ts) != 0 {
+			t.Fatalf("a contact lists %d tickets (%v), want none", len(ts), err)
+		}
 		for _, u := range []*store.User{vendor, w.outsider} {
 			v, err := w.svc.Get(ctx, u, tk.Number)
 			if err != nil {
