@@ -597,3 +597,17 @@ func (q *Q) MailAttempts(ctx context.Context, hash string) (int, error) {
 	}
 	return a.Attempts, nil
 }
+
+// TicketMails lists the ingested messages that became ticketID or one of
+// its comments (comments moved or merged in keep their mail), without the
+// raw bytes, oldest first.
+func (q *Q) TicketMails(ctx context.Context, ticketID int64) ([]*MailMessage, error) {
+	var ms []*MailMessage
+	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").
+		Where("mm.ticket_id = ? OR mm.id IN (SELECT mail_id FROM ticket_comments WHERE ticket_id = ? AND mail_id IS NOT NULL)", ticketID, ticketID).
+		Order("mm.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: mails of ticket %d: %w", ticketID, err)
+	}
+	return ms, nil
+}

@@ -93,6 +93,8 @@ type RetentionCounts struct {
 	AuditRows     int64 `json:"audit_rows"`
 	// ThreadAddresses are the addresses on the tickets' mail threads.
 	ThreadAddresses int64 `json:"thread_addresses"`
+	Drafts          int64 `json:"drafts"`    // reply drafts on the tickets, deleted
+	Reactions       int64 `json:"reactions"` // clients' reactions on their comments, deleted
 }
 
 // Add adds o to c.
@@ -109,6 +111,8 @@ func (c *RetentionCounts) Add(o RetentionCounts) {
 	c.Participants += o.Participants
 	c.AuditRows += o.AuditRows
 	c.ThreadAddresses += o.ThreadAddresses
+	c.Drafts += o.Drafts
+	c.Reactions += o.Reactions
 }
 
 // RetentionPlaceholder is the text that replaces what people wrote.
@@ -191,6 +195,11 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			sender_id = CASE WHEN ` + isClient("chat_messages.sender_id") + ` THEN ? ELSE sender_id END
 			WHERE ticket_id IN (?)`, []any{ph, anon.ID, in}},
 		{"notifications", &c.Notifications, `DELETE FROM notifications WHERE ticket_id IN (?)`, []any{in}},
+		// Drafts hold text about the ticket; a client's reaction says who
+		// they are. Staff reactions are counts, like the ratings.
+		{"drafts", &c.Drafts, `DELETE FROM ticket_drafts WHERE ticket_id IN (?)`, []any{in}},
+		{"reactions", &c.Reactions, `DELETE FROM comment_reactions WHERE comment_id IN
+			(SELECT id FROM ticket_comments WHERE ticket_id IN (?)) AND ` + isClient("comment_reactions.user_id"), []any{in}},
 		{"participants", &c.Participants, `DELETE FROM ticket_participants WHERE ticket_id IN (?) AND ` +
 			isClient("ticket_participants.user_id"), []any{in}},
 		{"thread addresses", &c.ThreadAddresses, `DELETE FROM ticket_thread_addresses WHERE ticket_id IN (?)`, []any{in}},
@@ -253,6 +262,9 @@ func (q *Q) CountRetentionDue(ctx context.Context, companyID int64, cutoff time.
 			isClient("ticket_participants.user_id")},
 		{&c.AuditRows, "SELECT count(*) FROM audit_log WHERE entity = 'ticket' AND entity_id IN (" + due + ")"},
 		{&c.ThreadAddresses, "SELECT count(*) FROM ticket_thread_addresses WHERE ticket_id IN (" + due + ")"},
+		{&c.Drafts, "SELECT count(*) FROM ticket_drafts WHERE ticket_id IN (" + due + ")"},
+		{&c.Reactions, "SELECT count(*) FROM comment_reactions WHERE comment_id IN (SELECT id FROM ticket_comments WHERE ticket_id IN (" +
+			due + ")) AND " + isClient("comment_reactions.user_id")},
 	}
 	for _, k := range counts {
 		a := args

@@ -52,6 +52,9 @@ type CommentInput struct {
 	SendAnyway bool
 	// Files are attached to the comment; they are as internal as it is.
 	Files []FileInput
+	// Recipients narrows who a public staff reply is mailed to; nil mails
+	// everyone who follows.
+	Recipients *ReplyRecipients
 }
 
 // Comment adds a comment to ticket number.
@@ -91,6 +94,10 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		return nil, invalidf("ticket #%d is closed; reopen it before commenting", t.Number)
 	}
 	if err := tx.checkCollision(ctx, t, in); err != nil {
+		return nil, err
+	}
+	rcpt, err := tx.resolveRecipients(ctx, actor, t, in)
+	if err != nil {
 		return nil, err
 	}
 	source := in.Source
@@ -147,10 +154,13 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		}
 	}
 	audit := map[string]any{"comment_id": c.ID, "internal": c.Internal, "source": c.Source}
+	if rcpt != nil {
+		audit["to"], audit["cc"] = rcpt.To, rcpt.Cc
+	}
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "comment", nil, audit); err != nil {
 		return nil, err
 	}
-	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated})
+	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated, Recipients: rcpt})
 	if before != t.Status {
 		if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "status", map[string]any{"status": before}, map[string]any{"status": t.Status}); err != nil {
 			return nil, err

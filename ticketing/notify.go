@@ -142,6 +142,11 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			if staffOnly && !u.IsStaff() {
 				continue
 			}
+			// A reply whose recipients were picked reaches only those
+			// outside staff.
+			if r := ev.Recipients; r != nil && !u.IsStaff() && !r.chosen(u.Email) {
+				continue
+			}
 			// A client who moved to another company no longer follows;
 			// a Cc participant never was of it.
 			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID && !cc[u.ID] {
@@ -167,6 +172,14 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			followers(NoticeInternal, true)
 		} else {
 			followers(NoticeCommented, false)
+			if r := ev.Recipients; r != nil {
+				for _, a := range r.Cc { // typed for this reply: told this once
+					if !seen[a] {
+						seen[a] = true
+						out = append(out, Notice{Kind: NoticeCommented, Address: a})
+					}
+				}
+			}
 		}
 	case EventAssigned:
 		if ev.Assignee != nil {

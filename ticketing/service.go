@@ -121,12 +121,14 @@ type CreateInput struct {
 	Source        string // web, email or cli
 	MessageID     string
 	LinkedTicket  *int64
+	Contract      string      // id or name of a contract of the ticket's company (SLA scope)
+	Automated     bool        // from automated mail: tell nobody
+	Files         []FileInput // attachments of the opening message (portal, CLI)
+	Queue         string      // id or name of a queue; "" for none
+	Asset         string      // id, tag or name of an asset of the ticket's company; "" for none
 	// RelatedTo links the new ticket to another as related (a reply by
 	// mail from someone not on that ticket's thread).
 	RelatedTo *int64
-	Contract  string      // id or name of a contract of the ticket's company (SLA scope)
-	Automated bool        // from automated mail: tell nobody
-	Files     []FileInput // attachments of the opening message (portal, CLI)
 }
 
 const maxSubject = 250
@@ -210,6 +212,18 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		}
 		t.ContractID = &c.ID
 	}
+	if in.Queue != "" {
+		qu, err := q.QueueByRef(ctx, in.Queue)
+		if err != nil {
+			return nil, invalidf("unknown queue %q", in.Queue)
+		}
+		t.QueueID = &qu.ID
+	}
+	if in.Asset != "" {
+		if t.AssetID, err = tx.assetOf(ctx, companyID, in.Asset); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.applySLA(ctx, t); err != nil {
 		return nil, err
 	}
@@ -271,6 +285,7 @@ func auditTicket(t *store.Ticket) map[string]any {
 	return map[string]any{
 		"number": t.Number, "status": t.Status, "priority": t.Priority,
 		"subject": t.Subject, "assignee_id": t.AssigneeID, "company_id": t.CompanyID,
+		"queue_id": t.QueueID, "asset_id": t.AssetID,
 	}
 }
 

@@ -254,7 +254,7 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	m.messageID = thread.NormalizeID(m.msg.MessageID)
 	m.from = store.NormalizeEmail(m.msg.From.Email)
 	nullSender := env.Source == delivery.SourceSMTP && env.MailFrom == ""
-	m.kind = classify.ClassifyWithLoop(m.msg.Header, env.MailFrom, nullSender, in.cfg.LoopValues)
+	m.kind = classify.ClassifyMessage(raw, m.msg.Header, env.MailFrom, nullSender, in.cfg.LoopValues)
 	seen := map[string]bool{}
 	add := func(a string) {
 		a = store.NormalizeEmail(a)

@@ -616,11 +616,7 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	what := "could not be delivered"
-	if !rep.Permanent && rep.Action != "failed" {
-		what = "is " + rep.Action + " (the server keeps trying)"
-	}
-	note := fmt.Sprintf("Mail to %s %s (%s %s). %s", strings.Join(rep.Recipients, ", "), what, rep.Action, rep.Status, rep.Diagnostic)
+	note := rep.Summary() // delays and success notices say so and mark nothing
 	c, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
 		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.msg.MessageID, MailID: &rec.ID, Automated: true})
 	if err != nil {
