@@ -49,6 +49,7 @@ type EraseCounts struct {
 	Consents         int64  `json:"consents"`
 	Requests         int64  `json:"requests"`
 	SuppressionRows  int64  `json:"suppression_rows"`
+	ThreadAddresses  int64  `json:"thread_addresses"`
 	Drafts           int64  `json:"drafts"`    // theirs, deleted; others' naming them, rewritten
 	Reactions        int64  `json:"reactions"` // theirs, deleted
 	Canned           int64  `json:"canned"`    // their own canned responses, deleted; shared ones naming them, rewritten
@@ -373,6 +374,10 @@ func (e *eraser) mails(ctx context.Context) error {
 		return err
 	}
 	if err := e.exec(ctx, &e.c.MailRefs, "DELETE FROM mail_message_ids WHERE recipient = ?", addr); err != nil {
+		return err
+	}
+	// Off every mail thread: a later reply from the address is a stranger's.
+	if err := e.exec(ctx, &e.c.ThreadAddresses, "DELETE FROM ticket_thread_addresses WHERE address = ?", addr); err != nil {
 		return err
 	}
 	like := "%" + addr + "%"

@@ -24,22 +24,15 @@ func (tx *Tx) find(ctx context.Context, actor *store.User, number int64) (*store
 	if actor == nil {
 		return nil, notAllowedf("no actor")
 	}
-	t, err := tx.q.TicketByNumber(ctx, actor.Scope(), number, true)
-	if err != nil {
-		return nil, mapStoreErr(err)
-	}
-	return t, nil
+	return ticketInReach(ctx, tx.q, actor, number, true)
 }
 
 func (tx *Tx) check(ctx context.Context, actor *store.User, t *store.Ticket, act Action) error {
-	participant := false
-	if !actor.IsStaff() {
-		var err error
-		if participant, err = tx.q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return err
-		}
+	p, err := participationOf(ctx, tx.q, actor, t)
+	if err != nil {
+		return err
 	}
-	return can(actor, t, participant, act)
+	return can(actor, t, p, act)
 }
 
 // CommentInput is a new comment.
@@ -476,15 +469,13 @@ type View struct {
 // gets internal comments.
 func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*View, error) {
 	q := s.st.R()
-	t, err := q.TicketByNumber(ctx, actor.Scope(), number, false)
+	t, err := ticketInReach(ctx, q, actor, number, false)
 	if err != nil {
-		return nil, mapStoreErr(err)
+		return nil, err
 	}
-	participant := false
-	if !actor.IsStaff() {
-		if participant, err = q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return nil, err
-		}
+	participant, err := participationOf(ctx, q, actor, t)
+	if err != nil {
+		return nil, err
 	}
 	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, err
@@ -519,6 +510,12 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFilter) ([]*store.Ticket, error) {
 	if actor == nil || actor.Disabled {
 		return nil, notAllowedf("disabled users cannot list tickets")
+	}
+	if !actor.IsStaff() && actor.CompanyID == nil {
+		// A contact (someone outside every customer who answered a mail
+		// thread) has no company's tickets to list; the ones they were
+		// brought into open by number.
+		return []*store.Ticket{}, nil
 	}
 	if !actor.IsStaff() && actor.CompanyID != nil {
 		c, err := s.st.R().Company(ctx, *actor.CompanyID)

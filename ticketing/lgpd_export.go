@@ -27,9 +27,12 @@ type Export struct {
 	Notifications []*store.PersonNotification `json:"notifications"`
 	Audit         []ExportAudit               `json:"audit"`
 	Mails         []ExportMail                `json:"mails"`
-	Drafts        []ExportDraft               `json:"drafts"`
-	Reactions     []*store.PersonReaction     `json:"reactions"`
-	Canned        []ExportCanned              `json:"canned_responses"`
+	// Threads are the tickets whose mail thread has their address (who
+	// may answer it by mail), with the message it was first seen on.
+	Threads   []*store.ThreadAddress  `json:"threads"`
+	Drafts    []ExportDraft           `json:"drafts"`
+	Reactions []*store.PersonReaction `json:"reactions"`
+	Canned    []ExportCanned          `json:"canned_responses"`
 
 	st          *store.Store
 	attachments []*store.Attachment
@@ -264,7 +267,13 @@ func (x *Export) gather(ctx context.Context, q *store.Q, u *store.User) error {
 	if err := x.gatherWorkflow(ctx, q, u); err != nil {
 		return err
 	}
+	if x.Threads, err = q.ThreadAddressesOf(ctx, u.Email); err != nil {
+		return err
+	}
 	// Empty lists print as [] for scripts, never null.
+	if x.Threads == nil {
+		x.Threads = []*store.ThreadAddress{}
+	}
 	if x.Requests == nil {
 		x.Requests = []*store.LGPDRequest{}
 	}

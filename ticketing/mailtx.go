@@ -40,6 +40,9 @@ type MailOut interface {
 	EnqueueMail(ctx context.Context, m *store.OutboxMail) error
 	AddMessageID(ctx context.Context, r store.MessageRef) error
 	CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error)
+	// AddThreadAddresses puts the recipients of a mail queued on a ticket
+	// on its thread (store.ThreadSentTo): their replies join it.
+	AddThreadAddresses(ctx context.Context, ticketID int64, how, messageID string, addrs []string) error
 }
 
 // MailIn gives the intake its queries in tx.

@@ -110,6 +110,17 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 	if err != nil {
 		return nil, err
 	}
+	// Someone of another company who answered the thread stays on it
+	// (a Cc participant); looked up only when there is such a follower.
+	var cc map[int64]bool
+	for _, u := range participants {
+		if !u.IsStaff() && u.CompanyIDValue() != t.CompanyID {
+			if cc, err = q.CcParticipants(ctx, t.ID); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	var out []Notice
 	seen := map[string]bool{}
 	add := func(kind string, u *store.User, rating bool) {
@@ -136,8 +147,9 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			if r := ev.Recipients; r != nil && !u.IsStaff() && !r.chosen(u.Email) {
 				continue
 			}
-			// A client who moved to another company no longer follows.
-			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID {
+			// A client who moved to another company no longer follows;
+			// a Cc participant never was of it.
+			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID && !cc[u.ID] {
 				continue
 			}
 			add(kind, u, false)

@@ -109,7 +109,7 @@ func (tx *Tx) resolveRecipients(ctx context.Context, actor *store.User, t *store
 		if err != nil {
 			continue // not ours: this reply only
 		}
-		if u.IsStaff() || u.Disabled || u.CompanyIDValue() != t.CompanyID || can(actor, t, false, ActManageParticipant) != nil {
+		if u.IsStaff() || u.Disabled || u.CompanyIDValue() != t.CompanyID || can(actor, t, participation{}, ActManageParticipant) != nil {
 			continue // staff are told as staff; other companies' people see none of this ticket
 		}
 		if err := tx.AddParticipant(ctx, actor, t, u); err != nil {

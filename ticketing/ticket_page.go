@@ -15,15 +15,13 @@ func (s *Service) visible(ctx context.Context, q *store.Q, actor *store.User, nu
 	if actor == nil {
 		return nil, false, notAllowedf("no actor")
 	}
-	t, err := q.TicketByNumber(ctx, actor.Scope(), number, false)
+	t, err := ticketInReach(ctx, q, actor, number, false)
 	if err != nil {
-		return nil, false, mapStoreErr(err)
+		return nil, false, err
 	}
-	participant := false
-	if !actor.IsStaff() {
-		if participant, err = q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return nil, false, err
-		}
+	participant, err := participationOf(ctx, q, actor, t)
+	if err != nil {
+		return nil, false, err
 	}
 	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, false, err
@@ -182,11 +180,9 @@ func (s *Service) RequesterRecent(ctx context.Context, actor *store.User, number
 	}
 	out := make([]*store.Ticket, 0, len(ts))
 	for _, o := range ts {
-		participant := false
-		if !actor.IsStaff() {
-			if participant, err = q.IsParticipant(ctx, o.ID, actor.ID); err != nil {
-				return nil, err
-			}
+		participant, err := participationOf(ctx, q, actor, o)
+		if err != nil {
+			return nil, err
 		}
 		if can(actor, o, participant, ActView) != nil {
 			continue

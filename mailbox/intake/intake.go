@@ -125,7 +125,12 @@ type inbound struct {
 	reuses    *store.MailMessage
 	auth      *auth.Result // nil when not checked (no Authenticator)
 	newSender bool         // the sender's user was created from this message
-	trust     delivery.SenderTrust
+	// joined is the thread decision that let a sender not otherwise
+	// allowed onto the ticket; related is the ticket answered by someone
+	// not on its thread (the new ticket is linked to it).
+	joined  *ticketing.ThreadDecision
+	related *candidate
+	trust   delivery.SenderTrust
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded

@@ -209,7 +209,14 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
 	}
 	automated := m.kind.Automated()
-	sender, err := in.sender(ctx, tx, m, automated)
+	// The tickets it answers come first: whether its sender is on their
+	// thread decides before the unknown-sender policy does.
+	m.joined, m.related = nil, nil // a retried transaction decides again
+	cands, err := in.candidates(ctx, tx, m)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	sender, err := in.sender(ctx, tx, m, automated, onThread(cands))
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
@@ -238,7 +245,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	t, via, err := in.findTicket(ctx, tx, m, sender)
+	t, via, err := in.findTicket(ctx, tx, m, sender, cands)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
@@ -278,7 +285,11 @@ func (in *Intake) ownAddress(a string) bool {
 
 // sender finds or creates the user who sent m. It returns nil, nil for
 // automated mail from someone unknown (nobody is created for it).
-func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, automated bool) (*store.User, error) {
+//
+// Someone from outside every customer who is on the thread of a ticket
+// the mail answers (onThread) becomes a contact, whatever
+// mail.unknown_sender says: address and name, no company, no password.
+func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, automated, onThread bool) (*store.User, error) {
 	q := tx.MailIn()
 	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
 	if err == nil {
@@ -295,6 +306,12 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 	}
 	_, domain, _ := strings.Cut(m.from, "@")
 	company, err := q.CompanyByDomain(ctx, domain)
+	if errors.Is(err, store.ErrNotFound) && onThread {
+		m.newSender = true
+		return tx.CreateUser(ctx, ticketing.SystemActor(), ticketing.UserInput{
+			Email: m.from, Name: m.msg.From.Name, Role: store.RoleClient, Unconfirmed: true, Contact: true,
+		})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		switch in.cfg.UnknownSender {
 		case UnknownCreate:
@@ -316,45 +333,39 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 	})
 }
 
-// findTicket threads m: signed reply token, then In-Reply-To/References,
-// then a subject tag the sender may use. It returns how it matched.
-func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User) (*store.Ticket, string, error) {
+// findTicket threads m: by the tickets it answers (cands: reply token,
+// then In-Reply-To/References), where the sender may comment or is on the
+// thread, then by a subject tag the sender may use. It returns how it
+// matched. A ticket answered by someone not on its thread is kept in
+// m.related: the new ticket is linked to it.
+func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User, cands []candidate) (*store.Ticket, string, error) {
 	// A ticket merged into another hands its mail to that one; the
 	// sender must be allowed there.
 	allowed := func(t *store.Ticket) bool {
 		return tx.Can(ctx, sender, t, ticketing.ActComment) == nil
 	}
-	find := func(t *store.Ticket, err error) (*store.Ticket, error) {
-		if err != nil {
-			return nil, err
+	for _, c := range cands {
+		if allowed(c.t) {
+			return c.t, c.via, nil
 		}
-		return tx.FollowMerged(ctx, t)
-	}
-	if tok, _ := thread.TokenFromRecipients(m.recipients, in.ownBases()); tok != "" {
-		if id, _, ok := thread.CheckToken(in.cfg.Secret, tok, m.from); ok {
-			t, err := find(tx.TicketByID(ctx, id))
-			if err == nil && allowed(t) {
-				return t, "token", nil
-			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
-				return nil, "", err
+		if c.d.On {
+			if !m.kind.Automated() {
+				if err := tx.JoinThread(ctx, c.t, sender, c.d); err != nil {
+					return nil, "", err
+				}
 			}
+			m.joined = &c.d
+			return c.t, c.via, nil
 		}
-	}
-	if refs := in.references(m); len(refs) > 0 {
-		ref, err := tx.MailIn().FindMessageRef(ctx, refs)
-		if err == nil {
-			t, err := find(tx.TicketByID(ctx, ref.TicketID))
-			if err == nil && allowed(t) {
-				return t, "references", nil
-			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
-				return nil, "", err
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, "", err
+		if m.related == nil {
+			m.related = &c
 		}
 	}
 	for _, n := range thread.FindSubjectTags(in.cfg.SubjectTagPrefix, m.msg.Subject) {
-		t, err := find(tx.TicketByNumber(ctx, n))
+		t, err := tx.TicketByNumber(ctx, n)
+		if err == nil {
+			t, err = tx.FollowMerged(ctx, t)
+		}
 		if errors.Is(err, ticketing.ErrNotFound) {
 			continue
 		}
@@ -363,6 +374,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 		}
 		// A stranger cannot inject comments by guessing numbers.
 		if allowed(t) {
+			m.related = nil
 			return t, "subject tag", nil
 		}
 	}
@@ -445,11 +457,18 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 	if err := in.addParticipants(ctx, tx, m, t); err != nil {
 		return delivery.Outcome{}, err
 	}
+	if err := in.recordThread(ctx, tx, m, t, input.Internal); err != nil {
+		return delivery.Outcome{}, err
+	}
 	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID, rec.CommentID = &t.ID, &c.ID
-	return delivery.Outcome{Action: store.MailComment, TicketNum: t.Number, Reason: "threaded by " + via}, nil
+	reason := "threaded by " + via
+	if m.joined != nil {
+		reason = m.joined.Threaded() + " (by " + via + ")"
+	}
+	return delivery.Outcome{Action: store.MailComment, TicketNum: t.Number, Reason: reason}, nil
 }
 
 func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, linked *int64) (delivery.Outcome, error) {
@@ -460,6 +479,9 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	in2 := ticketing.CreateInput{
 		Requester: sender, Subject: subject, Body: m.msg.Text, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
 		MessageID: m.msg.MessageID, LinkedTicket: linked, Automated: m.kind.Automated(),
+	}
+	if m.related != nil && linked == nil {
+		in2.RelatedTo = &m.related.t.ID
 	}
 	if sender.CompanyID == nil {
 		// Staff need not belong to a company; what they open by mail goes
@@ -486,13 +508,19 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	if err := in.addParticipants(ctx, tx, m, t); err != nil {
 		return delivery.Outcome{}, err
 	}
+	if err := in.recordThread(ctx, tx, m, t, false); err != nil {
+		return delivery.Outcome{}, err
+	}
 	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID = &t.ID
 	reason := "new ticket"
-	if linked != nil {
+	switch {
+	case linked != nil:
 		reason = "new ticket: reply to a ticket closed too long ago"
+	case in2.RelatedTo != nil:
+		reason = m.related.d.Linked(m.related.t.Number) + " (by " + m.related.via + ")"
 	}
 	return delivery.Outcome{Action: store.MailTicket, TicketNum: t.Number, Reason: reason}, nil
 }

@@ -308,6 +308,13 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	if err := q.EnqueueMail(ctx, row); err != nil {
 		return 0, err
 	}
+	// Whoever we mail on the ticket's conversation is on its thread; an
+	// internal note goes to staff only, who need no thread.
+	if n.Kind != ticketing.NoticeInternal {
+		if err := q.AddThreadAddresses(ctx, t.ID, store.ThreadSentTo, m.MessageID, []string{row.Recipients}); err != nil {
+			return 0, err
+		}
+	}
 	// Replies quoting this mail thread back onto the ticket.
 	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
 		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
