@@ -139,3 +139,60 @@ func TestEmailCodeOffNeedsPassword(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmIdentityCodeCountsFailures: an account without a password
+// confirms with an authenticator code, and wrong codes count toward the
+// lockout as wrong passwords do; otherwise a stolen session could guess
+// the six digits until it may add a passkey of its own.
+func TestConfirmIdentityCodeCountsFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a := newAcct(t, st, ticketing.AccountConfig{})
+		u := a.withPassword(t, a.client, goodPW)
+		secret, _, err := a.svc.BeginTOTP(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.EnableTOTP(ctx, u, totpCode(t, secret, a.now)); err != nil {
+			t.Fatal(err)
+		}
+		p := mustPending(t, a, u)
+		a.tick(30 * time.Second)
+		se, err := a.svc.VerifySecondFactor(ctx, p.Token, "totp", totpCode(t, secret, a.now), browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The account signs in without a password from now on (a passkey).
+		if err := st.InTx(ctx, func(q *store.Q) error {
+			fresh, err := q.User(ctx, store.AllCompanies(), u.ID)
+			if err != nil {
+				return err
+			}
+			fresh.PasswordHash = ""
+			*u = *fresh
+			return q.UpdateUser(ctx, fresh)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.tick(ticketing.RecentAuthWindow + time.Minute)
+		right := totpCode(t, secret, a.now)
+		wrong := "000000"
+		if wrong == right {
+			wrong = "111111"
+		}
+		for i := 0; i < 5; i++ {
+			if err := a.svc.ConfirmIdentity(ctx, u, se.ID, wrong); err == nil {
+				t.Fatalf("wrong code %d accepted", i)
+			}
+		}
+		if fresh := a.user(t, u.Email); fresh.LockedUntil == nil || !a.now.Before(*fresh.LockedUntil) {
+			t.Fatalf("five wrong codes did not lock the account: %+v", fresh.LockedUntil)
+		}
+		if err := a.svc.ConfirmIdentity(ctx, u, se.ID, right); err == nil {
+			t.Fatal("the right code was taken while the account is locked")
+		}
+		if err := a.svc.AddPasskey(ctx, u, se.ID, "guessed", []byte("cred-g"), []byte(`{}`)); !errors.Is(err, ticketing.ErrReauth) {
+			t.Fatalf("passkey after guessing: %v", err)
+		}
+	})
+}
