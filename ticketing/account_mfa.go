@@ -229,22 +229,8 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 		return nil
 	}
 	err = s.TxWith(ctx, func(tx *Tx) error {
-		if err := tx.q.LockUser(ctx, actor.ID); err != nil {
-			return err
-		}
-		u, err := tx.q.User(ctx, store.AllCompanies(), actor.ID)
-		if err != nil {
-			return err
-		}
 		if !ok {
-			u.FailedLogins++
-			if u.FailedLogins >= maxFailedLogins {
-				until := s.clock().Add(lockoutDuration)
-				u.FailedLogins, u.LockedUntil = 0, &until
-			}
-			if err := tx.q.UpdateUser(ctx, u); err != nil {
-				return err
-			}
+			return tx.failedProof(ctx, actor.ID, "wrong current password")
 		}
 		return auditAccount(ctx, tx.q, nil, u, "login_failed", map[string]any{"reason": "wrong current password"})
 	})
@@ -252,6 +238,27 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 		return err
 	}
 	return ErrBadLogin
+}
+
+// failedProof counts a wrong password or code given by a signed-in
+// person toward userID's lockout, as a failed sign-in, and audits it.
+func (tx *Tx) failedProof(ctx context.Context, userID int64, reason string) error {
+	if err := tx.q.LockUser(ctx, userID); err != nil {
+		return err
+	}
+	u, err := tx.q.User(ctx, store.AllCompanies(), userID)
+	if err != nil {
+		return err
+	}
+	u.FailedLogins++
+	if u.FailedLogins >= maxFailedLogins {
+		until := tx.s.clock().Add(lockoutDuration)
+		u.FailedLogins, u.LockedUntil = 0, &until
+	}
+	if err := tx.q.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	return auditAccount(ctx, tx.q, nil, u, "login_failed", map[string]any{"reason": reason})
 }
 
 // SetEmailOTP turns the code by e-mail on or off as the actor's second

@@ -61,14 +61,22 @@ func (s *Service) ConfirmIdentity(ctx context.Context, actor *store.User, sessio
 	default:
 		return notAllowedf("%s has no password or authenticator app; sign in again to confirm", u.Email)
 	}
-	return s.TxWith(ctx, func(tx *Tx) error {
+	var refused error
+	err = s.TxWith(ctx, func(tx *Tx) error {
 		if u.PasswordHash == "" {
+			// A code is six digits: wrong ones count toward the lockout,
+			// and a locked account confirms nothing.
+			if u.LockedUntil != nil && tx.s.clock().Before(*u.LockedUntil) {
+				refused = ErrRateLimited
+				return nil
+			}
 			ok, err := tx.checkTOTP(ctx, u, secret)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return ErrBadCode
+				refused = ErrBadCode
+				return tx.failedProof(ctx, u.ID, "wrong authenticator code")
 			}
 		}
 		se, err := tx.q.SessionByPublicID(ctx, sessionID)
@@ -81,4 +89,8 @@ func (s *Service) ConfirmIdentity(ctx context.Context, actor *store.User, sessio
 		}
 		return auditAccount(ctx, tx.q, nil, u, "reauthenticate", nil)
 	})
+	if err != nil {
+		return err
+	}
+	return refused
 }
