@@ -90,8 +90,11 @@ func (s *Service) BeginTOTP(ctx context.Context, actor *store.User) (secret, otp
 }
 
 // EnableTOTP turns TOTP on once a code of the pending secret is right,
-// and returns 10 new recovery codes (shown once, stored hashed).
-func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, code string) ([]string, error) {
+// and returns 10 new recovery codes (shown once, stored hashed). An
+// account without a password confirms who it is with that app
+// (ConfirmIdentity), so its session sessionID (public id) must have
+// proved who they are recently (ErrReauth otherwise).
+func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, sessionID, code string) ([]string, error) {
 	var codes []string
 	var refused error
 	err := s.TxWith(ctx, func(tx *Tx) error {
@@ -104,6 +107,11 @@ func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, code string
 		}
 		if u.TOTPSecret == "" {
 			return invalidf("start the authenticator set-up first")
+		}
+		if u.PasswordHash == "" {
+			if err := tx.recentSession(ctx, u, sessionID); err != nil {
+				return err
+			}
 		}
 		ok, err := tx.checkTOTP(ctx, u, strings.Join(strings.Fields(code), ""))
 		if err != nil {

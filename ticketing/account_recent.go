@@ -25,13 +25,17 @@ func (tx *Tx) recentSession(ctx context.Context, actor *store.User, sessionID st
 		return ErrReauth
 	}
 	se, err := tx.q.SessionByPublicID(ctx, sessionID)
-	if err != nil || se.UserID != actor.ID || se.Stage != store.StageFull {
-		return ErrReauth
-	}
-	if se.AuthAt == nil || tx.s.clock().Sub(*se.AuthAt) > RecentAuthWindow {
+	if err != nil || !tx.recentProof(se, actor.ID) {
 		return ErrReauth
 	}
 	return nil
+}
+
+// recentProof says whether se is a full session of userID that proved
+// who its person is within RecentAuthWindow.
+func (tx *Tx) recentProof(se *store.Session, userID int64) bool {
+	return se != nil && se.UserID == userID && se.Stage == store.StageFull &&
+		se.AuthAt != nil && tx.s.clock().Sub(*se.AuthAt) <= RecentAuthWindow
 }
 
 // RequireRecentAuth says whether actor's session sessionID proved who

@@ -153,7 +153,7 @@ func TestConfirmIdentityCodeCountsFailures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.svc.EnableTOTP(ctx, u, totpCode(t, secret, a.now)); err != nil {
+		if _, err := a.svc.EnableTOTP(ctx, u, "", totpCode(t, secret, a.now)); err != nil {
 			t.Fatal(err)
 		}
 		p := mustPending(t, a, u)

@@ -359,6 +359,12 @@ func (s *Service) ChangePassword(ctx context.Context, actor *store.User, session
 				old = nil
 			}
 		}
+		// Without a current password to ask for, a first one needs a
+		// recent sign-in (a link, a passkey): a stolen session alone must
+		// not get a password, a lasting way in.
+		if u.PasswordHash == "" && !tx.recentProof(old, u.ID) {
+			return ErrReauth
+		}
 		n, err := tx.setPassword(ctx, u, hash, "")
 		if err != nil {
 			return err
