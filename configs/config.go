@@ -185,7 +185,30 @@ type MailConfig struct {
 	RetryMax     time.Duration `mapstructure:"retry_max" json:"retry_max" yaml:"retry_max"`
 	GiveUpAfter  time.Duration `mapstructure:"give_up_after" json:"give_up_after" yaml:"give_up_after"`
 	PollInterval time.Duration `mapstructure:"poll_interval" json:"poll_interval" yaml:"poll_interval"`
+
+	// Sender authentication of inbound mail (mailbox/auth).
+	// DNSResolver is the DNS server (host:port) asked for SPF, DKIM and
+	// DMARC records; "" uses the system's resolver.
+	DNSResolver string `mapstructure:"dns_resolver" json:"dns_resolver" yaml:"dns_resolver"`
+	// TrustedAuthServID names the receiving host (its authserv-id) whose
+	// Authentication-Results headers are believed: the MX in front of an
+	// IMAP mailbox or the pipe. "" trusts none.
+	TrustedAuthServID string `mapstructure:"trusted_authserv_id" json:"trusted_authserv_id" yaml:"trusted_authserv_id"`
+	// SenderPolicy is what a definite authentication fail does to mail
+	// from a requester: flag (accept and mark), quarantine or reject.
+	// Staff mail must always pass.
+	SenderPolicy string `mapstructure:"sender_policy" json:"sender_policy" yaml:"sender_policy"`
+	// AckRatePerHour caps acknowledgements of new tickets to everyone
+	// together per hour; 0 = no global limit.
+	AckRatePerHour int `mapstructure:"ack_rate_per_hour" json:"ack_rate_per_hour" yaml:"ack_rate_per_hour"`
 }
+
+// Values of MailConfig.SenderPolicy.
+const (
+	SenderPolicyFlag       = "flag"
+	SenderPolicyQuarantine = "quarantine"
+	SenderPolicyReject     = "reject"
+)
 
 // MainAddress is the first helpdesk address, "" when there is none.
 func (m MailConfig) MainAddress() string {
@@ -340,6 +363,8 @@ func Defaults() *Config {
 			SubjectTagPrefix: "#",
 			RateLimitPerHour: 30,
 			AckLimitPerHour:  3,
+			SenderPolicy:     SenderPolicyFlag,
+			AckRatePerHour:   100,
 			Port:             defaultMailServerPort,
 			UseTLS:           true,
 			DefaultSender:    defaultMailAddress,

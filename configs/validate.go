@@ -254,6 +254,9 @@ func (c *Config) checkMail() *Error {
 	if m.AckLimitPerHour < 1 || m.AckLimitPerHour > 1000 {
 		return &Error{Key: "mail.ack_limit_per_hour", Msg: fmt.Sprintf("%d is out of range (want 1 to 1000 acknowledgements per address per hour, e.g. 3)", m.AckLimitPerHour)}
 	}
+	if err := validateSenderAuth(m); err != nil {
+		return err
+	}
 	if m.Server != "" && !dnsLabelChars.MatchString(m.Server) && net.ParseIP(m.Server) == nil {
 		return &Error{Key: "mail.server", Msg: fmt.Sprintf("%q is not a host name (want e.g. smtp.example.com; the port goes in mail.port)", m.Server)}
 	}
@@ -452,4 +455,24 @@ func ParseTimeOfDay(s string) (hour, minute int, err error) {
 		return 0, 0, fmt.Errorf("configs: %q is not HH:MM", s)
 	}
 	return t.Hour(), t.Minute(), nil
+}
+
+// validateSenderAuth checks the sender-authentication keys of mail.
+func validateSenderAuth(m MailConfig) *Error {
+	if err := oneOf("mail.sender_policy", "policy", m.SenderPolicy, []string{SenderPolicyFlag, SenderPolicyQuarantine, SenderPolicyReject}); err != nil {
+		return err
+	}
+	if m.DNSResolver != "" {
+		host, port, err := net.SplitHostPort(m.DNSResolver)
+		if err != nil || host == "" || port == "" {
+			return &Error{Key: "mail.dns_resolver", Msg: fmt.Sprintf("%q is not host:port (want e.g. 127.0.0.1:53)", m.DNSResolver)}
+		}
+	}
+	if id := m.TrustedAuthServID; id != "" && !dnsLabelChars.MatchString(id) {
+		return &Error{Key: "mail.trusted_authserv_id", Msg: fmt.Sprintf("%q is not a host name (want the authserv-id of the receiving host, e.g. mx.example.com)", id)}
+	}
+	if m.AckRatePerHour < 0 {
+		return &Error{Key: "mail.ack_rate_per_hour", Msg: fmt.Sprintf("%d is negative (want 0 for no global limit, or acknowledgements per hour)", m.AckRatePerHour)}
+	}
+	return nil
 }

@@ -466,6 +466,10 @@ type View struct {
 	// Version is the conversation version a reply form carries
 	// (CommentInput.Seen): the id of the newest public comment.
 	Version int64
+	// MailAuth is what sender authentication found for the mail behind
+	// the opening message (key 0) and each mail-originated comment (its
+	// id); mail from before the check has no entry.
+	MailAuth map[int64]store.MailAuth
 }
 
 // Get returns ticket number with what actor may see of it: a client never
@@ -503,6 +507,9 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	if v.Version, err = q.LastPublicCommentID(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.MailAuth, err = q.MailAuthOfTicket(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return v, nil

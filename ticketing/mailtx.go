@@ -25,6 +25,7 @@ type MailIn interface {
 	UpdateTicket(ctx context.Context, t *store.Ticket) error
 	MarkBouncing(ctx context.Context, email, reason string) error
 	ClearBouncing(ctx context.Context, email string) (bool, error)
+	OutboxTargetByID(ctx context.Context, id int64) (store.OutboxTarget, error)
 }
 
 // MailOut is what the outbound hook may read and write inside a ticket
@@ -38,6 +39,7 @@ type MailOut interface {
 	EmailTemplatesVersion(ctx context.Context) (string, error)
 	EnqueueMail(ctx context.Context, m *store.OutboxMail) error
 	AddMessageID(ctx context.Context, r store.MessageRef) error
+	CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error)
 }
 
 // MailIn gives the intake its queries in tx.

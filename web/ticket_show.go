@@ -45,7 +45,8 @@ type ticketPage struct {
 	StaffData any
 }
 
-// convItem is one message of the conversation.
+// convItem is one message of the conversation. Auth is what sender
+// authentication said of the mail it came from (zero when none).
 type convItem struct {
 	ID       int64 // comment id, 0 for the opening message
 	Author   *store.User
@@ -54,6 +55,7 @@ type convItem struct {
 	Quoted   string // the quoted tail of Text ("> …", "Em … escreveu:"), behind a toggle
 	SrcDoc   string // mail HTML (sanitized at intake) as a whole sandboxed document, "" if none
 	FullDoc  string // the same with the quoted parts, "" when there were none
+	Auth     store.MailAuth
 	Internal bool
 	Mail     bool // came by mail
 	Files    []fileRef
@@ -148,7 +150,9 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	p.CanComment = t.Status != store.StatusClosed
 	resolvedOrClosed := t.Status == store.StatusResolved || t.Status == store.StatusClosed
 	rel := ticketing.RelationOf(u, t, false)
-	p.CanReopen = resolvedOrClosed && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
+	// The "not solved?" card is the requester's, under the rule ticketing
+	// applies to clients; staff reopen from their panel instead.
+	p.CanReopen = resolvedOrClosed && rel.Requester && !p.Staff && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
 	if p.CanReopen && t.Status == store.StatusClosed && t.ClosedAt != nil {
 		days := s.cfg.Mail.ReopenDays
 		p.FollowUp = days <= 0 || time.Since(*t.ClosedAt) > time.Duration(days)*24*time.Hour
@@ -181,12 +185,14 @@ func conversation(v *ticketing.View) []*convItem {
 	first := &convItem{Author: t.Requester, At: t.CreatedAt, Mail: t.Source == store.SourceEmail, Files: opening}
 	first.Text, first.Quoted = splitQuoted(t.Description)
 	first.SrcDoc, first.FullDoc = mailDocs(t.DescriptionHTML)
+	first.Auth = v.MailAuth[0]
 	items = append(items, first)
 	for _, c := range v.Comments {
 		it := &convItem{ID: c.ID, Author: c.Author, At: c.CreatedAt, Internal: c.Internal,
 			Mail: c.Source == store.SourceEmail, Files: byComment[c.ID], Comment: c}
 		it.Text, it.Quoted = splitQuoted(c.BodyText)
 		it.SrcDoc, it.FullDoc = mailDocs(c.BodyHTML)
+		it.Auth = v.MailAuth[c.ID]
 		items = append(items, it)
 	}
 	return items

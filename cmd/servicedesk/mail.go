@@ -48,6 +48,9 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 		LoopValues:       []string{loop},
 		MaxMessageBytes:  cfg.SMTP.MaxMessageBytes,
 		MaxAttachment:    cfg.Attachments.MaxBytes,
+		Auth:             a.authenticator(),
+		SenderPolicy:     cfg.Mail.SenderPolicy,
+		BounceAddress:    bounceAddress(cfg.Mail),
 	}, a.svc, a.log), nil
 }
 

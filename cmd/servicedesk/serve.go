@@ -255,6 +255,9 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 	if cfg.Mail.CommentAddress != "" {
 		owned = append(owned, cfg.Mail.CommentAddress)
 	}
+	if b := bounceAddress(cfg.Mail); b != "" {
+		owned = append(owned, b) // VERP: bounces come back to bounce+token@
+	}
 	sc := smtpd.Config{
 		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,

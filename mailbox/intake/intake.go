@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth"
 	"github.com/jcservicedesk/servicedesk/mailbox/classify"
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/mailbox/parse"
@@ -49,6 +50,11 @@ type Config struct {
 	MaxMessageBytes  int64
 	MaxAttachment    int64
 	AttachmentURL    func(id int64) string // link for inline images; default /attachments/{id}
+	// Sender authentication (auth.go): nil checks nothing (tests of other
+	// rules); the daemon always sets it.
+	Auth          Authenticator
+	SenderPolicy  string // mail.sender_policy: flag | quarantine | reject
+	BounceAddress string // VERP base (bounce@domain); bounces to its +token form are ours
 }
 
 // Intake commits inbound mail.
@@ -92,6 +98,9 @@ type inbound struct {
 	messageID  string // normalized
 	from       string // lower-cased From address
 	recipients []string
+	auth       *auth.Result // nil when not checked (no Authenticator)
+	newSender  bool         // the sender's user was created from this message
+	trust      delivery.SenderTrust
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded
@@ -114,6 +123,9 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 			reason = "over the size limit: " + m.parseErr.Error()
 		}
 		return in.quarantine(ctx, m, reason)
+	}
+	if err := in.authenticate(ctx, m); err != nil {
+		return delivery.Outcome{}, err
 	}
 	out, err := in.commit(ctx, m)
 	var rej *delivery.RejectError

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +47,11 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
+	if err := in.recordAuth(ctx, q, m, rec); err != nil {
+		return result{err: err}
+	}
 	var out delivery.Outcome
+	ctx = delivery.WithSenderTrust(ctx, &m.trust)
 	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
 		var err error
 		out, err = in.place(ctx, tx, m, rec)
@@ -144,6 +147,9 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 	if sender == nil { // automated mail from nobody we know
 		return delivery.Outcome{Action: store.MailIgnored, Reason: string(m.kind.Kind) + " from an unknown sender"}, nil
 	}
+	if err := in.checkSender(ctx, m, sender); err != nil {
+		return delivery.Outcome{}, err
+	}
 	if lim := in.cfg.RateLimitPerHour; lim > 0 && !sender.IsStaff() {
 		n, err := q.CountMailFrom(ctx, m.from, m.env.ReceivedAt.Add(-time.Hour))
 		if err != nil {
@@ -234,6 +240,7 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 		return nil, err
 	}
 	cid := company.ID
+	m.newSender = true
 	// Known domain: a client of that company, unconfirmed, no password.
 	return tx.CreateUser(ctx, ticketing.SystemActor(), ticketing.UserInput{
 		Email: m.from, Name: m.msg.From.Name, Role: in.cfg.DefaultRole, CompanyID: &cid, Unconfirmed: true,
@@ -255,7 +262,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 		return tx.FollowMerged(ctx, t)
 	}
 	if tok, _ := thread.TokenFromRecipients(m.recipients, in.ownBases()); tok != "" {
-		if id, ok := thread.VerifyToken(in.cfg.Secret, tok); ok {
+		if id, _, ok := thread.CheckToken(in.cfg.Secret, tok, m.from); ok {
 			t, err := find(tx.TicketByID(ctx, id))
 			if err == nil && allowed(t) {
 				return t, "token", nil
@@ -494,21 +501,15 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	}
 	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("%s for %s", rep.Action, strings.Join(rep.Recipients, ", "))}
 	// Only a report about a mail we sent counts, and only for the address
-	// we sent it to: anyone can forge a delivery report, and must not be
-	// able to silence mail to someone else.
-	var ref store.MessageRef
-	var err error
-	if rep.OriginalMessageID != "" {
-		ref, err = q.FindMessageRef(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
-	}
-	if rep.OriginalMessageID == "" || errors.Is(err, store.ErrNotFound) || (err == nil && ref.Direction != "out") {
-		out.Reason += " (not about a mail we sent; no address marked)"
-		return out, nil
-	}
+	// we sent it to (bounceTarget, in auth.go).
+	ref, failed, found, err := in.bounceTarget(ctx, q, m, rep)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	failed := ref.Recipient != "" && (len(rep.Recipients) == 0 || slices.Contains(rep.Recipients, ref.Recipient))
+	if !found {
+		out.Reason += " (not about a mail we sent; no address marked)"
+		return out, nil
+	}
 	if rep.Permanent && failed {
 		if err := q.MarkBouncing(ctx, ref.Recipient, strings.TrimSpace(rep.Status+" "+rep.Diagnostic)); err != nil {
 			return delivery.Outcome{}, err

@@ -129,6 +129,8 @@ func (s *session) Data(r io.Reader) error {
 		MailFrom:   s.mailFrom,
 		Recipients: append([]string(nil), s.recipients...),
 		RemoteAddr: s.conn.RemoteAddr().String(),
+		ClientIP:   clientIP(s.conn.RemoteAddr()),
+		Helo:       s.c.Hostname(),
 		ReceivedAt: time.Now().UTC(),
 	}
 	if err := s.deliver(env, raw); err != nil {
@@ -138,6 +140,21 @@ func (s *session) Data(r io.Reader) error {
 	// (refused recipients, aborted transactions) should exhaust the budget.
 	s.commands = 0
 	return nil
+}
+
+// clientIP is the IP of a TCP peer address, or nil for other kinds.
+func clientIP(a net.Addr) net.IP {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP
+	case nil:
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(host)
 }
 
 // readMessage reads the whole message, bounded by MaxMessageBytes, pushing

@@ -76,6 +76,12 @@ func TestDeliverByteExact(t *testing.T) {
 	if host, _, err := net.SplitHostPort(env.RemoteAddr); err != nil || host != "127.0.0.1" {
 		t.Errorf("remote addr = %q", env.RemoteAddr)
 	}
+	if !env.ClientIP.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Errorf("client IP = %v, want 127.0.0.1", env.ClientIP)
+	}
+	if env.Helo != "client.test" {
+		t.Errorf("HELO = %q, want client.test", env.Helo)
+	}
 	if env.ReceivedAt.Before(before.Add(-time.Second)) || env.ReceivedAt.After(time.Now()) {
 		t.Errorf("received at %v, not during the test", env.ReceivedAt)
 	}
