@@ -331,7 +331,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token string, remember boo
 }
 
 // ChangePassword changes the actor's password after checking the current
-// one (accounts without a password set their first one). The current
+// one (accounts without a password set their first one within RecentAuthWindow of signing in, ErrReauth otherwise). The current
 // session is replaced by a new one, which it returns; the others end.
 func (s *Service) ChangePassword(ctx context.Context, actor *store.User, sessionToken, current, next string) (*SessionInfo, error) {
 	if err := s.reauthenticate(ctx, actor, current); err != nil {
