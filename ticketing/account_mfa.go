@@ -90,8 +90,11 @@ func (s *Service) BeginTOTP(ctx context.Context, actor *store.User) (secret, otp
 }
 
 // EnableTOTP turns TOTP on once a code of the pending secret is right,
-// and returns 10 new recovery codes (shown once, stored hashed).
-func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, code string) ([]string, error) {
+// and returns 10 new recovery codes (shown once, stored hashed). An
+// account without a password confirms who it is with that app
+// (ConfirmIdentity), so its session sessionID (public id) must have
+// proved who they are recently (ErrReauth otherwise).
+func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, sessionID, code string) ([]string, error) {
 	var codes []string
 	var refused error
 	err := s.TxWith(ctx, func(tx *Tx) error {
@@ -104,6 +107,11 @@ func (s *Service) EnableTOTP(ctx context.Context, actor *store.User, code string
 		}
 		if u.TOTPSecret == "" {
 			return invalidf("start the authenticator set-up first")
+		}
+		if u.PasswordHash == "" {
+			if err := tx.recentSession(ctx, u, sessionID); err != nil {
+				return err
+			}
 		}
 		ok, err := tx.checkTOTP(ctx, u, strings.Join(strings.Fields(code), ""))
 		if err != nil {
@@ -229,22 +237,8 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 		return nil
 	}
 	err = s.TxWith(ctx, func(tx *Tx) error {
-		if err := tx.q.LockUser(ctx, actor.ID); err != nil {
-			return err
-		}
-		u, err := tx.q.User(ctx, store.AllCompanies(), actor.ID)
-		if err != nil {
-			return err
-		}
 		if !ok {
-			u.FailedLogins++
-			if u.FailedLogins >= maxFailedLogins {
-				until := s.clock().Add(lockoutDuration)
-				u.FailedLogins, u.LockedUntil = 0, &until
-			}
-			if err := tx.q.UpdateUser(ctx, u); err != nil {
-				return err
-			}
+			return tx.failedProof(ctx, actor.ID, "wrong current password")
 		}
 		return auditAccount(ctx, tx.q, nil, u, "login_failed", map[string]any{"reason": "wrong current password"})
 	})
@@ -252,6 +246,27 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 		return err
 	}
 	return ErrBadLogin
+}
+
+// failedProof counts a wrong password or code given by a signed-in
+// person toward userID's lockout, as a failed sign-in, and audits it.
+func (tx *Tx) failedProof(ctx context.Context, userID int64, reason string) error {
+	if err := tx.q.LockUser(ctx, userID); err != nil {
+		return err
+	}
+	u, err := tx.q.User(ctx, store.AllCompanies(), userID)
+	if err != nil {
+		return err
+	}
+	u.FailedLogins++
+	if u.FailedLogins >= maxFailedLogins {
+		until := tx.s.clock().Add(lockoutDuration)
+		u.FailedLogins, u.LockedUntil = 0, &until
+	}
+	if err := tx.q.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	return auditAccount(ctx, tx.q, nil, u, "login_failed", map[string]any{"reason": reason})
 }
 
 // SetEmailOTP turns the code by e-mail on or off as the actor's second

@@ -25,13 +25,17 @@ func (tx *Tx) recentSession(ctx context.Context, actor *store.User, sessionID st
 		return ErrReauth
 	}
 	se, err := tx.q.SessionByPublicID(ctx, sessionID)
-	if err != nil || se.UserID != actor.ID || se.Stage != store.StageFull {
-		return ErrReauth
-	}
-	if se.AuthAt == nil || tx.s.clock().Sub(*se.AuthAt) > RecentAuthWindow {
+	if err != nil || !tx.recentProof(se, actor.ID) {
 		return ErrReauth
 	}
 	return nil
+}
+
+// recentProof says whether se is a full session of userID that proved
+// who its person is within RecentAuthWindow.
+func (tx *Tx) recentProof(se *store.Session, userID int64) bool {
+	return se != nil && se.UserID == userID && se.Stage == store.StageFull &&
+		se.AuthAt != nil && tx.s.clock().Sub(*se.AuthAt) <= RecentAuthWindow
 }
 
 // RequireRecentAuth says whether actor's session sessionID proved who
@@ -61,14 +65,22 @@ func (s *Service) ConfirmIdentity(ctx context.Context, actor *store.User, sessio
 	default:
 		return notAllowedf("%s has no password or authenticator app; sign in again to confirm", u.Email)
 	}
-	return s.TxWith(ctx, func(tx *Tx) error {
+	var refused error
+	err = s.TxWith(ctx, func(tx *Tx) error {
 		if u.PasswordHash == "" {
+			// A code is six digits: wrong ones count toward the lockout,
+			// and a locked account confirms nothing.
+			if u.LockedUntil != nil && tx.s.clock().Before(*u.LockedUntil) {
+				refused = ErrRateLimited
+				return nil
+			}
 			ok, err := tx.checkTOTP(ctx, u, secret)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return ErrBadCode
+				refused = ErrBadCode
+				return tx.failedProof(ctx, u.ID, "wrong authenticator code")
 			}
 		}
 		se, err := tx.q.SessionByPublicID(ctx, sessionID)
@@ -81,4 +93,8 @@ func (s *Service) ConfirmIdentity(ctx context.Context, actor *store.User, sessio
 		}
 		return auditAccount(ctx, tx.q, nil, u, "reauthenticate", nil)
 	})
+	if err != nil {
+		return err
+	}
+	return refused
 }

@@ -139,3 +139,117 @@ func TestEmailCodeOffNeedsPassword(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmIdentityCodeCountsFailures: an account without a password
+// confirms with an authenticator code, and wrong codes count toward the
+// lockout as wrong passwords do; otherwise a stolen session could guess
+// the six digits until it may add a passkey of its own.
+func TestConfirmIdentityCodeCountsFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a := newAcct(t, st, ticketing.AccountConfig{})
+		u := a.withPassword(t, a.client, goodPW)
+		secret, _, err := a.svc.BeginTOTP(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.EnableTOTP(ctx, u, "", totpCode(t, secret, a.now)); err != nil {
+			t.Fatal(err)
+		}
+		p := mustPending(t, a, u)
+		a.tick(30 * time.Second)
+		se, err := a.svc.VerifySecondFactor(ctx, p.Token, "totp", totpCode(t, secret, a.now), browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The account signs in without a password from now on (a passkey).
+		if err := st.InTx(ctx, func(q *store.Q) error {
+			fresh, err := q.User(ctx, store.AllCompanies(), u.ID)
+			if err != nil {
+				return err
+			}
+			fresh.PasswordHash = ""
+			*u = *fresh
+			return q.UpdateUser(ctx, fresh)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.tick(ticketing.RecentAuthWindow + time.Minute)
+		right := totpCode(t, secret, a.now)
+		wrong := "000000"
+		if wrong == right {
+			wrong = "111111"
+		}
+		for i := 0; i < 5; i++ {
+			if err := a.svc.ConfirmIdentity(ctx, u, se.ID, wrong); err == nil {
+				t.Fatalf("wrong code %d accepted", i)
+			}
+		}
+		if fresh := a.user(t, u.Email); fresh.LockedUntil == nil || !a.now.Before(*fresh.LockedUntil) {
+			t.Fatalf("five wrong codes did not lock the account: %+v", fresh.LockedUntil)
+		}
+		if err := a.svc.ConfirmIdentity(ctx, u, se.ID, right); err == nil {
+			t.Fatal("the right code was taken while the account is locked")
+		}
+		if err := a.svc.AddPasskey(ctx, u, se.ID, "guessed", []byte("cred-g"), []byte(`{}`)); !errors.Is(err, ticketing.ErrReauth) {
+			t.Fatalf("passkey after guessing: %v", err)
+		}
+	})
+}
+
+// TestPasswordlessAccountNeedsRecentSignIn: an account that signs in by
+// mailed link has no password to ask for, so a stale session (a stolen
+// cookie) may neither set a first password nor enrol an authenticator of
+// its own and confirm with it: either would let it add a passkey, and
+// both are lasting ways in. Right after the link they are free.
+func TestPasswordlessAccountNeedsRecentSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a := newAcct(t, st, ticketing.AccountConfig{})
+		u := a.user(t, a.client.Email)
+		if u.PasswordHash != "" {
+			t.Fatal("the world's client has a password")
+		}
+		signIn := func() *ticketing.SessionInfo {
+			t.Helper()
+			if err := a.svc.SendSignInLink(ctx, u.Email, browser); err != nil {
+				t.Fatal(err)
+			}
+			se, err := a.svc.SignInWithLink(ctx, a.lastMail(t, ticketing.AccountSignInLink).Token, false, browser)
+			if err != nil || se.Stage != store.StageFull {
+				t.Fatalf("sign-in by link: %+v %v", se, err)
+			}
+			return se
+		}
+		se := signIn()
+		a.tick(ticketing.RecentAuthWindow + time.Minute)
+		if _, err := a.svc.ChangePassword(ctx, u, se.Token, "", goodPW); !errors.Is(err, ticketing.ErrReauth) {
+			t.Fatalf("first password on a stale session: %v", err)
+		}
+		secret, _, err := a.svc.BeginTOTP(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.EnableTOTP(ctx, u, se.ID, totpCode(t, secret, a.now)); !errors.Is(err, ticketing.ErrReauth) {
+			t.Fatalf("authenticator on a stale session: %v", err)
+		}
+		a.tick(30 * time.Second)
+		if err := a.svc.ConfirmIdentity(ctx, u, se.ID, totpCode(t, secret, a.now)); err == nil {
+			t.Fatal("confirmed with an authenticator the stale session enrolled")
+		}
+		if err := a.svc.AddPasskey(ctx, u, se.ID, "stolen", []byte("cred-s"), []byte(`{}`)); !errors.Is(err, ticketing.ErrReauth) {
+			t.Fatalf("passkey on a stale session: %v", err)
+		}
+		if fresh := a.user(t, u.Email); fresh.PasswordHash != "" || fresh.TOTPEnabled {
+			t.Fatalf("the stale session changed the account: password %v, totp %v", fresh.PasswordHash != "", fresh.TOTPEnabled)
+		}
+		// Right after a new link, the person sets both.
+		se = signIn()
+		if _, err := a.svc.EnableTOTP(ctx, u, se.ID, totpCode(t, secret, a.now)); err != nil {
+			t.Fatalf("authenticator right after the link: %v", err)
+		}
+		if _, err := a.svc.ChangePassword(ctx, u, se.Token, "", goodPW); err != nil {
+			t.Fatalf("first password right after the link: %v", err)
+		}
+	})
+}

@@ -331,7 +331,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token string, remember boo
 }
 
 // ChangePassword changes the actor's password after checking the current
-// one (accounts without a password set their first one). The current
+// one (accounts without a password set their first one within RecentAuthWindow of signing in, ErrReauth otherwise). The current
 // session is replaced by a new one, which it returns; the others end.
 func (s *Service) ChangePassword(ctx context.Context, actor *store.User, sessionToken, current, next string) (*SessionInfo, error) {
 	if err := s.reauthenticate(ctx, actor, current); err != nil {
@@ -358,6 +358,12 @@ func (s *Service) ChangePassword(ctx context.Context, actor *store.User, session
 			if old != nil && old.UserID != u.ID {
 				old = nil
 			}
+		}
+		// Without a current password to ask for, a first one needs a
+		// recent sign-in (a link, a passkey): a stolen session alone must
+		// not get a password, a lasting way in.
+		if u.PasswordHash == "" && !tx.recentProof(old, u.ID) {
+			return ErrReauth
 		}
 		n, err := tx.setPassword(ctx, u, hash, "")
 		if err != nil {

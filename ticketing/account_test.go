@@ -449,10 +449,10 @@ func TestTOTPAndRecoveryCodes(t *testing.T) {
 		if st2, _ := a.svc.TwoFactor(ctx, u); st2.TOTP || !st2.Required {
 			t.Fatalf("pending secret counted as set up: %+v", st2)
 		}
-		if _, err := a.svc.EnableTOTP(ctx, u, "123"); !errors.Is(err, ticketing.ErrBadCode) {
+		if _, err := a.svc.EnableTOTP(ctx, u, "", "123"); !errors.Is(err, ticketing.ErrBadCode) {
 			t.Fatalf("wrong code: %v", err)
 		}
-		codes, err := a.svc.EnableTOTP(ctx, u, totpCode(t, secret, a.now))
+		codes, err := a.svc.EnableTOTP(ctx, u, "", totpCode(t, secret, a.now))
 		if err != nil || len(codes) != 10 {
 			t.Fatalf("enable: %v %v", codes, err)
 		}

@@ -104,12 +104,18 @@ func (tx *Tx) resolveRecipients(ctx context.Context, actor *store.User, t *store
 		if len(out.Cc) == maxExtraCc {
 			return nil, invalidf("at most %d extra Cc addresses per reply", maxExtraCc)
 		}
-		out.Cc = append(out.Cc, n)
 		u, err := tx.q.UserByEmail(ctx, store.AllCompanies(), n)
 		if err != nil {
+			out.Cc = append(out.Cc, n)
 			continue // not ours: this reply only
 		}
-		if u.IsStaff() || u.Disabled || u.CompanyIDValue() != t.CompanyID || can(actor, t, participation{}, ActManageParticipant) != nil {
+		// A bare address passes no rule of Notices: a switched-off
+		// account is never mailed, as everywhere else.
+		if u.Disabled {
+			return nil, invalidf("%s belongs to a disabled account", n)
+		}
+		out.Cc = append(out.Cc, n)
+		if u.IsStaff() || u.CompanyIDValue() != t.CompanyID || can(actor, t, participation{}, ActManageParticipant) != nil {
 			continue // staff are told as staff; other companies' people see none of this ticket
 		}
 		if err := tx.AddParticipant(ctx, actor, t, u); err != nil {

@@ -257,7 +257,11 @@ func TestReplyRecipients(t *testing.T) {
 		if err := st.InTx(ctx, func(q *store.Q) error {
 			id := w.acme.ID
 			ana = &store.User{Email: "ana@acme.example", Name: "Ana", Role: store.RoleClient, CompanyID: &id}
-			return q.CreateUser(ctx, ana)
+			if err := q.CreateUser(ctx, ana); err != nil {
+				return err
+			}
+			// Someone who left Acme: the account is switched off.
+			return q.CreateUser(ctx, &store.User{Email: "ex@acme.example", Name: "Ex", Role: store.RoleClient, CompanyID: &id, Disabled: true})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -277,6 +281,8 @@ func TestReplyRecipients(t *testing.T) {
 				&ticketing.ReplyRecipients{To: []string{}, Cc: []string{"fornecedor@outside.example"}}, "fornecedor@outside.example", nil, false},
 			{"a typed colleague follows from now on", w.tech, false,
 				&ticketing.ReplyRecipients{To: []string{"maria@acme.example"}, Cc: []string{"ana@acme.example"}}, "ana@acme.example maria@acme.example", nil, true},
+			{"a disabled account's address is refused", w.tech, false,
+				&ticketing.ReplyRecipients{To: []string{"maria@acme.example"}, Cc: []string{"ex@acme.example"}}, "", ticketing.ErrInvalid, false},
 			{"another company's user as To", w.tech, false, &ticketing.ReplyRecipients{To: []string{"eve@globex.example"}}, "", ticketing.ErrInvalid, false},
 			{"a bad address", w.tech, false, &ticketing.ReplyRecipients{Cc: []string{"not an address"}}, "", ticketing.ErrInvalid, false},
 			{"an internal note picks nobody", w.tech, true, &ticketing.ReplyRecipients{To: []string{"maria@acme.example"}}, "", ticketing.ErrInvalid, false},

@@ -125,10 +125,17 @@ func groupSecret(s string) string {
 // totpEnable confirms the app with a code and shows the recovery codes,
 // once.
 func (a *accountUI) totpEnable(w http.ResponseWriter, r *http.Request) error {
-	u := ctxOf(r).User
+	rc := ctxOf(r)
+	u := rc.User
 	code := strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("code")), " ", "")
-	codes, err := a.svc.EnableTOTP(r.Context(), u, code)
+	sid := ""
+	if rc.Session != nil {
+		sid = rc.Session.ID
+	}
+	codes, err := a.svc.EnableTOTP(r.Context(), u, sid, code)
 	switch {
+	case errors.Is(err, ticketing.ErrReauth): // no password: a recent sign-in
+		return a.renderProfile(w, r, http.StatusForbidden, map[string]string{"security": "profile.reauth.sign_in_again"})
 	case errors.Is(err, ticketing.ErrBadCode), errors.Is(err, ticketing.ErrInvalid):
 		p := totpPage{Error: "auth.error.bad_code"}
 		if key, ok := a.pendingTOTP(r); ok {

@@ -19,6 +19,8 @@ func (a *accountUI) profilePassword(w http.ResponseWriter, r *http.Request) erro
 	switch {
 	case errors.Is(err, ticketing.ErrWeakPassword):
 		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": "auth.error.weak_password"})
+	case errors.Is(err, ticketing.ErrReauth): // a first password needs a recent sign-in
+		return a.renderProfile(w, r, http.StatusForbidden, map[string]string{"password": "profile.reauth.sign_in_again"})
 	case errors.Is(err, ticketing.ErrBadLogin), errors.Is(err, ticketing.ErrNotAllowed):
 		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"password": "profile.error.bad_password"})
 	case errors.Is(err, ticketing.ErrInvalid):
