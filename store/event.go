@@ -32,7 +32,7 @@ type Event struct {
 	Kind      string    `bun:"kind,notnull"` // what happened: created, commented…
 	TicketID  *int64    `bun:"ticket_id"`
 	CompanyID *int64    `bun:"company_id"`
-	UserID    *int64    `bun:"user_id"`         // set: for this user only (a notification)
+	UserID    *int64    `bun:"user_id"`          // set: for this user only (a notification)
 	Internal  bool      `bun:"internal,notnull"` // staff only
 	Data      string    `bun:"data,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
