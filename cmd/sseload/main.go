@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ type options struct {
 	interval time.Duration
 	serve    bool
 	dialers  int
+	// heapProfile: where to save the server's heap profile once the
+	// streams are open.
+	heapProfile string
 }
 
 func main() {
@@ -64,6 +68,7 @@ func main() {
 	flag.IntVar(&o.events, "events", 20, "comments to commit once the streams are open")
 	flag.DurationVar(&o.interval, "interval", 500*time.Millisecond, "time between commits")
 	flag.IntVar(&o.dialers, "dialers", 64, "streams opened at once")
+	flag.StringVar(&o.heapProfile, "heapprofile", "", "save the server's heap profile here once the streams are open")
 	flag.BoolVar(&o.serve, "serve", false, "internal: run the server side (the child process)")
 	flag.Parse()
 	raiseNoFile()
@@ -144,6 +149,10 @@ func serve(o options) error {
 		runtime.ReadMemStats(&ms)
 		_ = json.NewEncoder(w).Encode(memory{Heap: ms.HeapInuse, Stack: ms.StackInuse, RSS: rss(),
 			Goroutines: runtime.NumGoroutine(), Streams: portal.Hub().Streams()})
+	})
+	mux.HandleFunc("GET /debug/heap", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		_ = pprof.Lookup("heap").WriteTo(w, 0)
 	})
 	mux.Handle("/", portal.Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -271,6 +280,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if o.heapProfile != "" {
+		if err := saveHeap(addr, o.heapProfile); err != nil {
+			return err
+		}
+	}
 
 	for _, s := range streams {
 		go s.read(o.events)
@@ -318,8 +332,9 @@ func run(o options) error {
 	fmt.Printf("events          %d, every %v: %d receipts, %d missing\n", o.events, o.interval, len(lat), missing)
 	fmt.Printf("commit→receipt  p50 %v  p99 %v  max %v\n", pct(0.50).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
 		pct(1).Round(time.Millisecond))
-	fmt.Printf("server memory   heap+stacks %d B/stream, RSS %d B/stream (%d goroutines for %d streams)\n",
-		(after.Heap+after.Stack-before.Heap-before.Stack)/n, (after.RSS-before.RSS)/n, after.Goroutines, after.Streams)
+	fmt.Printf("server memory   heap+stacks %d B/stream (heap %d, stacks %d), RSS %d B/stream (%d goroutines for %d streams)\n",
+		(after.Heap+after.Stack-before.Heap-before.Stack)/n, (after.Heap-before.Heap)/n, (after.Stack-before.Stack)/n,
+		(after.RSS-before.RSS)/n, after.Goroutines, after.Streams)
 	fmt.Printf("load average    %s", load)
 	if missing > 0 {
 		return fmt.Errorf("%d receipts missing", missing)
@@ -339,6 +354,21 @@ func loadTicket(ctx context.Context, svc *ticketing.Service, user *store.User) (
 		return nil, err
 	}
 	return svc.Create(ctx, user, ticketing.CreateInput{Requester: req, Subject: "SSE load", Body: "load", Source: store.SourceCLI})
+}
+
+func saveHeap(addr, path string) error {
+	res, err := http.Get("http://" + addr + "/debug/heap")
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
 }
 
 func mem(addr string) (memory, error) {
