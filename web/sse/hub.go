@@ -193,6 +193,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 	stopWorkers := h.startWorkers()
 	defer stopWorkers()
+	// A hub whose reader stopped serves nobody: streams being set up now
+	// end instead of detaching to workers that are gone.
+	defer h.Close()
 	close(h.ready)
 	for {
 		select {
