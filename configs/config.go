@@ -131,6 +131,16 @@ type SMTPConfig struct {
 	// TLSCert and TLSKey are file paths, both set (STARTTLS offered) or neither.
 	TLSCert string `mapstructure:"tls_cert" json:"tls_cert" yaml:"tls_cert"`
 	TLSKey  string `mapstructure:"tls_key" json:"tls_key" yaml:"tls_key"`
+	// MemoryBudget bounds the message bytes held in memory by all
+	// uploads together; beyond it uploads spool to a temporary file.
+	MemoryBudget int64 `mapstructure:"memory_budget" json:"memory_budget" yaml:"memory_budget"`
+	// MaxConnsPerIP bounds one client address's share of the connections.
+	MaxConnsPerIP int `mapstructure:"max_conns_per_ip" json:"max_conns_per_ip" yaml:"max_conns_per_ip"`
+	// IdleTimeout is how long a session may wait before its next command.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" json:"idle_timeout" yaml:"idle_timeout"`
+	// MaxCommands bounds the commands between two delivered messages (a
+	// NOOP loop is cut off).
+	MaxCommands int `mapstructure:"max_commands" json:"max_commands" yaml:"max_commands"`
 }
 
 // Values of MailConfig.UnknownSender.
@@ -185,7 +195,36 @@ type MailConfig struct {
 	RetryMax     time.Duration `mapstructure:"retry_max" json:"retry_max" yaml:"retry_max"`
 	GiveUpAfter  time.Duration `mapstructure:"give_up_after" json:"give_up_after" yaml:"give_up_after"`
 	PollInterval time.Duration `mapstructure:"poll_interval" json:"poll_interval" yaml:"poll_interval"`
+	// MaxAttempts: a message that fails this many times (not counting a
+	// database that is unavailable) is quarantined instead of retried.
+	MaxAttempts int `mapstructure:"max_attempts" json:"max_attempts" yaml:"max_attempts"`
+	// PostmasterAddress receives the mail for postmaster@ and abuse@ at the
+	// helpdesk's domains, forwarded; "" = admin.email.
+	PostmasterAddress string `mapstructure:"postmaster_address" json:"postmaster_address" yaml:"postmaster_address"`
+
+	// Sender authentication of inbound mail (mailbox/auth).
+	// DNSResolver is the DNS server (host:port) asked for SPF, DKIM and
+	// DMARC records; "" uses the system's resolver.
+	DNSResolver string `mapstructure:"dns_resolver" json:"dns_resolver" yaml:"dns_resolver"`
+	// TrustedAuthServID names the receiving host (its authserv-id) whose
+	// Authentication-Results headers are believed: the MX in front of an
+	// IMAP mailbox or the pipe. "" trusts none.
+	TrustedAuthServID string `mapstructure:"trusted_authserv_id" json:"trusted_authserv_id" yaml:"trusted_authserv_id"`
+	// SenderPolicy is what a definite authentication fail does to mail
+	// from a requester: flag (accept and mark), quarantine or reject.
+	// Staff mail must always pass.
+	SenderPolicy string `mapstructure:"sender_policy" json:"sender_policy" yaml:"sender_policy"`
+	// AckRatePerHour caps acknowledgements of new tickets to everyone
+	// together per hour; 0 = no global limit.
+	AckRatePerHour int `mapstructure:"ack_rate_per_hour" json:"ack_rate_per_hour" yaml:"ack_rate_per_hour"`
 }
+
+// Values of MailConfig.SenderPolicy.
+const (
+	SenderPolicyFlag       = "flag"
+	SenderPolicyQuarantine = "quarantine"
+	SenderPolicyReject     = "reject"
+)
 
 // MainAddress is the first helpdesk address, "" when there is none.
 func (m MailConfig) MainAddress() string {
@@ -332,6 +371,10 @@ func Defaults() *Config {
 			ReadTimeout:     60 * time.Second,
 			WriteTimeout:    60 * time.Second,
 			ShutdownTimeout: 30 * time.Second,
+			MemoryBudget:    64 * mib,
+			MaxConnsPerIP:   20,
+			IdleTimeout:     60 * time.Second,
+			MaxCommands:     250,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},
@@ -340,6 +383,8 @@ func Defaults() *Config {
 			SubjectTagPrefix: "#",
 			RateLimitPerHour: 30,
 			AckLimitPerHour:  3,
+			SenderPolicy:     SenderPolicyFlag,
+			AckRatePerHour:   100,
 			Port:             defaultMailServerPort,
 			UseTLS:           true,
 			DefaultSender:    defaultMailAddress,
@@ -350,6 +395,7 @@ func Defaults() *Config {
 			RetryMax:         time.Hour,
 			GiveUpAfter:      48 * time.Hour,
 			PollInterval:     2 * time.Second,
+			MaxAttempts:      3,
 		},
 		IMAP: IMAPConfig{Mailboxes: []Mailbox{}},
 		Brand: BrandConfig{

@@ -194,6 +194,18 @@ func (c *Config) checkSMTP() *Error {
 	if s.ShutdownTimeout <= 0 {
 		return &Error{Key: "smtp.shutdown_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 30s)", s.ShutdownTimeout)}
 	}
+	if s.MemoryBudget < s.MaxMessageBytes {
+		return &Error{Key: "smtp.memory_budget", Msg: fmt.Sprintf("%d is below smtp.max_message_bytes %d (want at least one whole message, e.g. 67108864)", s.MemoryBudget, s.MaxMessageBytes)}
+	}
+	if s.MaxConnsPerIP < 1 {
+		return positive("smtp.max_conns_per_ip", int64(s.MaxConnsPerIP))
+	}
+	if s.IdleTimeout <= 0 {
+		return &Error{Key: "smtp.idle_timeout", Msg: fmt.Sprintf("%s is not positive (want e.g. 60s)", s.IdleTimeout)}
+	}
+	if s.MaxCommands < 1 {
+		return positive("smtp.max_commands", int64(s.MaxCommands))
+	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		key := "smtp.tls_key"
 		if s.TLSCert == "" {
@@ -231,6 +243,14 @@ func (c *Config) checkMail() *Error {
 	if err := oneOf("mail.unknown_sender", "policy", m.UnknownSender, unknownSenders); err != nil {
 		return err
 	}
+	if m.MaxAttempts < 1 {
+		return positive("mail.max_attempts", int64(m.MaxAttempts))
+	}
+	if m.PostmasterAddress != "" {
+		if err := checkAddress("mail.postmaster_address", m.PostmasterAddress, true); err != nil {
+			return err
+		}
+	}
 	if m.ReopenDays < 0 {
 		return &Error{Key: "mail.reopen_days", Msg: fmt.Sprintf("%d is negative (want 0 to never reopen, or a number of days)", m.ReopenDays)}
 	}
@@ -253,6 +273,9 @@ func (c *Config) checkMail() *Error {
 	}
 	if m.AckLimitPerHour < 1 || m.AckLimitPerHour > 1000 {
 		return &Error{Key: "mail.ack_limit_per_hour", Msg: fmt.Sprintf("%d is out of range (want 1 to 1000 acknowledgements per address per hour, e.g. 3)", m.AckLimitPerHour)}
+	}
+	if err := validateSenderAuth(m); err != nil {
+		return err
 	}
 	if m.Server != "" && !dnsLabelChars.MatchString(m.Server) && net.ParseIP(m.Server) == nil {
 		return &Error{Key: "mail.server", Msg: fmt.Sprintf("%q is not a host name (want e.g. smtp.example.com; the port goes in mail.port)", m.Server)}
@@ -452,4 +475,24 @@ func ParseTimeOfDay(s string) (hour, minute int, err error) {
 		return 0, 0, fmt.Errorf("configs: %q is not HH:MM", s)
 	}
 	return t.Hour(), t.Minute(), nil
+}
+
+// validateSenderAuth checks the sender-authentication keys of mail.
+func validateSenderAuth(m MailConfig) *Error {
+	if err := oneOf("mail.sender_policy", "policy", m.SenderPolicy, []string{SenderPolicyFlag, SenderPolicyQuarantine, SenderPolicyReject}); err != nil {
+		return err
+	}
+	if m.DNSResolver != "" {
+		host, port, err := net.SplitHostPort(m.DNSResolver)
+		if err != nil || host == "" || port == "" {
+			return &Error{Key: "mail.dns_resolver", Msg: fmt.Sprintf("%q is not host:port (want e.g. 127.0.0.1:53)", m.DNSResolver)}
+		}
+	}
+	if id := m.TrustedAuthServID; id != "" && !dnsLabelChars.MatchString(id) {
+		return &Error{Key: "mail.trusted_authserv_id", Msg: fmt.Sprintf("%q is not a host name (want the authserv-id of the receiving host, e.g. mx.example.com)", id)}
+	}
+	if m.AckRatePerHour < 0 {
+		return &Error{Key: "mail.ack_rate_per_hour", Msg: fmt.Sprintf("%d is negative (want 0 for no global limit, or acknowledgements per hour)", m.AckRatePerHour)}
+	}
+	return nil
 }

@@ -167,6 +167,16 @@ func (q *Q) UpdatePasskeyUse(ctx context.Context, id int64, data []byte, at time
 	return nil
 }
 
+// DeletePasskeysOfUser deletes every passkey of a user (a password reset:
+// whoever took the account may have added one) and says how many.
+func (q *Q) DeletePasskeysOfUser(ctx context.Context, userID int64) (int64, error) {
+	res, err := q.db.NewDelete().Model((*Passkey)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete passkeys: %w", err)
+	}
+	return rowsAffected(res)
+}
+
 // DeletePasskey removes a user's passkey.
 func (q *Q) DeletePasskey(ctx context.Context, userID, id int64) error {
 	res, err := q.db.NewDelete().Model((*Passkey)(nil)).Where("id = ? AND user_id = ?", id, userID).Exec(ctx)

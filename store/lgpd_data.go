@@ -112,3 +112,47 @@ func (q *Q) RequestsOf(ctx context.Context, userID int64) ([]*LGPDRequest, error
 	}
 	return rs, nil
 }
+
+// DraftsOf lists a person's saved reply drafts, oldest first.
+func (q *Q) DraftsOf(ctx context.Context, userID int64) ([]*Draft, error) {
+	var ds []*Draft
+	if err := q.db.NewSelect().Model(&ds).Where("td.user_id = ?", userID).Order("td.updated_at", "td.ticket_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: drafts of person: %w", err)
+	}
+	return ds, nil
+}
+
+// PersonReaction is a reaction a person gave, with the comment's ticket.
+type PersonReaction struct {
+	CommentID    int64     `bun:"comment_id" json:"comment_id"`
+	TicketNumber int64     `bun:"number" json:"ticket_number"`
+	Emoji        string    `bun:"emoji" json:"emoji"`
+	CreatedAt    time.Time `bun:"created_at" json:"created_at"`
+}
+
+// ReactionsOf lists a person's reactions on comments; with
+// publicOnly, only those on public comments.
+func (q *Q) ReactionsOf(ctx context.Context, userID int64, publicOnly bool) ([]*PersonReaction, error) {
+	var rs []*PersonReaction
+	sel := q.db.NewSelect().TableExpr("comment_reactions AS cr").
+		ColumnExpr("cr.comment_id, t.number, cr.emoji, cr.created_at").
+		Join("JOIN ticket_comments AS cm ON cm.id = cr.comment_id").
+		Join("JOIN tickets AS t ON t.id = cm.ticket_id").
+		Where("cr.user_id = ?", userID).OrderExpr("cr.created_at, cr.comment_id")
+	if publicOnly {
+		sel.Where("NOT cm.internal")
+	}
+	if err := sel.Scan(ctx, &rs); err != nil && ignoreNoRows(err) != nil {
+		return nil, fmt.Errorf("store: reactions of person: %w", err)
+	}
+	return rs, nil
+}
+
+// CannedOf lists the canned responses a person owns.
+func (q *Q) CannedOf(ctx context.Context, userID int64) ([]*Canned, error) {
+	var cs []*Canned
+	if err := q.db.NewSelect().Model(&cs).Where("cn.owner_id = ?", userID).Order("cn.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: canned of person: %w", err)
+	}
+	return cs, nil
+}

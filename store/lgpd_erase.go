@@ -49,6 +49,10 @@ type EraseCounts struct {
 	Consents         int64  `json:"consents"`
 	Requests         int64  `json:"requests"`
 	SuppressionRows  int64  `json:"suppression_rows"`
+	ThreadAddresses  int64  `json:"thread_addresses"`
+	Drafts           int64  `json:"drafts"`    // theirs, deleted; others' naming them, rewritten
+	Reactions        int64  `json:"reactions"` // theirs, deleted
+	Canned           int64  `json:"canned"`    // their own canned responses, deleted; shared ones naming them, rewritten
 	ProfileColumns   int    `json:"profile_columns"`
 	PlaceholderEmail string `json:"placeholder_email"`
 }
@@ -216,7 +220,7 @@ func (q *Q) ErasePerson(ctx context.Context, t EraseTarget) (EraseCounts, error)
 	}
 	e := &eraser{q: q, t: t, u: u, c: &c}
 	steps := []func(context.Context) error{
-		e.collect, e.attachments, e.mails, e.outbox, e.written, e.others, e.notifications,
+		e.collect, e.attachments, e.mails, e.outbox, e.written, e.others, e.workflow, e.notifications,
 		e.audit, e.rest, e.profile,
 	}
 	for _, step := range steps {
@@ -372,6 +376,10 @@ func (e *eraser) mails(ctx context.Context) error {
 	if err := e.exec(ctx, &e.c.MailRefs, "DELETE FROM mail_message_ids WHERE recipient = ?", addr); err != nil {
 		return err
 	}
+	// Off every mail thread: a later reply from the address is a stranger's.
+	if err := e.exec(ctx, &e.c.ThreadAddresses, "DELETE FROM ticket_thread_addresses WHERE address = ?", addr); err != nil {
+		return err
+	}
 	like := "%" + addr + "%"
 	var rows []rawRow
 	err := e.q.db.NewRaw(`SELECT id, recipients, mail_from, subject, raw_gz AS raw FROM mail_messages
@@ -494,6 +502,65 @@ func (e *eraser) others(ctx context.Context) error {
 				if err := e.exec(ctx, &e.c.OthersRewritten, "UPDATE "+col.table+" SET "+col.col+" = ? WHERE id = ?", clean, r.ID); err != nil {
 					return err
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// workflow covers the reply tools: their drafts, reactions and own
+// canned responses go; drafts of others on the same tickets and shared
+// canned responses lose their name, address and quoted words.
+func (e *eraser) workflow(ctx context.Context) error {
+	id := e.u.ID
+	if err := e.exec(ctx, &e.c.Drafts, "DELETE FROM ticket_drafts WHERE user_id = ?", id); err != nil {
+		return err
+	}
+	if err := e.exec(ctx, &e.c.Reactions, "DELETE FROM comment_reactions WHERE user_id = ?", id); err != nil {
+		return err
+	}
+	if err := e.exec(ctx, &e.c.Canned, "DELETE FROM canned_responses WHERE owner_id = ?", id); err != nil {
+		return err
+	}
+	like := "%" + strings.ToLower(e.u.Email) + "%"
+	type draft struct {
+		UserID   int64  `bun:"user_id"`
+		TicketID int64  `bun:"ticket_id"`
+		Body     string `bun:"body"`
+	}
+	var ds []draft
+	err := e.q.db.NewRaw("SELECT user_id, ticket_id, body FROM ticket_drafts WHERE ticket_id IN (?) OR lower(body) LIKE ?",
+		in(e.involved), like).Scan(ctx, &ds)
+	if err != nil && ignoreNoRows(err) != nil {
+		return fmt.Errorf("store: erase drafts: %w", err)
+	}
+	for _, d := range ds {
+		if clean := e.sc.text(d.Body); clean != d.Body {
+			if err := e.exec(ctx, &e.c.Drafts, "UPDATE ticket_drafts SET body = ? WHERE user_id = ? AND ticket_id = ?",
+				clean, d.UserID, d.TicketID); err != nil {
+				return err
+			}
+		}
+	}
+	where, args := "lower(body) LIKE ? OR lower(name) LIKE ?", []any{like, like}
+	if e.sc.name != nil {
+		nl := "%" + strings.ToLower(strings.TrimSpace(e.u.Name)) + "%"
+		where, args = where+" OR lower(body) LIKE ? OR lower(name) LIKE ?", append(args, nl, nl)
+	}
+	type canned struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+		Body string `bun:"body"`
+	}
+	var cs []canned
+	if err := e.q.db.NewRaw("SELECT id, name, body FROM canned_responses WHERE "+where, args...).Scan(ctx, &cs); err != nil && ignoreNoRows(err) != nil {
+		return fmt.Errorf("store: erase canned: %w", err)
+	}
+	for _, c := range cs {
+		name, body := e.sc.text(c.Name), e.sc.text(c.Body)
+		if name != c.Name || body != c.Body {
+			if err := e.exec(ctx, &e.c.Canned, "UPDATE canned_responses SET name = ?, body = ? WHERE id = ?", name, body, c.ID); err != nil {
+				return err
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,9 @@ const (
 	MailBounce     = "bounce"
 	MailIgnored    = "ignored"
 	MailQuarantine = "quarantine"
+	// MailForwarded: mail to postmaster@ or abuse@, passed on to
+	// mail.postmaster_address.
+	MailForwarded = "forwarded"
 )
 
 // MailMessage is one ingested message with its raw copy (gzip), kept so it
@@ -177,8 +181,8 @@ func (q *Q) CountMail(ctx context.Context) (map[string]int, error) {
 type messageIDRow struct {
 	bun.BaseModel `bun:"table:mail_message_ids"`
 	MessageID     string    `bun:"message_id,pk"`       // normalized, for lookups
+	TicketID      int64     `bun:"ticket_id,pk"`        // with MessageID the key: a reused Message-ID maps each of its tickets
 	OriginalID    string    `bun:"original_id,notnull"` // as written, for References
-	TicketID      int64     `bun:"ticket_id,notnull"`
 	Direction     string    `bun:"direction,notnull"`
 	Recipient     string    `bun:"recipient,notnull"`
 	Event         string    `bun:"event,notnull"` // outbound: the notice kind (internal_note…)
@@ -187,15 +191,15 @@ type messageIDRow struct {
 
 // AddMessageID records that a Message-ID belongs to a ticket: normalized
 // for lookups, and as written (Message-IDs are case-sensitive to the mail
-// clients that thread on them). A Message-ID already known keeps its first
-// ticket.
+// clients that thread on them). A Message-ID may map several tickets (a
+// sender that reused it for different mail); lookups take the first.
 func (q *Q) AddMessageID(ctx context.Context, r MessageRef) error {
 	if r.MessageID == "" {
 		return nil
 	}
 	row := &messageIDRow{MessageID: r.MessageID, OriginalID: r.OriginalID, TicketID: r.TicketID, Direction: r.Direction,
 		Recipient: r.Recipient, Event: r.Event, CreatedAt: now()}
-	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id) DO NOTHING").Exec(ctx); err != nil {
+	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id, ticket_id) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("store: add message-id: %w", err)
 	}
 	return nil
@@ -219,12 +223,15 @@ func (q *Q) FindMessageRef(ctx context.Context, ids []string) (MessageRef, error
 		return MessageRef{}, ErrNotFound
 	}
 	var rows []messageIDRow
-	if err := q.db.NewSelect().Model(&rows).Where("message_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	err := q.db.NewSelect().Model(&rows).Where("message_id IN (?)", bun.In(ids)).Order("created_at", "ticket_id").Scan(ctx)
+	if err != nil {
 		return MessageRef{}, fmt.Errorf("store: message-ids: %w", err)
 	}
 	byID := map[string]messageIDRow{}
 	for _, r := range rows {
-		byID[r.MessageID] = r
+		if _, ok := byID[r.MessageID]; !ok { // the first ticket it was seen on
+			byID[r.MessageID] = r
+		}
 	}
 	for _, id := range ids {
 		if r, ok := byID[id]; ok {
@@ -279,8 +286,14 @@ type Quarantined struct {
 	ReleasedAt  *time.Time `bun:"released_at" json:"released_at"`
 }
 
-// Quarantine keeps a message with the reason it could not be placed.
+// Quarantine keeps a message with the reason it could not be placed. The
+// text columns are made storable first (valid UTF-8 without NUL, which
+// PostgreSQL refuses): the message that could not be placed because of
+// such bytes must still be kept; its raw copy has them intact.
 func (q *Q) Quarantine(ctx context.Context, m *Quarantined) error {
+	for _, f := range []*string{&m.Reason, &m.Source, &m.Envelope, &m.MessageID, &m.ContentHash, &m.FromAddr, &m.Subject} {
+		*f = StorableText(*f)
+	}
 	m.CreatedAt = now()
 	if _, err := q.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("store: quarantine: %w", err)
@@ -525,6 +538,76 @@ func (q *Q) MailPage(ctx context.Context, limit, offset int) ([]*MailMessage, er
 	err := page(q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").OrderExpr("id DESC"), limit, offset).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: mail list: %w", err)
+	}
+	return ms, nil
+}
+
+// StorableText is s as every database we run on can store it: valid UTF-8
+// with NUL bytes replaced by U+FFFD.
+func StorableText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// mailAttempt counts failed attempts to place one inbound message.
+type mailAttempt struct {
+	bun.BaseModel `bun:"table:mail_attempts,alias:mat"`
+	ContentHash   string    `bun:"content_hash,pk"`
+	Attempts      int       `bun:"attempts,notnull"`
+	LastError     string    `bun:"last_error,notnull"`
+	Source        string    `bun:"source,notnull"`
+	FirstAt       time.Time `bun:"first_at,notnull"`
+	LastAt        time.Time `bun:"last_at,notnull"`
+}
+
+// RecordMailAttempt counts one more failed attempt to place the message
+// with this content hash and returns how many there were.
+func (q *Q) RecordMailAttempt(ctx context.Context, hash, source, errText string) (int, error) {
+	t := now()
+	a := &mailAttempt{ContentHash: hash, Attempts: 1, LastError: StorableText(errText), Source: source, FirstAt: t, LastAt: t}
+	var n int
+	err := q.db.NewInsert().Model(a).On("CONFLICT (content_hash) DO UPDATE").
+		Set("attempts = mat.attempts + 1").Set("last_error = EXCLUDED.last_error").Set("last_at = EXCLUDED.last_at").
+		Returning("attempts").Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("store: record mail attempt: %w", err)
+	}
+	return n, nil
+}
+
+// ClearMailAttempts forgets the failed attempts of a message that was
+// placed or quarantined at last.
+func (q *Q) ClearMailAttempts(ctx context.Context, hash string) error {
+	if _, err := q.db.NewDelete().Model((*mailAttempt)(nil)).Where("content_hash = ?", hash).Exec(ctx); err != nil {
+		return fmt.Errorf("store: clear mail attempts: %w", err)
+	}
+	return nil
+}
+
+// MailAttempts returns how many failed attempts the message with this
+// content hash has had (0 when none).
+func (q *Q) MailAttempts(ctx context.Context, hash string) (int, error) {
+	var a mailAttempt
+	err := q.db.NewSelect().Model(&a).Where("content_hash = ?", hash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: mail attempts: %w", err)
+	}
+	return a.Attempts, nil
+}
+
+// TicketMails lists the ingested messages that became ticketID or one of
+// its comments (comments moved or merged in keep their mail), without the
+// raw bytes, oldest first.
+func (q *Q) TicketMails(ctx context.Context, ticketID int64) ([]*MailMessage, error) {
+	var ms []*MailMessage
+	err := q.db.NewSelect().Model(&ms).ExcludeColumn("raw_gz").
+		Where("mm.ticket_id = ? OR mm.id IN (SELECT mail_id FROM ticket_comments WHERE ticket_id = ? AND mail_id IS NOT NULL)", ticketID, ticketID).
+		Order("mm.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: mails of ticket %d: %w", ticketID, err)
 	}
 	return ms, nil
 }

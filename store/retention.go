@@ -91,6 +91,10 @@ type RetentionCounts struct {
 	Notifications int64 `json:"notifications"`
 	Participants  int64 `json:"participants"`
 	AuditRows     int64 `json:"audit_rows"`
+	// ThreadAddresses are the addresses on the tickets' mail threads.
+	ThreadAddresses int64 `json:"thread_addresses"`
+	Drafts          int64 `json:"drafts"`    // reply drafts on the tickets, deleted
+	Reactions       int64 `json:"reactions"` // clients' reactions on their comments, deleted
 }
 
 // Add adds o to c.
@@ -106,6 +110,9 @@ func (c *RetentionCounts) Add(o RetentionCounts) {
 	c.Notifications += o.Notifications
 	c.Participants += o.Participants
 	c.AuditRows += o.AuditRows
+	c.ThreadAddresses += o.ThreadAddresses
+	c.Drafts += o.Drafts
+	c.Reactions += o.Reactions
 }
 
 // RetentionPlaceholder is the text that replaces what people wrote.
@@ -189,8 +196,14 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			WHERE ticket_id IN (?)`, []any{ph, anon.ID, in}},
 		{"notifications", &c.Notifications, `DELETE FROM notifications WHERE ticket_id IN (?)`, []any{in}},
 		{"live events", new(int64), `DELETE FROM events WHERE ticket_id IN (?)`, []any{in}}, // store/event.go; not counted: a short-lived log
+		// Drafts hold text about the ticket; a client's reaction says who
+		// they are. Staff reactions are counts, like the ratings.
+		{"drafts", &c.Drafts, `DELETE FROM ticket_drafts WHERE ticket_id IN (?)`, []any{in}},
+		{"reactions", &c.Reactions, `DELETE FROM comment_reactions WHERE comment_id IN
+			(SELECT id FROM ticket_comments WHERE ticket_id IN (?)) AND ` + isClient("comment_reactions.user_id"), []any{in}},
 		{"participants", &c.Participants, `DELETE FROM ticket_participants WHERE ticket_id IN (?) AND ` +
 			isClient("ticket_participants.user_id"), []any{in}},
+		{"thread addresses", &c.ThreadAddresses, `DELETE FROM ticket_thread_addresses WHERE ticket_id IN (?)`, []any{in}},
 		{"audit", &c.AuditRows, `UPDATE audit_log SET "before" = '', "after" = '',
 			actor_email = CASE WHEN ` + isClient("audit_log.actor_id") + ` THEN ? ELSE actor_email END,
 			actor_id = CASE WHEN ` + isClient("audit_log.actor_id") + ` THEN ? ELSE actor_id END
@@ -249,6 +262,10 @@ func (q *Q) CountRetentionDue(ctx context.Context, companyID int64, cutoff time.
 		{&c.Participants, "SELECT count(*) FROM ticket_participants WHERE ticket_id IN (" + due + ") AND " +
 			isClient("ticket_participants.user_id")},
 		{&c.AuditRows, "SELECT count(*) FROM audit_log WHERE entity = 'ticket' AND entity_id IN (" + due + ")"},
+		{&c.ThreadAddresses, "SELECT count(*) FROM ticket_thread_addresses WHERE ticket_id IN (" + due + ")"},
+		{&c.Drafts, "SELECT count(*) FROM ticket_drafts WHERE ticket_id IN (" + due + ")"},
+		{&c.Reactions, "SELECT count(*) FROM comment_reactions WHERE comment_id IN (SELECT id FROM ticket_comments WHERE ticket_id IN (" +
+			due + ")) AND " + isClient("comment_reactions.user_id")},
 	}
 	for _, k := range counts {
 		a := args

@@ -43,7 +43,39 @@ const maxRankedUnits = 2000
 const (
 	searchWindow       = 1000
 	searchWindowGrowth = 8
+	// companySearchWindow is the first window of a company's search, in
+	// the company's tickets.
+	companySearchWindow = 250
+	// companyScanWindow: up to this many of a company's tickets (and
+	// searchWindow of every company's), their units are tested one by one
+	// on PostgreSQL rather than through GIN.
+	companyScanWindow = companySearchWindow * searchWindowGrowth
 )
+
+// searchWindowStart is the lowest ticket id of a window of the newest
+// window tickets (requested by requester, else of company, when not 0);
+// 0 when the window holds them all.
+func (q *Q) searchWindowStart(ctx context.Context, company, requester, window int64) (int64, error) {
+	var lo []int64
+	var err error
+	switch {
+	case requester > 0:
+		// The indexes tickets (requester_id, id) and (company_id, id) of
+		// migration 20261203000002.
+		err = q.db.NewRaw("SELECT id FROM tickets WHERE requester_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", requester, window).Scan(ctx, &lo)
+	case company > 0:
+		err = q.db.NewRaw("SELECT id FROM tickets WHERE company_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?", company, window).Scan(ctx, &lo)
+	default:
+		err = q.db.NewRaw("SELECT COALESCE(MAX(id), 0) - ? FROM tickets", window).Scan(ctx, &lo)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: search window: %w", err)
+	}
+	if len(lo) == 0 || lo[0] <= 0 {
+		return 0, nil
+	}
+	return lo[0], nil
+}
 
 // SearchFilter is a search and what narrows it. The embedded TicketFilter
 // narrows as in Tickets (statuses, company, assignee, requester, the
@@ -111,43 +143,57 @@ func (q *Q) SearchTickets(ctx context.Context, sc Scope, f SearchFilter) ([]*Sea
 	if f.Offset < 0 {
 		return nil, fmt.Errorf("store: search: negative offset %d", f.Offset)
 	}
-	conds, condArgs, err := searchTicketConds(sc, f.TicketFilter)
-	if err != nil {
+	company, conds, condArgs, none, err := searchTicketConds(sc, f.TicketFilter)
+	if err != nil || none {
 		return nil, err
 	}
 	// The newest tickets first: a window of ticket ids, widened until it
 	// fills the page or holds every ticket. Each pass reads only the
 	// index entries of its window (a common word's matches in old tickets
 	// are never read), so a common word costs what its recent matches
-	// cost, and a rare one a few cheap passes.
-	var maxID int64
-	if err := q.db.NewRaw("SELECT COALESCE(MAX(id), 0) FROM tickets").Scan(ctx, &maxID); err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
-	}
+	// cost, and a rare one a few cheap passes. A company's search counts
+	// its window in the company's tickets: a twentieth of the tickets is
+	// not twenty times as many passes.
 	if !q.pg {
 		if sq, err = q.expandPrefixes(ctx, sq); err != nil {
 			return nil, err
 		}
 	}
 	var rows []searchRow
-	for window := int64(searchWindow); ; window *= searchWindowGrowth {
-		lo := max(maxID-window, 0)
+	// A requester's own search (or staff's for one requester) counts its
+	// window in the requester's tickets: the few they are in drive it.
+	requester, involving := f.RequesterID, false
+	if requester == 0 && f.InvolvingUserID > 0 {
+		requester, involving = f.InvolvingUserID, true
+	}
+	window := int64(searchWindow)
+	if company > 0 || requester > 0 {
+		window = companySearchWindow
+	}
+	for ; ; window *= searchWindowGrowth {
+		lo, err := q.searchWindowStart(ctx, company, requester, window)
+		if err != nil {
+			return nil, err
+		}
+		p := searchPass{sq: sq, internal: f.WithInternal, company: company, requester: requester, involving: involving,
+			conds: conds, condArgs: condArgs,
+			limit: limit, offset: f.Offset, lo: lo, window: window}
 		if q.pg {
-			rows, err = q.searchPG(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+			rows, err = q.searchPG(ctx, p)
 		} else {
-			rows, err = q.searchSQLite(ctx, sq, f.WithInternal, conds, condArgs, limit, f.Offset, lo)
+			rows, err = q.searchSQLite(ctx, p)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if len(rows) == limit || lo == 0 {
+		if len(rows) == limit || p.lo == 0 {
 			break
 		}
 	}
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	snippets, err := q.searchSnippets(ctx, sq, rows)
+	snippets, err := q.quoteSnippets(ctx, sq, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -201,23 +247,28 @@ func (r searchRow) source(pg bool) (kind, id int64) {
 	return (low >> 1) & 3, low >> 3
 }
 
-// searchTicketConds is the WHERE on tickets t: the scope and the filter.
-func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
-	var conds []string
-	var args []any
-	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+// searchTicketConds is the WHERE on tickets t for the scope and the
+// filter, but for the company: that is company, which the search index
+// itself narrows to (0: every company). none: the scope and the filter
+// name different companies, nothing is found.
+func searchTicketConds(sc Scope, f TicketFilter) (company int64, conds string, args []any, none bool, err error) {
 	switch {
 	case sc.all:
 	case sc.companyID > 0:
-		add("t.company_id = ?", sc.companyID)
+		company = sc.companyID
 	default:
-		return "", nil, ErrNoScope
-	}
-	if len(f.Statuses) > 0 {
-		add("t.status IN (?)", bun.In(f.Statuses))
+		return 0, "", nil, false, ErrNoScope
 	}
 	if f.CompanyID > 0 {
-		add("t.company_id = ?", f.CompanyID)
+		if company > 0 && company != f.CompanyID {
+			return 0, "", nil, true, nil
+		}
+		company = f.CompanyID
+	}
+	var cs []string
+	add := func(c string, a ...any) { cs = append(cs, c); args = append(args, a...) }
+	if len(f.Statuses) > 0 {
+		add("t.status IN (?)", bun.In(f.Statuses))
 	}
 	if f.AssigneeID > 0 {
 		add("t.assignee_id = ?", f.AssigneeID)
@@ -232,33 +283,60 @@ func searchTicketConds(sc Scope, f TicketFilter) (string, []any, error) {
 		add("(t.requester_id = ? OR EXISTS (SELECT 1 FROM ticket_participants tp WHERE tp.ticket_id = t.id AND tp.user_id = ?))",
 			f.InvolvingUserID, f.InvolvingUserID)
 	}
-	if len(conds) == 0 {
-		return "TRUE", nil, nil
+	if len(cs) == 0 {
+		return company, "TRUE", nil, false, nil
 	}
-	return strings.Join(conds, " AND "), args, nil
+	return company, strings.Join(cs, " AND "), args, false, nil
+}
+
+// searchPass is one window of a search: what SearchTickets hands the
+// dialect's query.
+type searchPass struct {
+	sq       SearchQuery
+	internal bool  // internal units count
+	company  int64 // the one company searched, 0: every company
+	// requester: the tickets this user requested drive the search (the
+	// filter is theirs); involving: and those they take part in.
+	requester int64
+	involving bool
+	conds     string
+	condArgs  []any
+	limit     int
+	offset    int
+	lo        int64 // the lowest ticket id looked at
+	window    int64 // how many tickets from lo on (the requester's or the company's, when one)
 }
 
 // searchSQLite ranks with bm25, the subject column weighing ten times the
 // body. Lower bm25 is better; the score is its negation.
-func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
+func (q *Q) searchSQLite(ctx context.Context, p searchPass) ([]searchRow, error) {
 	// The rowid holds the ticket and the internal flag: no stored row is
-	// read to filter or group (see the migration); a ticket's units are
-	// one rowid range, so the window is a bound FTS5 seeks to.
-	vis := " AND (rowid & 1) = 0"
-	if internal {
-		vis = ""
+	// read to filter or group (see the migrations); a ticket's units are
+	// one rowid range, so the window is a bound FTS5 seeks to. One
+	// company's readable units are a token of the scope column, ANDed
+	// with the words inside FTS5 (the words are kept to the text
+	// columns, so a typed word never matches a scope token).
+	var vis, scope string
+	switch {
+	case p.company > 0 && p.internal:
+		scope = ` AND scope : "c` + strconv.FormatInt(p.company, 10) + `"`
+	case p.company > 0:
+		scope = ` AND scope : "p` + strconv.FormatInt(p.company, 10) + `"`
+	case !p.internal:
+		vis = " AND (rowid & 1) = 0"
 	}
-	if lo > 0 {
-		vis += " AND rowid >= " + strconv.FormatInt(lo<<32, 10)
+	if p.lo > 0 {
+		vis += " AND rowid >= " + strconv.FormatInt(p.lo<<32, 10)
 	}
-	pos, neg := sq.Positive(), sq.Negative()
+	match := func(expr string) string { return "{subject body} : (" + expr + ")" + scope }
+	pos, neg := p.sq.Positive(), p.sq.Negative()
 	var b strings.Builder
 	var args []any
 	// bm25 cannot be aggregated directly: the units are scored first.
 	b.WriteString(`WITH u AS MATERIALIZED (
-		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0) AS score
+		SELECT rowid >> 32 AS ticket_id, rowid AS unit, bm25(ticket_search, 10.0, 1.0, 0.0) AS score
 		FROM ticket_search WHERE ticket_search MATCH ?` + vis)
-	args = append(args, fts5Any(pos))
+	args = append(args, match(fts5Any(pos)))
 	if len(pos) > 1 {
 		// Each term somewhere in the ticket, not necessarily in one unit.
 		b.WriteString(" AND rowid >> 32 IN (")
@@ -267,27 +345,27 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 				b.WriteString(" INTERSECT ")
 			}
 			b.WriteString("SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis)
-			args = append(args, g.fts5())
+			args = append(args, match(g.fts5()))
 		}
 		b.WriteString(")")
 	}
 	if len(neg) > 0 {
 		b.WriteString(" AND rowid >> 32 NOT IN (SELECT rowid >> 32 FROM ticket_search WHERE ticket_search MATCH ?" + vis + ")")
-		args = append(args, fts5Any(neg))
+		args = append(args, match(fts5Any(neg)))
 	}
-	// The scope and filter narrow the units before they are counted
-	// against the bound, so a company's search ranks its own newest
-	// matches, not its share of everyone's.
-	if conds != "TRUE" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + conds + ")")
-		args = append(args, condArgs...)
+	// The rest of the filter narrows the units before they are counted
+	// against the bound, so a requester's search ranks its own newest
+	// matches, not its share of the company's.
+	if p.conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_search.rowid >> 32 AND " + p.conds + ")")
+		args = append(args, p.condArgs...)
 	}
 	// min() makes SQLite take the bare unit from the best row.
 	b.WriteString(` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `)
 		SELECT m.ticket_id, m.unit, -m.score AS score
 		FROM (SELECT ticket_id, unit, min(score) AS score FROM u GROUP BY ticket_id) m
 		ORDER BY m.score, m.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, limit, offset)
+	args = append(args, p.limit, p.offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -297,21 +375,48 @@ func (q *Q) searchSQLite(ctx context.Context, sq SearchQuery, internal bool, con
 
 // searchPG ranks with ts_rank (subject weight A above body B), the best
 // unit of each ticket standing for it.
-func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds string, condArgs []any, limit, offset int, lo int64) ([]searchRow, error) {
+func (q *Q) searchPG(ctx context.Context, p searchPass) ([]searchRow, error) {
 	vis := " AND NOT s.internal"
-	if internal {
+	if p.internal {
 		vis = ""
 	}
-	if lo > 0 {
-		vis += " AND s.ticket_id >= " + strconv.FormatInt(lo, 10)
+	// One company's units of the window are a range of the index
+	// (company_id, ticket_id) (migration 20261203000002).
+	if p.company > 0 {
+		vis += " AND s.company_id = " + strconv.FormatInt(p.company, 10)
 	}
-	pos, neg := sq.Positive(), sq.Negative()
+	if p.lo > 0 {
+		vis += " AND s.ticket_id >= " + strconv.FormatInt(p.lo, 10)
+	}
+	// A requester's tickets of the window drive the search: each one's
+	// units through the btree (ticket_id, company_id).
+	if p.requester > 0 {
+		u, lo := strconv.FormatInt(p.requester, 10), strconv.FormatInt(p.lo, 10)
+		vis += " AND s.ticket_id IN (SELECT t.id FROM tickets t WHERE t.requester_id = " + u + " AND t.id >= " + lo
+		if p.involving {
+			vis += " UNION SELECT tp.ticket_id FROM ticket_participants tp WHERE tp.user_id = " + u + " AND tp.ticket_id >= " + lo
+		}
+		vis += ")"
+	}
+	// The first windows hold a few thousand units (the newest 1,000
+	// tickets; a company's newest 2,000): reading them through a btree
+	// and testing each costs less than the GIN index's posting lists of
+	// every ticket ever written (a common word's is a sixth of the table,
+	// a prefix's the union of many), which the planner would AND with
+	// them. The function form of @@ keeps the GIN index out; wider
+	// windows leave the choice to the planner (rare words are read
+	// through GIN). A requester's tickets are few enough at any width.
+	match := func(qry string) string { return "s.doc @@ " + qry }
+	if p.requester > 0 || (p.company > 0 && p.window <= companyScanWindow) || (p.company == 0 && p.window <= searchWindow) {
+		match = func(qry string) string { return "ts_match_vq(s.doc, " + qry + ")" }
+	}
+	pos, neg := p.sq.Positive(), p.sq.Negative()
 	anyQ, anyArgs := pgAny(pos)
 	var b strings.Builder
 	var args []any
 	b.WriteString(`SELECT b.ticket_id, b.unit, b.score FROM (
 		SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.unit_id AS unit, ts_rank(s.doc, ` + anyQ + `) AS score
-		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE s.doc @@ ` + anyQ + vis)
+		FROM (SELECT s.ticket_id, s.unit_id, s.doc FROM ticket_search s WHERE ` + match(anyQ) + vis)
 	args = append(args, anyArgs...)
 	args = append(args, anyArgs...)
 	if len(pos) > 1 {
@@ -321,68 +426,32 @@ func (q *Q) searchPG(ctx context.Context, sq SearchQuery, internal bool, conds s
 				b.WriteString(" INTERSECT ")
 			}
 			gq, ga := g.pgTSQuery()
-			b.WriteString("SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + gq + vis)
+			b.WriteString("SELECT s.ticket_id FROM ticket_search s WHERE " + match(gq) + vis)
 			args = append(args, ga...)
 		}
 		b.WriteString(")")
 	}
 	if len(neg) > 0 {
 		nq, na := pgAny(neg)
-		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE s.doc @@ " + nq + vis + ")")
+		b.WriteString(" AND s.ticket_id NOT IN (SELECT s.ticket_id FROM ticket_search s WHERE " + match(nq) + vis + ")")
 		args = append(args, na...)
 	}
-	// The scope and filter narrow the units before the bound (as on
-	// SQLite); staff without a filter read no ticket row.
-	if conds != "TRUE" {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + conds + ")")
-		args = append(args, condArgs...)
+	// The rest of the filter narrows the units before the bound (as on
+	// SQLite); staff without a filter and a company's searches read no
+	// ticket row.
+	if p.conds != "TRUE" {
+		b.WriteString(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.id = s.ticket_id AND " + p.conds + ")")
+		args = append(args, p.condArgs...)
 	}
 	b.WriteString(` ORDER BY s.ticket_id DESC, s.unit_id DESC LIMIT ` + strconv.Itoa(maxRankedUnits) + `) s
 		ORDER BY s.ticket_id, score DESC, s.unit_id) b
 		ORDER BY b.score DESC, b.ticket_id DESC LIMIT ? OFFSET ?`)
-	args = append(args, limit, offset)
+	args = append(args, p.limit, p.offset)
 	var rows []searchRow
 	if err := q.db.NewRaw(b.String(), args...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	return rows, nil
-}
-
-// searchSnippets quotes the best unit of each hit, the matched words
-// between the markers.
-func (q *Q) searchSnippets(ctx context.Context, sq SearchQuery, rows []searchRow) (map[int64]string, error) {
-	units := make([]int64, len(rows))
-	for i, r := range rows {
-		units[i] = r.Unit
-	}
-	var out []struct {
-		Unit    int64  `bun:"unit"`
-		Snippet string `bun:"snippet"`
-	}
-	var err error
-	if q.pg {
-		anyQ, anyArgs := pgAny(sq.Positive())
-		opts := `StartSel="` + markStart + `", StopSel="` + markEnd + `", MaxWords=24, MinWords=12, MaxFragments=1, FragmentDelimiter=" … "`
-		args := append(append([]any{}, anyArgs...), opts, bun.In(units))
-		err = q.db.NewRaw(`SELECT s.unit_id AS unit, ts_headline('sd_portuguese', left(CASE s.unit_id % 4
-				WHEN 1 THEN t.subject || E'\n' || t.description WHEN 2 THEN c.body_text ELSE a.filename END, 100000),
-				`+anyQ+`, ?) AS snippet
-			FROM ticket_search s
-			LEFT JOIN tickets t ON s.unit_id % 4 = 1 AND t.id = s.unit_id / 4
-			LEFT JOIN ticket_comments c ON s.unit_id % 4 = 2 AND c.id = s.unit_id / 4
-			LEFT JOIN attachments a ON s.unit_id % 4 = 3 AND a.id = s.unit_id / 4
-			WHERE s.unit_id IN (?)`, args...).Scan(ctx, &out)
-	} else {
-		return q.sqliteSnippets(ctx, sq, rows)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: search snippets: %w", err)
-	}
-	m := make(map[int64]string, len(out))
-	for _, o := range out {
-		m[o.Unit] = o.Snippet
-	}
-	return m, nil
 }
 
 // parseSnippet splits a marked snippet into parts, runs of white space

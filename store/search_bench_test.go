@@ -12,7 +12,8 @@ import (
 // BenchmarkSearch times SearchTickets over 10,000 generated tickets with
 // 50,000 comments, as staff (every company, internal notes too) and as a
 // client's company, for a rare word, a common one with its accent
-// dropped, a prefix and a phrase with an exclusion:
+// dropped, a prefix, a phrase with an exclusion and several words (also
+// as a requester who sees only their own tickets):
 //
 //	go test ./store -run '^$' -bench Search -benchtime 2s
 //
@@ -45,6 +46,11 @@ func BenchmarkSearch(b *testing.B) {
 				{"prefix/staff", store.AllCompanies(), store.SearchFilter{Text: "certif", WithInternal: true}},
 				{"phrase-exclude/client", company, store.SearchFilter{Text: `"nota fiscal" -boleto`}},
 				{"two-words/staff", store.AllCompanies(), store.SearchFilter{Text: "senha bloqueado", WithInternal: true}},
+				// A requester's search: the company's units only (the
+				// index knows the company), then the tickets it takes part in.
+				{"two-words/client", company, store.SearchFilter{Text: "senha bloqueado"}},
+				{"three-words/requester", company, store.SearchFilter{Text: "xml danfe sefaz",
+					TicketFilter: store.TicketFilter{InvolvingUserID: res.Clients[0].ID}}},
 			} {
 				b.Run(c.name, func(b *testing.B) {
 					c.f.Limit = 25

@@ -33,6 +33,9 @@ type Session struct {
 	CreatedAt  time.Time  `bun:"created_at,notnull"`
 	LastUsedAt *time.Time `bun:"last_used_at"`
 	ExpiresAt  time.Time  `bun:"expires_at,notnull"`
+	// AuthAt is when the person last proved who they are in this session
+	// (sign-in, second factor, password again); nil: long ago.
+	AuthAt *time.Time `bun:"auth_at"`
 }
 
 // CreateSession inserts s.
@@ -182,6 +185,15 @@ func (q *Q) LockSession(ctx context.Context, id string) error {
 	var got string
 	if err := q.db.NewSelect().Model((*Session)(nil)).Column("se.id").Where("se.id = ?", id).For("UPDATE").Scan(ctx, &got); err != nil {
 		return notFound(err, "session")
+	}
+	return nil
+}
+
+// SetSessionAuthAt records that the person behind session id (the token
+// hash) proved who they are at at.
+func (q *Q) SetSessionAuthAt(ctx context.Context, id string, at *time.Time) error {
+	if _, err := q.db.NewUpdate().Model((*Session)(nil)).Set("auth_at = ?", at).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("store: session auth time: %w", err)
 	}
 	return nil
 }

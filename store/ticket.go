@@ -375,10 +375,12 @@ func (q *Q) ticketsQuery(sc Scope, f TicketFilter, model any) (*bun.SelectQuery,
 // Participant links a user to a ticket they follow.
 type Participant struct {
 	bun.BaseModel `bun:"table:ticket_participants,alias:tp"`
-	TicketID      int64     `bun:"ticket_id,pk"`
-	UserID        int64     `bun:"user_id,pk"`
-	AddedAt       time.Time `bun:"added_at,notnull"`
-	User          *User     `bun:"rel:belongs-to,join:user_id=id"`
+	TicketID      int64 `bun:"ticket_id,pk"`
+	UserID        int64 `bun:"user_id,pk"`
+	// Via is how they came in: "" (staff, a colleague) or ParticipantCc.
+	Via     string    `bun:"via,notnull"`
+	AddedAt time.Time `bun:"added_at,notnull"`
+	User    *User     `bun:"rel:belongs-to,join:user_id=id"`
 }
 
 // AddParticipant adds u to the ticket; adding twice is not an error.

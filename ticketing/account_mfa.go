@@ -255,8 +255,14 @@ func (s *Service) reauthenticate(ctx context.Context, actor *store.User, passwor
 }
 
 // SetEmailOTP turns the code by e-mail on or off as the actor's second
-// factor.
-func (s *Service) SetEmailOTP(ctx context.Context, actor *store.User, on bool) error {
+// factor. Turning it off weakens the account, so it asks for the current
+// password (as DisableTOTP does); turning it on does not.
+func (s *Service) SetEmailOTP(ctx context.Context, actor *store.User, on bool, password string) error {
+	if !on {
+		if err := s.reauthenticate(ctx, actor, password); err != nil {
+			return err
+		}
+	}
 	return s.TxWith(ctx, func(tx *Tx) error {
 		u, err := tx.ownAccount(ctx, actor)
 		if err != nil {

@@ -79,8 +79,11 @@ func (s *Service) PasskeyUserByHandle(ctx context.Context, handle []byte) (*stor
 	return u, passkeyCreds(ps), nil
 }
 
-// AddPasskey stores a credential the web registered for the actor.
-func (s *Service) AddPasskey(ctx context.Context, actor *store.User, name string, credentialID, data []byte) error {
+// AddPasskey stores a credential the web registered for the actor, in
+// their session sessionID (its public id), which must have proved who
+// they are within RecentAuthWindow (ErrReauth otherwise): a passkey is a
+// way in that outlives a stolen session.
+func (s *Service) AddPasskey(ctx context.Context, actor *store.User, sessionID, name string, credentialID, data []byte) error {
 	name = truncate(strings.Join(strings.Fields(name), " "), 100)
 	if len(credentialID) == 0 || len(credentialID) > 1023 || len(data) == 0 || len(data) > 64<<10 {
 		return invalidf("invalid passkey")
@@ -91,6 +94,9 @@ func (s *Service) AddPasskey(ctx context.Context, actor *store.User, name string
 	return s.TxWith(ctx, func(tx *Tx) error {
 		u, err := tx.ownAccount(ctx, actor)
 		if err != nil {
+			return err
+		}
+		if err := tx.recentSession(ctx, u, sessionID); err != nil {
 			return err
 		}
 		p := &store.Passkey{UserID: u.ID, CredentialID: credentialID, Data: data, Name: name, CreatedAt: s.clock()}

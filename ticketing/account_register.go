@@ -235,7 +235,8 @@ func (s *Service) Forgot(ctx context.Context, email string, c Client) error {
 }
 
 // ResetPassword sets a new password by a reset link. It also confirms the
-// address (the link proves it), lifts a lockout and ends every session.
+// address (the link proves it), lifts a lockout, ends every session and
+// removes the passkeys.
 func (s *Service) ResetPassword(ctx context.Context, token, password string, c Client) error {
 	if _, _, err := s.openState(purposeReset, token); err != nil {
 		return err
@@ -256,7 +257,14 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string, c C
 		if err != nil {
 			return err
 		}
-		return auditAccount(ctx, tx.q, nil, u, "password_reset", clientDetails(c, map[string]any{"sessions_ended": n}))
+		// Whoever had the account before the reset may have added a
+		// passkey: it goes with the sessions, and the person adds theirs
+		// again (the reset page says so).
+		pk, err := tx.q.DeletePasskeysOfUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		return auditAccount(ctx, tx.q, nil, u, "password_reset", clientDetails(c, map[string]any{"sessions_ended": n, "passkeys_removed": pk}))
 	})
 }
 

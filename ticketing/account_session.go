@@ -31,7 +31,8 @@ type SessionInfo struct {
 	CreatedAt          time.Time
 	LastUsedAt         time.Time
 	ExpiresAt          time.Time
-	MustChangePassword bool // the password is weaker than the policy: ask to change it
+	AuthAt             *time.Time // when the person last proved who they are here; nil: long ago
+	MustChangePassword bool       // the password is weaker than the policy: ask to change it
 	// CodeSent: a sign-in code was mailed when this pending session began
 	// (e-mail is its only method), so the page need not ask for one.
 	CodeSent bool
@@ -53,7 +54,7 @@ func sessionInfo(se *store.Session, u *store.User, c *store.Company, token strin
 	return &SessionInfo{ID: se.PublicID, Token: token, User: u, Company: c, Stage: se.Stage,
 		Methods: splitMethods(se.Methods), CSRF: se.CSRF, IP: se.IP, UserAgent: se.UserAgent,
 		Remember: se.Remember, CreatedAt: se.CreatedAt, LastUsedAt: last, ExpiresAt: se.ExpiresAt,
-		MustChangePassword: u.MustChangePassword}
+		AuthAt: se.AuthAt, MustChangePassword: u.MustChangePassword}
 }
 
 // IPAllowed reports whether ip may use the accounts of company c: an
@@ -268,6 +269,9 @@ func (tx *Tx) newSession(ctx context.Context, u *store.User, company *store.Comp
 	se := &store.Session{ID: tokenHash(token), PublicID: randomToken(12), UserID: u.ID, CSRF: randomToken(32),
 		IP: ip, UserAgent: truncate(c.UserAgent, 400), Stage: stage, Methods: strings.Join(methods, ","),
 		Remember: remember, CreatedAt: now, LastUsedAt: &now, ExpiresAt: now.Add(life)}
+	if stage == store.StageFull { // a full session starts right after a credential was checked
+		se.AuthAt = &now
+	}
 	if err := tx.q.CreateSession(ctx, se); err != nil {
 		return nil, err
 	}
@@ -428,8 +432,12 @@ func (s *Service) RotateSession(ctx context.Context, token string, c Client) (*S
 		if _, err := tx.q.DeleteSession(ctx, tokenHash(token)); err != nil {
 			return err
 		}
-		info, err = tx.newSession(ctx, cur.User, cur.Company, cur.Stage, cur.Methods, cur.Remember, c)
-		return err
+		if info, err = tx.newSession(ctx, cur.User, cur.Company, cur.Stage, cur.Methods, cur.Remember, c); err != nil {
+			return err
+		}
+		// A new token is no new proof of identity: the time carries over.
+		info.AuthAt = cur.AuthAt
+		return tx.q.SetSessionAuthAt(ctx, tokenHash(info.Token), cur.AuthAt)
 	})
 	return info, err
 }

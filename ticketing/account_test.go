@@ -841,10 +841,19 @@ func TestPasskeyStorageAndLogin(t *testing.T) {
 		if h2, _, _ := a.svc.PasskeyUser(ctx, u.ID); string(h2) != string(h1) {
 			t.Fatal("the handle changed")
 		}
-		if err := a.svc.AddPasskey(ctx, u, "Laptop", []byte("cred-1"), []byte(`{"n":0}`)); err != nil {
+		se, err := a.svc.Login(ctx, u.Email, goodPW, false, browser)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.svc.AddPasskey(ctx, a.colleague, "x", []byte("cred-1"), []byte(`{}`)); !errors.Is(err, ticketing.ErrConflict) {
+		if err := a.svc.AddPasskey(ctx, u, se.ID, "Laptop", []byte("cred-1"), []byte(`{"n":0}`)); err != nil {
+			t.Fatal(err)
+		}
+		col := a.withPassword(t, a.colleague, goodPW)
+		cse, err := a.svc.Login(ctx, col.Email, goodPW, false, browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.AddPasskey(ctx, col, cse.ID, "x", []byte("cred-1"), []byte(`{}`)); !errors.Is(err, ticketing.ErrConflict) {
 			t.Fatalf("a credential twice: %v", err)
 		}
 		who, creds, err := a.svc.PasskeyUserByHandle(ctx, h1)
@@ -862,7 +871,7 @@ func TestPasskeyStorageAndLogin(t *testing.T) {
 			t.Fatalf("unknown credential: %v", err)
 		}
 		// As the second factor.
-		if err := a.svc.SetEmailOTP(ctx, u, true); err != nil {
+		if err := a.svc.SetEmailOTP(ctx, u, true, ""); err != nil {
 			t.Fatal(err)
 		}
 		p := mustPending(t, a, u)

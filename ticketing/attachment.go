@@ -15,21 +15,19 @@ func (s *Service) Attachment(ctx context.Context, actor *store.User, number, id 
 		return nil, nil, notAllowedf("no actor")
 	}
 	q := s.st.R()
-	t, err := q.TicketByNumber(ctx, actor.Scope(), number, false)
+	t, err := ticketInReach(ctx, q, actor, number, false)
 	if err != nil {
-		return nil, nil, mapStoreErr(err)
+		return nil, nil, err
 	}
-	participant := false
-	if !actor.IsStaff() {
-		if participant, err = q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return nil, nil, err
-		}
+	participant, err := participationOf(ctx, q, actor, t)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, nil, err
 	}
 	internal := can(actor, t, participant, ActViewInternal) == nil
-	a, data, err := q.Attachment(ctx, actor.Scope(), id, internal)
+	a, data, err := q.Attachment(ctx, scopeOf(actor, t), id, internal)
 	if err != nil {
 		return nil, nil, mapStoreErr(err)
 	}

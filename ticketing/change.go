@@ -24,22 +24,15 @@ func (tx *Tx) find(ctx context.Context, actor *store.User, number int64) (*store
 	if actor == nil {
 		return nil, notAllowedf("no actor")
 	}
-	t, err := tx.q.TicketByNumber(ctx, actor.Scope(), number, true)
-	if err != nil {
-		return nil, mapStoreErr(err)
-	}
-	return t, nil
+	return ticketInReach(ctx, tx.q, actor, number, true)
 }
 
 func (tx *Tx) check(ctx context.Context, actor *store.User, t *store.Ticket, act Action) error {
-	participant := false
-	if !actor.IsStaff() {
-		var err error
-		if participant, err = tx.q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return err
-		}
+	p, err := participationOf(ctx, tx.q, actor, t)
+	if err != nil {
+		return err
 	}
-	return can(actor, t, participant, act)
+	return can(actor, t, p, act)
 }
 
 // CommentInput is a new comment.
@@ -59,6 +52,9 @@ type CommentInput struct {
 	SendAnyway bool
 	// Files are attached to the comment; they are as internal as it is.
 	Files []FileInput
+	// Recipients narrows who a public staff reply is mailed to; nil mails
+	// everyone who follows.
+	Recipients *ReplyRecipients
 }
 
 // Comment adds a comment to ticket number.
@@ -98,6 +94,10 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		return nil, invalidf("ticket #%d is closed; reopen it before commenting", t.Number)
 	}
 	if err := tx.checkCollision(ctx, t, in); err != nil {
+		return nil, err
+	}
+	rcpt, err := tx.resolveRecipients(ctx, actor, t, in)
+	if err != nil {
 		return nil, err
 	}
 	source := in.Source
@@ -154,10 +154,13 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 		}
 	}
 	audit := map[string]any{"comment_id": c.ID, "internal": c.Internal, "source": c.Source}
+	if rcpt != nil {
+		audit["to"], audit["cc"] = rcpt.To, rcpt.Cc
+	}
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "comment", nil, audit); err != nil {
 		return nil, err
 	}
-	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated})
+	tx.emit(Event{Kind: EventCommented, Ticket: t, Actor: actor, Comment: c, Automated: in.Automated, Recipients: rcpt})
 	if before != t.Status {
 		if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "status", map[string]any{"status": before}, map[string]any{"status": t.Status}); err != nil {
 			return nil, err
@@ -456,21 +459,23 @@ type View struct {
 	// Version is the conversation version a reply form carries
 	// (CommentInput.Seen): the id of the newest public comment.
 	Version int64
+	// MailAuth is what sender authentication found for the mail behind
+	// the opening message (key 0) and each mail-originated comment (its
+	// id); mail from before the check has no entry.
+	MailAuth map[int64]store.MailAuth
 }
 
 // Get returns ticket number with what actor may see of it: a client never
 // gets internal comments.
 func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*View, error) {
 	q := s.st.R()
-	t, err := q.TicketByNumber(ctx, actor.Scope(), number, false)
+	t, err := ticketInReach(ctx, q, actor, number, false)
 	if err != nil {
-		return nil, mapStoreErr(err)
+		return nil, err
 	}
-	participant := false
-	if !actor.IsStaff() {
-		if participant, err = q.IsParticipant(ctx, t.ID, actor.ID); err != nil {
-			return nil, err
-		}
+	participant, err := participationOf(ctx, q, actor, t)
+	if err != nil {
+		return nil, err
 	}
 	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, err
@@ -495,6 +500,9 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 	if v.Version, err = q.LastPublicCommentID(ctx, t.ID); err != nil {
 		return nil, err
 	}
+	if v.MailAuth, err = q.MailAuthOfTicket(ctx, t.ID); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -502,6 +510,12 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFilter) ([]*store.Ticket, error) {
 	if actor == nil || actor.Disabled {
 		return nil, notAllowedf("disabled users cannot list tickets")
+	}
+	if !actor.IsStaff() && actor.CompanyID == nil {
+		// A contact (someone outside every customer who answered a mail
+		// thread) has no company's tickets to list; the ones they were
+		// brought into open by number.
+		return []*store.Ticket{}, nil
 	}
 	if !actor.IsStaff() && actor.CompanyID != nil {
 		c, err := s.st.R().Company(ctx, *actor.CompanyID)

@@ -127,5 +127,18 @@ func TestDashboardLists(t *testing.T) {
 		if err != nil || len(ls) != 4 || ls[0].Name != store.DashMine || ls[3].Name != store.DashRecent {
 			t.Fatalf("dashboard: %v %v", ls, err)
 		}
+		// Read together (one query for all cards), each card is what it
+		// is read alone, in the same order.
+		for i, fn := range []func(context.Context, *store.User) (ticketing.DashboardList, error){
+			w.svc.MyOpenTickets, w.svc.UnassignedInMyQueues, w.svc.DueSoon, w.svc.RecentlyUpdated,
+		} {
+			l, err := fn(ctx, w.tech)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := subjects(ls[i]), subjects(l); !slices.Equal(got, want) || ls[i].Count != l.Count || len(got) == 0 {
+				t.Errorf("%s together: %q (%d), alone: %q (%d)", ls[i].Name, got, ls[i].Count, want, l.Count)
+			}
+		}
 	})
 }

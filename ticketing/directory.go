@@ -152,6 +152,10 @@ type UserInput struct {
 	Password    string // optional; hashed with argon2id
 	Unconfirmed bool
 	Language    string
+	// Contact: a person from outside every customer who answered a
+	// ticket's mail thread: a client with no company (address and name
+	// only), who sees no ticket but the ones they were brought into.
+	Contact bool
 }
 
 // NormalizeAddress checks an email address and returns it lower-cased.
@@ -198,7 +202,7 @@ func CreateUserTx(ctx context.Context, q *store.Q, actor *store.User, in UserInp
 	if !store.ValidRole(role) {
 		return nil, invalidf("unknown role %q (want client, tech, supervisor or admin)", role)
 	}
-	if role == store.RoleClient && in.CompanyID == nil {
+	if role == store.RoleClient && in.CompanyID == nil && !in.Contact {
 		return nil, invalidf("a client must belong to a company (--company)")
 	}
 	u := &store.User{Email: email, Name: strings.TrimSpace(in.Name), Role: role, CompanyID: in.CompanyID, Language: in.Language}

@@ -69,6 +69,9 @@ type Event struct {
 	User       *store.User  // for EventParticipantAdded
 	SLAKind    string       // for EventSLAWarning and EventSLABreach: a store.SLA* kind
 	Account    *AccountMail // for EventAccount
+	// Recipients is the choice of a public staff reply (EventCommented);
+	// nil tells everyone who follows.
+	Recipients *ReplyRecipients
 	// Automated marks changes caused by automated mail (auto-replies,
 	// bounces): nobody is told about them automatically.
 	Automated bool

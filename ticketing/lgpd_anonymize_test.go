@@ -186,6 +186,7 @@ func TestAnonymizeLeavesNothing(t *testing.T) {
 			r.exec(t, "INSERT INTO mail_quarantine (reason, source, envelope, content_hash, from_addr, subject, raw_size, raw_gz, created_at) VALUES ('loop', 'smtp', ?, 'q1', ?, ?, ?, ?, ?)",
 				`{"from":"`+email+`"}`, email, "quarentena "+titularPhrase, len(qraw), store.Gzip(qraw), now)
 			r.exec(t, "INSERT INTO mail_addresses (email, bounce_count, last_bounce, updated_at) VALUES (?, 1, ?, ?)", email, "550 no such user "+email, now)
+			r.exec(t, "INSERT INTO ticket_thread_addresses (ticket_id, address, how, message_id, created_at) VALUES (?, ?, 'inbound_cc', '<t1@acme.example>', ?)", p.own.ID, email, now)
 			needles := []string{titularName, email, titularPhrase, "203.0.113.9"}
 			if h := r.hits(t, needles); len(h) < 10 {
 				t.Fatalf("the seed left too few traces to prove anything: %v", h)
@@ -207,7 +208,7 @@ func TestAnonymizeLeavesNothing(t *testing.T) {
 			}
 			if !dry.DryRun || dry.Tickets != 1 || dry.Comments != 2 || dry.Mails != 1 || dry.Attachments != 1 || dry.Outbox < 2 || dry.MailRefs != 1 ||
 				dry.Notifications != 6 || // theirs and others' about their ticket (ticketing/notification.go)
-				dry.Sessions != 1 || dry.Chat != 1 || dry.Quarantine != 1 || dry.SuppressionRows != 1 || dry.Consents != 1 {
+				dry.Sessions != 1 || dry.Chat != 1 || dry.Quarantine != 1 || dry.SuppressionRows != 1 || dry.Consents != 1 || dry.ThreadAddresses != 1 {
 				t.Fatalf("dry run counts %+v", dry.EraseCounts)
 			}
 			if u, err := r.st.R().UserByEmail(ctx, store.AllCompanies(), email); err != nil || u.Name != titularName {

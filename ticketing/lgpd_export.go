@@ -27,6 +27,12 @@ type Export struct {
 	Notifications []*store.PersonNotification `json:"notifications"`
 	Audit         []ExportAudit               `json:"audit"`
 	Mails         []ExportMail                `json:"mails"`
+	// Threads are the tickets whose mail thread has their address (who
+	// may answer it by mail), with the message it was first seen on.
+	Threads   []*store.ThreadAddress  `json:"threads"`
+	Drafts    []ExportDraft           `json:"drafts"`
+	Reactions []*store.PersonReaction `json:"reactions"`
+	Canned    []ExportCanned          `json:"canned_responses"`
 
 	st          *store.Store
 	attachments []*store.Attachment
@@ -122,6 +128,23 @@ type ExportMail struct {
 	TicketID   *int64    `json:"ticket_id"`
 	File       string    `json:"file"`
 	ReceivedAt time.Time `json:"received_at"`
+}
+
+// ExportDraft is a reply the person saved and has not sent. Drafts of
+// internal notes are left out, as internal comments are.
+type ExportDraft struct {
+	TicketNumber int64     `json:"ticket_number"`
+	Body         string    `json:"body"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ExportCanned is a canned response the person owns.
+type ExportCanned struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Export gathers a person's data. Admins may export anyone; anyone else
@@ -241,7 +264,16 @@ func (x *Export) gather(ctx context.Context, q *store.Q, u *store.User) error {
 		x.Mails = append(x.Mails, ExportMail{ID: m.ID, MessageID: m.MessageID, Subject: m.Subject, Size: m.RawSize, TicketID: m.TicketID,
 			File: fmt.Sprintf("mails/%d.eml", m.ID), ReceivedAt: m.ReceivedAt})
 	}
+	if err := x.gatherWorkflow(ctx, q, u); err != nil {
+		return err
+	}
+	if x.Threads, err = q.ThreadAddressesOf(ctx, u.Email); err != nil {
+		return err
+	}
 	// Empty lists print as [] for scripts, never null.
+	if x.Threads == nil {
+		x.Threads = []*store.ThreadAddress{}
+	}
 	if x.Requests == nil {
 		x.Requests = []*store.LGPDRequest{}
 	}
@@ -250,6 +282,41 @@ func (x *Export) gather(ctx context.Context, q *store.Q, u *store.User) error {
 	}
 	if x.Notifications == nil {
 		x.Notifications = []*store.PersonNotification{}
+	}
+	return nil
+}
+
+// gatherWorkflow adds the reply tools: drafts, reactions (on public
+// comments) and own canned responses.
+func (x *Export) gatherWorkflow(ctx context.Context, q *store.Q, u *store.User) error {
+	drafts, err := q.DraftsOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	x.Drafts = []ExportDraft{}
+	for _, d := range drafts {
+		if d.Internal {
+			continue
+		}
+		t, err := q.Ticket(ctx, store.AllCompanies(), d.TicketID, false)
+		if err != nil {
+			return err
+		}
+		x.Drafts = append(x.Drafts, ExportDraft{TicketNumber: t.Number, Body: d.Body, UpdatedAt: d.UpdatedAt})
+	}
+	if x.Reactions, err = q.ReactionsOf(ctx, u.ID, true); err != nil {
+		return err
+	}
+	if x.Reactions == nil {
+		x.Reactions = []*store.PersonReaction{}
+	}
+	canned, err := q.CannedOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	x.Canned = []ExportCanned{}
+	for _, c := range canned {
+		x.Canned = append(x.Canned, ExportCanned{ID: c.ID, Name: c.Name, Body: c.Body, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
 	}
 	return nil
 }

@@ -127,6 +127,12 @@ func TestExportHoldsThePersonOnly(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, s)
 		p := seedTitular(t, w)
+		// On a mail thread: the export says which, not who else is on it.
+		if err := s.InTx(ctx, func(q *store.Q) error {
+			return q.AddThreadAddresses(ctx, p.own.ID, store.ThreadInboundCc, "<th@acme.example>", []string{p.u.Email, w.outsider.Email})
+		}); err != nil {
+			t.Fatal(err)
+		}
 
 		if _, err := w.svc.Export(ctx, w.colleague, p.u.ID); !errors.Is(err, ticketing.ErrNotAllowed) {
 			t.Fatalf("a colleague exports the person: %v", err)
@@ -159,6 +165,9 @@ func TestExportHoldsThePersonOnly(t *testing.T) {
 		}
 		if len(x.Tickets) != 2 || x.Tickets[0].Role != "requester" || x.Tickets[1].Role != "participant" || x.Tickets[1].RatingComment != "" {
 			t.Fatalf("tickets %+v", x.Tickets)
+		}
+		if len(x.Threads) != 1 || x.Threads[0].TicketID != p.own.ID || x.Threads[0].How != store.ThreadInboundCc {
+			t.Fatalf("threads %+v, want the one ticket whose thread has the address", x.Threads)
 		}
 		if len(x.Comments) != 2 || len(x.Mails) != 1 || len(x.Consents) != 1 || len(x.Requests) != 1 {
 			t.Fatalf("comments %d mails %d consents %d requests %d", len(x.Comments), len(x.Mails), len(x.Consents), len(x.Requests))

@@ -132,6 +132,9 @@ func (s *Service) MergeTicket(ctx context.Context, actor *store.User, from, into
 		if res.Comments, res.Attachments, err = tx.q.MoveTicketContent(ctx, tf.ID, ti.ID); err != nil {
 			return err
 		}
+		if err := tx.q.CopyThreadAddresses(ctx, tf.ID, ti.ID); err != nil {
+			return err
+		}
 		now := tx.s.clock()
 		tf.Status, tf.ClosedAt = store.StatusClosed, &now
 		tf.CloseReason = fmt.Sprintf("merged into #%d", ti.Number)

@@ -296,19 +296,19 @@ func (r *LiveReader) grant(ctx context.Context, ticketID int64) (liveGrant, erro
 		return g, nil
 	}
 	q := r.s.st.R()
-	t, err := q.Ticket(ctx, u.Scope(), ticketID, false)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNoScope) {
+	// Any company's ticket: the policy decides (a client Cc'd from
+	// another company follows its public conversation).
+	t, err := q.Ticket(ctx, store.AllCompanies(), ticketID, false)
+	if errors.Is(err, store.ErrNotFound) {
 		g = liveGrant{}
 	} else if err != nil {
 		return liveGrant{}, err
 	} else {
-		participant := false
-		if !u.IsStaff() {
-			if participant, err = q.IsParticipant(ctx, t.ID, u.ID); err != nil {
-				return liveGrant{}, err
-			}
+		p, err := participationOf(ctx, q, u, t)
+		if err != nil {
+			return liveGrant{}, err
 		}
-		g = liveGrant{view: can(u, t, participant, ActView) == nil, internal: can(u, t, participant, ActViewInternal) == nil}
+		g = liveGrant{view: can(u, t, p, ActView) == nil, internal: can(u, t, p, ActViewInternal) == nil}
 	}
 	if r.ttl > 0 {
 		g.until = now.Add(r.ttl)

@@ -25,6 +25,7 @@ type MailIn interface {
 	UpdateTicket(ctx context.Context, t *store.Ticket) error
 	MarkBouncing(ctx context.Context, email, reason string) error
 	ClearBouncing(ctx context.Context, email string) (bool, error)
+	OutboxTargetByID(ctx context.Context, id int64) (store.OutboxTarget, error)
 }
 
 // MailOut is what the outbound hook may read and write inside a ticket
@@ -38,6 +39,10 @@ type MailOut interface {
 	EmailTemplatesVersion(ctx context.Context) (string, error)
 	EnqueueMail(ctx context.Context, m *store.OutboxMail) error
 	AddMessageID(ctx context.Context, r store.MessageRef) error
+	CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error)
+	// AddThreadAddresses puts the recipients of a mail queued on a ticket
+	// on its thread (store.ThreadSentTo): their replies join it.
+	AddThreadAddresses(ctx context.Context, ticketID int64, how, messageID string, addrs []string) error
 }
 
 // MailIn gives the intake its queries in tx.

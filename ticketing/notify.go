@@ -110,6 +110,17 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 	if err != nil {
 		return nil, err
 	}
+	// Someone of another company who answered the thread stays on it
+	// (a Cc participant); looked up only when there is such a follower.
+	var cc map[int64]bool
+	for _, u := range participants {
+		if !u.IsStaff() && u.CompanyIDValue() != t.CompanyID {
+			if cc, err = q.CcParticipants(ctx, t.ID); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	var out []Notice
 	seen := map[string]bool{}
 	add := func(kind string, u *store.User, rating bool) {
@@ -131,8 +142,14 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			if staffOnly && !u.IsStaff() {
 				continue
 			}
-			// A client who moved to another company no longer follows.
-			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID {
+			// A reply whose recipients were picked reaches only those
+			// outside staff.
+			if r := ev.Recipients; r != nil && !u.IsStaff() && !r.chosen(u.Email) {
+				continue
+			}
+			// A client who moved to another company no longer follows;
+			// a Cc participant never was of it.
+			if !u.IsStaff() && u.ID != requester.ID && u.CompanyIDValue() != t.CompanyID && !cc[u.ID] {
 				continue
 			}
 			add(kind, u, false)
@@ -155,6 +172,14 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			followers(NoticeInternal, true)
 		} else {
 			followers(NoticeCommented, false)
+			if r := ev.Recipients; r != nil {
+				for _, a := range r.Cc { // typed for this reply: told this once
+					if !seen[a] {
+						seen[a] = true
+						out = append(out, Notice{Kind: NoticeCommented, Address: a})
+					}
+				}
+			}
 		}
 	case EventAssigned:
 		if ev.Assignee != nil {

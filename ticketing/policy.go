@@ -1,6 +1,11 @@
 package ticketing
 
-import "github.com/jcservicedesk/servicedesk/store"
+import (
+	"context"
+	"errors"
+
+	"github.com/jcservicedesk/servicedesk/store"
+)
 
 // Action is something an actor does to a ticket.
 type Action string
@@ -28,6 +33,11 @@ type Relation struct {
 	SameCompany bool
 	Assignee    bool
 	Unassigned  bool
+	// CcParticipant: brought in from outside the requester's company by
+	// answering the mail thread (store.ParticipantCc). Such a person sees
+	// and answers that ticket's public conversation, which reaches them by
+	// mail anyway, and nothing else.
+	CcParticipant bool
 }
 
 // RelationOf works out how u stands to t; participant must be looked up by
@@ -36,6 +46,17 @@ type Relation struct {
 // be loaded; without it nothing is shared), and a client who moved to
 // another company no longer counts as a participant.
 func RelationOf(u *store.User, t *store.Ticket, participant bool) Relation {
+	return relationOf(u, t, participation{participant: participant})
+}
+
+// participation is how a user follows a ticket (store.Q.Participation).
+type participation struct {
+	participant bool
+	via         string
+}
+
+func relationOf(u *store.User, t *store.Ticket, p participation) Relation {
+	participant := p.participant
 	ownCompany := u.CompanyID != nil && *u.CompanyID == t.CompanyID
 	shares := t.Company != nil && t.Company.ID == t.CompanyID && t.Company.ShareTickets
 	return Relation{
@@ -44,6 +65,8 @@ func RelationOf(u *store.User, t *store.Ticket, participant bool) Relation {
 		SameCompany: ownCompany && shares,
 		Assignee:    t.AssignedTo(u),
 		Unassigned:  t.AssigneeID == nil,
+		// Only a client: staff see everything anyway.
+		CcParticipant: participant && p.via == store.ParticipantCc && !u.IsStaff(),
 	}
 }
 
@@ -80,7 +103,7 @@ func Allowed(role string, disabled bool, act Action, rel Relation) bool {
 		visible := rel.SameCompany || rel.Requester || rel.Participant
 		switch act {
 		case ActView, ActComment:
-			return visible
+			return visible || rel.CcParticipant
 		case ActReopen, ActRate:
 			return rel.Requester
 		}
@@ -88,9 +111,51 @@ func Allowed(role string, disabled bool, act Action, rel Relation) bool {
 	return false
 }
 
-func can(u *store.User, t *store.Ticket, participant bool, act Action) error {
-	if Allowed(u.Role, u.Disabled, act, RelationOf(u, t, participant)) {
+func can(u *store.User, t *store.Ticket, p participation, act Action) error {
+	if Allowed(u.Role, u.Disabled, act, relationOf(u, t, p)) {
 		return nil
 	}
 	return notAllowedf("%s may not %s ticket #%d", u.Email, act, t.Number)
+}
+
+// participationOf looks up how actor follows t (staff need not: they see
+// everything).
+func participationOf(ctx context.Context, q *store.Q, actor *store.User, t *store.Ticket) (participation, error) {
+	if actor.IsStaff() {
+		return participation{}, nil
+	}
+	ok, via, err := q.Participation(ctx, t.ID, actor.ID)
+	return participation{participant: ok, via: via}, err
+}
+
+// ticketInReach loads ticket number within actor's company scope, or,
+// for a client, a ticket of another company they answered from outside
+// (a Cc participant: the policy then allows its public conversation
+// only). Anything else is ErrNotFound, as if it did not exist.
+func ticketInReach(ctx context.Context, q *store.Q, actor *store.User, number int64, forUpdate bool) (*store.Ticket, error) {
+	t, err := q.TicketByNumber(ctx, actor.Scope(), number, forUpdate)
+	if err == nil || actor.IsStaff() || !(errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNoScope)) {
+		return t, mapStoreErr(err)
+	}
+	other, oerr := q.TicketByNumber(ctx, store.AllCompanies(), number, forUpdate)
+	if oerr != nil {
+		return nil, notFoundf("ticket #%d", number)
+	}
+	ok, via, perr := q.Participation(ctx, other.ID, actor.ID)
+	if perr != nil {
+		return nil, perr
+	}
+	if !ok || via != store.ParticipantCc {
+		return nil, notFoundf("ticket #%d", number)
+	}
+	return other, nil
+}
+
+// scopeOf is the company scope for reading t's parts as actor: a Cc
+// participant reads the ticket's own company's rows of that ticket.
+func scopeOf(actor *store.User, t *store.Ticket) store.Scope {
+	if actor.IsStaff() {
+		return store.AllCompanies()
+	}
+	return store.CompanyScope(t.CompanyID)
 }

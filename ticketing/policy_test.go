@@ -18,14 +18,16 @@ func TestPolicyTable(t *testing.T) {
 		"other":        {},
 		"assignee":     {Assignee: true},
 		"unassigned":   {Unassigned: true},
+		// From outside the requester's company, by answering the thread.
+		"cc_participant": {CcParticipant: true},
 	}
-	all := []string{"requester", "participant", "same_company", "other", "assignee", "unassigned"}
+	all := []string{"requester", "participant", "same_company", "other", "assignee", "unassigned", "cc_participant"}
 	everyAction := []Action{ActView, ActViewInternal, ActComment, ActCommentInternal, ActTake, ActTransfer,
 		ActChangeStatus, ActResolve, ActClose, ActReopen, ActRate, ActManageParticipant, ActEdit}
 	allowed := map[string]map[Action][]string{
 		"client": {
-			ActView:    {"requester", "participant", "same_company"},
-			ActComment: {"requester", "participant", "same_company"},
+			ActView:    {"requester", "participant", "same_company", "cc_participant"},
+			ActComment: {"requester", "participant", "same_company", "cc_participant"},
 			ActReopen:  {"requester"},
 			ActRate:    {"requester"},
 		},

@@ -124,6 +124,11 @@ type CreateInput struct {
 	Contract      string      // id or name of a contract of the ticket's company (SLA scope)
 	Automated     bool        // from automated mail: tell nobody
 	Files         []FileInput // attachments of the opening message (portal, CLI)
+	Queue         string      // id or name of a queue; "" for none
+	Asset         string      // id, tag or name of an asset of the ticket's company; "" for none
+	// RelatedTo links the new ticket to another as related (a reply by
+	// mail from someone not on that ticket's thread).
+	RelatedTo *int64
 }
 
 const maxSubject = 250
@@ -207,6 +212,18 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 		}
 		t.ContractID = &c.ID
 	}
+	if in.Queue != "" {
+		qu, err := q.QueueByRef(ctx, in.Queue)
+		if err != nil {
+			return nil, invalidf("unknown queue %q", in.Queue)
+		}
+		t.QueueID = &qu.ID
+	}
+	if in.Asset != "" {
+		if t.AssetID, err = tx.assetOf(ctx, companyID, in.Asset); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.applySLA(ctx, t); err != nil {
 		return nil, err
 	}
@@ -217,6 +234,21 @@ func (tx *Tx) Create(ctx context.Context, actor *store.User, in CreateInput) (*s
 	if in.LinkedTicket != nil { // a follow-up of a closed ticket (mail, reopen rule)
 		if err := q.AddTicketLink(ctx, &store.TicketLink{TicketID: t.ID, OtherID: *in.LinkedTicket,
 			Kind: store.LinkFollowUp, CreatedAt: t.CreatedAt}); err != nil {
+			return nil, err
+		}
+	}
+	if in.RelatedTo != nil && *in.RelatedTo != t.ID {
+		if err := q.AddTicketLink(ctx, &store.TicketLink{TicketID: t.ID, OtherID: *in.RelatedTo,
+			Kind: store.LinkRelated, CreatedAt: t.CreatedAt}); err != nil {
+			return nil, err
+		}
+		// The answered ticket's history says where the reply went.
+		rt, err := q.Ticket(ctx, store.AllCompanies(), *in.RelatedTo, false)
+		if err != nil {
+			return nil, mapStoreErr(err)
+		}
+		if err := q.Audit(ctx, actor, rt.CompanyID, "ticket", rt.ID, "link", nil,
+			map[string]any{"other": t.Number, "kind": store.LinkRelated, "why": "reply by mail from someone not on the thread"}); err != nil {
 			return nil, err
 		}
 	}
@@ -253,6 +285,7 @@ func auditTicket(t *store.Ticket) map[string]any {
 	return map[string]any{
 		"number": t.Number, "status": t.Status, "priority": t.Priority,
 		"subject": t.Subject, "assignee_id": t.AssigneeID, "company_id": t.CompanyID,
+		"queue_id": t.QueueID, "asset_id": t.AssetID,
 	}
 }
 

@@ -19,6 +19,9 @@ type UpdateInput struct {
 	Contract *string
 	// Queue is a queue by name or id; "" clears it.
 	Queue *string
+	// Asset is an asset of the ticket's company, by id, tag or name; ""
+	// clears it.
+	Asset *string
 }
 
 // Update edits a ticket's priority, subject and category: one change,
@@ -83,6 +86,14 @@ func (tx *Tx) Update(ctx context.Context, actor *store.User, number int64, in Up
 				t.QueueID = &qu.ID
 			}
 		}
+		if in.Asset != nil {
+			t.AssetID = nil
+			if *in.Asset != "" {
+				if t.AssetID, err = tx.assetOf(ctx, t.CompanyID, *in.Asset); err != nil {
+					return err
+				}
+			}
+		}
 		after := auditEdit(t)
 		if equalEdit(before, after) {
 			return invalidf("nothing to change on ticket #%d", t.Number)
@@ -101,7 +112,8 @@ func (tx *Tx) Update(ctx context.Context, actor *store.User, number int64, in Up
 
 func auditEdit(t *store.Ticket) map[string]any {
 	return map[string]any{"priority": t.Priority, "subject": t.Subject, "category_id": idOrNil(t.CategoryID),
-		"subcategory_id": idOrNil(t.SubcategoryID), "contract_id": idOrNil(t.ContractID), "queue_id": idOrNil(t.QueueID)}
+		"subcategory_id": idOrNil(t.SubcategoryID), "contract_id": idOrNil(t.ContractID), "queue_id": idOrNil(t.QueueID),
+		"asset_id": idOrNil(t.AssetID)}
 }
 
 func idOrNil(p *int64) any {

@@ -17,7 +17,8 @@ func (a *accountUI) resetShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 // reset sets the new password. ticketing makes the link single-use, lifts
-// a lockout and ends every session of the account (this browser's too).
+// a lockout, ends every session of the account (this browser's too) and
+// removes its passkeys, which the flash says.
 func (a *accountUI) reset(w http.ResponseWriter, r *http.Request) error {
 	rc := ctxOf(r)
 	p := resetPage{Token: r.PathValue("token")}
@@ -40,7 +41,7 @@ func (a *accountUI) reset(w http.ResponseWriter, r *http.Request) error {
 	if rc.Session != nil {
 		a.endSession(w, r)
 	}
-	a.flash(w, r, "success", "auth.flash.reset_done")
+	a.flash(w, r, "success", "profile.reset.done")
 	a.redirect(w, r, "/login")
 	return nil
 }

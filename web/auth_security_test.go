@@ -23,7 +23,7 @@ func TestAuthCSRFRefused(t *testing.T) {
 			"/meu-perfil/totp", "/meu-perfil/totp/ativar", "/meu-perfil/totp/desativar", "/meu-perfil/recuperacao",
 			"/meu-perfil/recuperacao.txt", "/meu-perfil/codigo-email", "/meu-perfil/passkeys/1/remover",
 			"/meu-perfil/sessoes/x/encerrar", "/meu-perfil/sessoes/encerrar-outras", "/meu-perfil/dados/apagar",
-			"/webauthn/register/begin", "/webauthn/register/finish"}
+			"/webauthn/register/begin", "/webauthn/register/finish", "/meu-perfil/confirmar"}
 		anon := aw.browser()
 		anon.get("/login")
 		for _, p := range anonymousPOSTs {

@@ -137,7 +137,13 @@ func (a *accountUI) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request)
 	if in.Name == "" || len(in.Name) > 100 {
 		return httpError(http.StatusUnprocessableEntity, "error.invalid")
 	}
-	u := ctxOf(r).User
+	rc := ctxOf(r)
+	u := rc.User
+	// Asked here too, so the browser does not start a ceremony that
+	// AddPasskey would refuse; the rule is ticketing's.
+	if rc.Session == nil || a.svc.RequireRecentAuth(r.Context(), u, rc.Session.ID) != nil {
+		return httpError(http.StatusForbidden, "profile.reauth.needed")
+	}
 	pu, err := a.passkeyUserByID(r.Context(), u)
 	if err != nil {
 		return err
@@ -185,7 +191,14 @@ func (a *accountUI) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	if err := a.svc.AddPasskey(r.Context(), u, c.Name, cred.ID, data); err != nil {
+	sid := ""
+	if se := ctxOf(r).Session; se != nil {
+		sid = se.ID
+	}
+	if err := a.svc.AddPasskey(r.Context(), u, sid, c.Name, cred.ID, data); err != nil {
+		if errors.Is(err, ticketing.ErrReauth) {
+			return httpError(http.StatusForbidden, "profile.reauth.needed")
+		}
 		return err
 	}
 	if err := a.rotate(w, r); err != nil {

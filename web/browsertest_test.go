@@ -448,6 +448,11 @@ func (b *browser) page(name string, phone bool) {
 		if w := value(b, "page width", chromedp.Evaluate[int]("document.documentElement.scrollWidth")); w > phoneW {
 			b.t.Errorf("%s is %d px wide on a %d px phone", name, w, phoneW)
 		}
+		// A stacked table (.table-stack) reads as cards there: it may not
+		// scroll sideways inside its frame either.
+		if n := value(b, "sideways tables", chromedp.Evaluate[int](`[...document.querySelectorAll(".table-stack")].filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth).length`)); n > 0 {
+			b.t.Errorf("%s: %d stacked table(s) scroll sideways on a %d px phone", name, n, phoneW)
+		}
 		b.theme = "phone"
 		b.shot(name)
 		b.theme = "light"

@@ -225,10 +225,15 @@ func (a *accountUI) recoveryText(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// emailOTPSave turns the e-mail code on or off.
+// emailOTPSave turns the e-mail code on or off (off asks for the
+// password).
 func (a *accountUI) emailOTPSave(w http.ResponseWriter, r *http.Request) error {
 	on := r.PostFormValue("on") == "1"
-	if err := a.svc.SetEmailOTP(r.Context(), ctxOf(r).User, on); err != nil {
+	err := a.svc.SetEmailOTP(r.Context(), ctxOf(r).User, on, r.PostFormValue("password"))
+	if badPassword(err) {
+		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"security": "profile.error.bad_password"})
+	}
+	if err != nil {
 		return err
 	}
 	if err := a.rotate(w, r); err != nil {
@@ -239,6 +244,32 @@ func (a *accountUI) emailOTPSave(w http.ResponseWriter, r *http.Request) error {
 		key = "profile.flash.email_otp_on"
 	}
 	a.flash(w, r, "success", key)
+	a.redirect(w, r, "/meu-perfil#seguranca")
+	return nil
+}
+
+// identityConfirm is POST /meu-perfil/confirmar: the current password (or,
+// without one, an authenticator code) again, so this session may add a
+// passkey for the next few minutes.
+func (a *accountUI) identityConfirm(w http.ResponseWriter, r *http.Request) error {
+	rc := ctxOf(r)
+	if rc.Session == nil {
+		return httpError(http.StatusForbidden, "error.forbidden")
+	}
+	err := a.svc.ConfirmIdentity(r.Context(), rc.User, rc.Session.ID, r.PostFormValue("secret"))
+	switch {
+	case badPassword(err):
+		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"security": "profile.error.bad_password"})
+	case errors.Is(err, ticketing.ErrBadCode):
+		return a.renderProfile(w, r, http.StatusUnprocessableEntity, map[string]string{"security": "profile.reauth.bad_code"})
+	case errors.Is(err, ticketing.ErrReauth):
+		return a.renderProfile(w, r, http.StatusForbidden, map[string]string{"security": "profile.reauth.sign_in_again"})
+	case errors.Is(err, ticketing.ErrNotAllowed):
+		return a.renderProfile(w, r, http.StatusForbidden, map[string]string{"security": "profile.reauth.sign_in_again"})
+	case err != nil:
+		return err
+	}
+	a.flash(w, r, "success", "profile.reauth.done")
 	a.redirect(w, r, "/meu-perfil#seguranca")
 	return nil
 }

@@ -22,8 +22,12 @@ type profilePage struct {
 	Notices     []noticeChoice
 	TwoFactor   ticketing.TwoFactorState
 	Passkeys    []ticketing.PasskeyCred
-	Sessions    []sessionRow
-	Errs        map[string]string // section or field -> i18n key
+	// RecentAuth: this session proved who its person is within
+	// ticketing.RecentAuthWindow, so a passkey may be added; else the page
+	// asks for the password (or an app code) first.
+	RecentAuth bool
+	Sessions   []sessionRow
+	Errs       map[string]string // section or field -> i18n key
 }
 
 type noticeChoice struct {
@@ -80,6 +84,9 @@ func (a *accountUI) renderProfile(w http.ResponseWriter, r *http.Request, status
 	}
 	if _, p.Passkeys, err = a.svc.PasskeyUser(ctx, u.ID); err != nil {
 		return err
+	}
+	if rc.Session != nil {
+		p.RecentAuth = a.svc.RequireRecentAuth(ctx, u, rc.Session.ID) == nil
 	}
 	sessions, err := a.svc.Sessions(ctx, u, u.Email)
 	if err != nil {

@@ -36,7 +36,21 @@ type reactionBar struct {
 
 type reactionItem struct {
 	Emoji string
+	Name  string // i18n key naming the emoji: the button reads without an emoji font
 	Count int
+}
+
+// reactionNames names each of ticketing.Emojis (keys under staff.react.name);
+// TestReactionNames keeps the two lists in step.
+var reactionNames = map[string]string{
+	"\U0001F44D":   "staff.react.name.thumbs_up",
+	"\U0001F44E":   "staff.react.name.thumbs_down",
+	"\u2764\ufe0f": "staff.react.name.heart",
+	"\U0001F389":   "staff.react.name.party",
+	"\U0001F604":   "staff.react.name.smile",
+	"\U0001F615":   "staff.react.name.confused",
+	"\U0001F440":   "staff.react.name.eyes",
+	"\U0001F64F":   "staff.react.name.thanks",
 }
 
 // reactionBars loads the reactions of ticket number for its page; the
@@ -59,7 +73,7 @@ type reactionSet struct {
 func (rs reactionSet) ReactionsFor(commentID int64) *reactionBar {
 	b := &reactionBar{Number: rs.number, CommentID: commentID}
 	for _, e := range ticketing.Emojis {
-		b.Items = append(b.Items, reactionItem{Emoji: e, Count: rs.counts[commentID][e]})
+		b.Items = append(b.Items, reactionItem{Emoji: e, Name: reactionNames[e], Count: rs.counts[commentID][e]})
 	}
 	return b
 }

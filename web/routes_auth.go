@@ -61,6 +61,7 @@ func (s *Server) authRoutes(mux *http.ServeMux) {
 	s.handle(mux, "POST /meu-perfil/recuperacao.txt", signedIn, a.recoveryText)
 	s.handle(mux, "POST /meu-perfil/codigo-email", signedIn, a.emailOTPSave)
 	s.handle(mux, "POST /meu-perfil/passkeys/{id}/remover", signedIn, a.passkeyRemove)
+	s.handle(mux, "POST /meu-perfil/confirmar", signedIn, a.identityConfirm)
 	s.handle(mux, "POST /meu-perfil/sessoes/{id}/encerrar", signedIn, a.sessionEnd)
 	s.handle(mux, "POST /meu-perfil/sessoes/encerrar-outras", signedIn, a.sessionEndOthers)
 	s.handle(mux, "GET /meu-perfil/dados.json", signedIn, a.dataExport)

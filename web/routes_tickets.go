@@ -18,6 +18,7 @@ func (s *Server) ticketRoutes(mux *http.ServeMux) {
 	s.handle(mux, "GET /tickets/{number}/attachments/{id}", signedIn, s.ticketAttachment)
 	s.handle(mux, "GET /tickets/{number}/attachments/{id}/view", signedIn, s.ticketAttachmentView)
 	s.handle(mux, "POST /tickets/{number}/reopen", signedIn, s.ticketReopen)
+	s.handle(mux, "GET /tickets/{number}/messages/{id}/eml", signedIn, s.ticketMailSource) // staff only, by ticketing
 
 	// Rating links of the closing mail (/tickets/rate/<token>): no
 	// sign-in; a GET only shows the form, the POST records. They are

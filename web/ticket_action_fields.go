@@ -7,7 +7,7 @@ import (
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
-// staffUpdate is POST /tickets/{number}/update: priority, category and queue
+// staffUpdate is POST /tickets/{number}/update: priority, category, queue and asset
 // (fields left out of the form are left alone).
 func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 	n, err := staffNumber(r)
@@ -29,6 +29,10 @@ func (s *Server) staffUpdate(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := r.PostForm["queue"]; ok {
 		q := strings.TrimSpace(r.PostFormValue("queue"))
 		in.Queue = &q
+	}
+	if _, ok := r.PostForm["asset"]; ok {
+		a := strings.TrimSpace(r.PostFormValue("asset")) // an id of the ticket's company, or "" for none
+		in.Asset = &a
 	}
 	if _, err := s.svc.Update(r.Context(), ctxOf(r).User, n, in); err != nil {
 		return err

@@ -3,7 +3,11 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/jcservicedesk/servicedesk/store"
 
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
@@ -36,6 +40,7 @@ func (s *Server) staffReplyPost(w http.ResponseWriter, r *http.Request) error {
 	if in.Files, err = s.formFiles(r); err != nil {
 		return err
 	}
+	in.Recipients = replyRecipients(r, in.Internal)
 	_, err = s.svc.Comment(r.Context(), rc.User, n, in)
 	var ce *ticketing.CollisionError
 	if errors.As(err, &ce) {
@@ -49,6 +54,27 @@ func (s *Server) staffReplyPost(w http.ResponseWriter, r *http.Request) error {
 		key = "staff.done.noted"
 	}
 	return s.staffDone(w, r, n, key)
+}
+
+// replyRecipients reads the recipients of the reply form: the ticked
+// boxes (to) and the typed addresses (cc, separated by commas, semicolons
+// or spaces). A form without the recipients fieldset (rcpt) mails
+// everyone who follows; an internal note has no recipients. ticketing
+// checks every address.
+func replyRecipients(r *http.Request, internal bool) *ticketing.ReplyRecipients {
+	if internal || r.PostFormValue("rcpt") != "1" {
+		return nil
+	}
+	rr := &ticketing.ReplyRecipients{To: []string{}}
+	for _, a := range r.PostForm["to"] {
+		if a = strings.TrimSpace(a); a != "" {
+			rr.To = append(rr.To, store.NormalizeEmail(a))
+		}
+	}
+	rr.Cc = strings.FieldsFunc(r.PostFormValue("cc"), func(c rune) bool {
+		return c == ',' || c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
+	})
+	return rr
 }
 
 // staffCollision renders the refused reply: the newer messages first,
@@ -69,5 +95,11 @@ func (s *Server) staffCollision(w http.ResponseWriter, r *http.Request, n int64,
 	}
 	rp.Seen, rp.Body, rp.Internal = ce.Version, in.Body, in.Internal
 	rp.FilesLost = len(in.Files) > 0
+	if in.Recipients != nil { // the choice survives the refusal
+		for i := range rp.Recipients {
+			rp.Recipients[i].On = slices.Contains(in.Recipients.To, store.NormalizeEmail(rp.Recipients[i].Email))
+		}
+		rp.Cc = strings.Join(in.Recipients.Cc, ", ")
+	}
 	return s.render(w, r, http.StatusConflict, "ticket_collision", &collisionPage{Number: n, Subject: v.Ticket.Subject, Reply: rp})
 }

@@ -24,6 +24,7 @@ func (s *Server) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	v.Body = strings.TrimSpace(r.PostFormValue("description"))
 	v.Priority = r.PostFormValue("priority")
 	v.CategoryID, v.SubcategoryID, v.ContractID = formID(r, "category"), formID(r, "subcategory"), formID(r, "contract")
+	v.QueueID, v.AssetID = formID(r, "queue"), formID(r, "asset")
 	v.RequesterEmail = strings.TrimSpace(r.PostFormValue("requester"))
 	formErr := func(status int, key string) error {
 		v.Error = key
@@ -50,6 +51,12 @@ func (s *Server) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	if v.ContractID != 0 {
 		in.Contract = strconv.FormatInt(v.ContractID, 10)
+	}
+	if v.QueueID != 0 {
+		in.Queue = strconv.FormatInt(v.QueueID, 10)
+	}
+	if v.AssetID != 0 {
+		in.Asset = strconv.FormatInt(v.AssetID, 10) // ticketing checks it is of the ticket's company
 	}
 	if in.Files, err = s.formFiles(r); err != nil {
 		var se *statusError

@@ -11,6 +11,8 @@ import (
 type newTicketView struct {
 	Categories []*catGroup // top-level categories, each with its subcategories
 	Contracts  []*store.Contract
+	Queues     []*store.Queue
+	Assets     []*store.Asset // of the requester's own company (requesters only)
 	Priorities []string
 	Staff      bool // shows the requester field: staff open tickets on behalf of someone
 	Inactive   bool // the company is switched off: no form, a notice
@@ -20,6 +22,7 @@ type newTicketView struct {
 	// The values sent back after an error.
 	Subject, Body, Priority, RequesterEmail string
 	CategoryID, SubcategoryID, ContractID   int64
+	QueueID, AssetID                        int64
 	Error                                   string // i18n key
 }
 
@@ -71,6 +74,14 @@ func (s *Server) newTicketForm(r *http.Request) (*newTicketView, error) {
 		if v.Contracts, err = q.Contracts(r.Context(), *u.CompanyID); err != nil {
 			return nil, err
 		}
+		// Staff open tickets for someone typed in: they pick the asset on
+		// the ticket page, where the company is known.
+		if v.Assets, err = s.svc.Assets(r.Context(), u, 0); err != nil {
+			return nil, err
+		}
+	}
+	if v.Queues, err = q.Queues(r.Context()); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

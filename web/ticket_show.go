@@ -33,6 +33,10 @@ type ticketPage struct {
 	// RatingLabel names the rating given ("Bom"), "" when none.
 	RatingLabel string
 
+	// History is the status history from the audit log, as the viewer may
+	// see it (no close reason or merge target for requesters).
+	History []ticketing.StatusChange
+
 	Error string // i18n key of a form error shown above the comment form
 	Body  string // the comment text given back after an error
 
@@ -41,7 +45,8 @@ type ticketPage struct {
 	StaffData any
 }
 
-// convItem is one message of the conversation.
+// convItem is one message of the conversation. Auth is what sender
+// authentication said of the mail it came from (zero when none).
 type convItem struct {
 	ID       int64 // comment id, 0 for the opening message
 	Author   *store.User
@@ -50,10 +55,13 @@ type convItem struct {
 	Quoted   string // the quoted tail of Text ("> …", "Em … escreveu:"), behind a toggle
 	SrcDoc   string // mail HTML (sanitized at intake) as a whole sandboxed document, "" if none
 	FullDoc  string // the same with the quoted parts, "" when there were none
+	Auth     store.MailAuth
 	Internal bool
 	Mail     bool // came by mail
 	Files    []fileRef
 	Comment  *store.Comment // nil for the opening message
+	// Eml downloads the original mail (staff only), "" when none.
+	Eml string
 }
 
 // fileRef is an attachment as the page links it.
@@ -121,6 +129,14 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	t := v.Ticket
 	p := &ticketPage{View: v, Ticket: t, Staff: u.IsStaff(), Open: t.Open()}
 	p.Items = conversation(v)
+	if u.IsStaff() {
+		if err := s.linkMailSources(r, t.Number, p.Items); err != nil {
+			return nil, err
+		}
+	}
+	if p.History, err = s.svc.StatusHistory(r.Context(), u, n); err != nil {
+		return nil, hideRefusal(err)
+	}
 	p.MaxMB = (s.maxBody() - 1<<20) >> 20
 	if t.Rating != nil {
 		p.RatingLabel = ticketing.RatingLabel(*t.Rating, rc.Lang)
@@ -134,7 +150,9 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	p.CanComment = t.Status != store.StatusClosed
 	resolvedOrClosed := t.Status == store.StatusResolved || t.Status == store.StatusClosed
 	rel := ticketing.RelationOf(u, t, false)
-	p.CanReopen = resolvedOrClosed && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
+	// The "not solved?" card is the requester's, under the rule ticketing
+	// applies to clients; staff reopen from their panel instead.
+	p.CanReopen = resolvedOrClosed && rel.Requester && !p.Staff && ticketing.Allowed(u.Role, u.Disabled, ticketing.ActReopen, rel)
 	if p.CanReopen && t.Status == store.StatusClosed && t.ClosedAt != nil {
 		days := s.cfg.Mail.ReopenDays
 		p.FollowUp = days <= 0 || time.Since(*t.ClosedAt) > time.Duration(days)*24*time.Hour
@@ -167,15 +185,44 @@ func conversation(v *ticketing.View) []*convItem {
 	first := &convItem{Author: t.Requester, At: t.CreatedAt, Mail: t.Source == store.SourceEmail, Files: opening}
 	first.Text, first.Quoted = splitQuoted(t.Description)
 	first.SrcDoc, first.FullDoc = mailDocs(t.DescriptionHTML)
+	first.Auth = v.MailAuth[0]
 	items = append(items, first)
 	for _, c := range v.Comments {
 		it := &convItem{ID: c.ID, Author: c.Author, At: c.CreatedAt, Internal: c.Internal,
 			Mail: c.Source == store.SourceEmail, Files: byComment[c.ID], Comment: c}
 		it.Text, it.Quoted = splitQuoted(c.BodyText)
 		it.SrcDoc, it.FullDoc = mailDocs(c.BodyHTML)
+		it.Auth = v.MailAuth[c.ID]
 		items = append(items, it)
 	}
 	return items
+}
+
+// linkMailSources gives each mail-originated item of the conversation the
+// link to its original .eml.
+func (s *Server) linkMailSources(r *http.Request, number int64, items []*convItem) error {
+	ms, err := s.svc.TicketMails(r.Context(), ctxOf(r).User, number)
+	if err != nil {
+		return hideRefusal(err)
+	}
+	byComment := map[int64]int64{} // comment id → mail id; 0 is the opening message
+	for _, m := range ms {
+		if m.CommentID != nil {
+			byComment[*m.CommentID] = m.ID
+		} else if _, ok := byComment[0]; !ok && m.Action == store.MailTicket {
+			byComment[0] = m.ID
+		}
+	}
+	for _, it := range items {
+		id := byComment[it.ID]
+		if it.Comment != nil && it.Comment.MailID != nil {
+			id = *it.Comment.MailID
+		}
+		if id != 0 && it.Mail {
+			it.Eml = "/tickets/" + strconv.FormatInt(number, 10) + "/messages/" + strconv.FormatInt(id, 10) + "/eml"
+		}
+	}
+	return nil
 }
 
 func newFileRef(number int64, a *store.Attachment) fileRef {

@@ -28,6 +28,9 @@ type staffData struct {
 
 	CategoryID      int64 // the subcategory when set, else the category (the select's choice)
 	QueueID         int64
+	AssetID         int64
+	Assets          []*store.Asset  // of the ticket's company
+	Recent          []*store.Ticket // the requester's other recent tickets the viewer may open
 	Priorities      []string
 	Statuses        []string // the plain status changes (no solution or evaluation needed)
 	Classifications []string
@@ -39,11 +42,14 @@ type staffData struct {
 
 // staffReply is the reply form: public reply or internal note.
 type staffReply struct {
-	Number     int64
-	Seen       int64  // View.Version the reply is written against
-	Body       string // the draft, a canned text, or the text sent back after a refusal
-	Internal   bool
-	Recipients []string // who a public reply goes to: the requester and the Cc participants
+	Number   int64
+	Seen     int64  // View.Version the reply is written against
+	Body     string // the draft, a canned text, or the text sent back after a refusal
+	Internal bool
+	// Recipients are who a public reply goes to, each a checkbox (on by
+	// default): the requester and the Cc participants outside staff.
+	Recipients []replyRecipient
+	Cc         string // extra addresses typed, given back after a refusal
 	Canned     []*store.Canned
 	// Newer are the public messages that arrived since Seen (409).
 	Newer     []*store.Comment
@@ -76,8 +82,17 @@ func (s *Server) ticketStaffData(r *http.Request, v *ticketing.View) (*staffData
 	if t.QueueID != nil {
 		d.QueueID = *t.QueueID
 	}
+	if t.AssetID != nil {
+		d.AssetID = *t.AssetID
+	}
 	var err error
 	if d.Dir, err = s.svc.StaffDirectory(ctx, u); err != nil {
+		return nil, err
+	}
+	if d.Assets, err = s.svc.Assets(ctx, u, t.CompanyID); err != nil {
+		return nil, err
+	}
+	if d.Recent, err = s.svc.RequesterRecent(ctx, u, t.Number, 5); err != nil {
 		return nil, err
 	}
 	participant := false
@@ -122,13 +137,14 @@ func (s *Server) staffReplyFor(r *http.Request, v *ticketing.View, newer []*stor
 	ctx := r.Context()
 	t := v.Ticket
 	rp := &staffReply{Number: t.Number, Seen: v.Version, Newer: newer}
-	if t.Requester != nil {
-		rp.Recipients = append(rp.Recipients, t.Requester.Email)
+	var requester *store.User
+	if t.Requester != nil && t.Requester.ID == t.RequesterID {
+		requester = t.Requester
 	}
-	for _, p := range v.Participants { // the Cc'd people of the company; staff who follow get notices, not the reply
-		if p.ID != t.RequesterID && !p.IsStaff() {
-			rp.Recipients = append(rp.Recipients, p.Email)
-		}
+	// Staff who follow get notices, not the choice.
+	for _, u := range ticketing.ReplyCandidates(t, requester, v.Participants) {
+		rp.Recipients = append(rp.Recipients, replyRecipient{Email: u.Email, Name: u.Name, On: true,
+			Requester: u.ID == t.RequesterID})
 	}
 	var err error
 	if rp.Canned, err = s.svc.Canned(ctx, rc.User, t.CompanyID); err != nil {
@@ -155,6 +171,12 @@ func (s *Server) staffReplyFor(r *http.Request, v *ticketing.View, newer []*stor
 		}
 	}
 	return rp, nil
+}
+
+// replyRecipient is one checkbox of the reply's recipients.
+type replyRecipient struct {
+	Email, Name   string
+	On, Requester bool
 }
 
 // staffCommentTools is what the "staff_comment_tools" partial needs.

@@ -241,6 +241,10 @@ func TestTicketReopenAndRate(t *testing.T) {
 		if cp := w.get("/tickets/"+t1, colleague); strings.Contains(cp.Body, "/reopen") || strings.Contains(cp.Body, `/rate"`) {
 			t.Error("a colleague is offered reopen or rating")
 		}
+		// Staff get the panel's reopen button, not the requester's card.
+		if tp := w.get("/tickets/"+t1, w.signIn(w.tech)); strings.Contains(tp.Body, "reopen-card") || !strings.Contains(tp.Body, `action="/tickets/`+t1+`/reopen"`) {
+			t.Error("a technician sees the requester's reopen card, or no reopen button")
+		}
 		for name, c := range map[string]*http.Cookie{"colleague": colleague, "outsider": outsider} {
 			if res := w.postAs(c, "/tickets/"+t1+"/rate", url.Values{"stars": {"1"}}); res.StatusCode < 400 {
 				t.Errorf("%s rated: %d", name, res.StatusCode)

@@ -32,7 +32,20 @@ reused for many messages (RSET between). The mix, deterministic from -seed:
 ~40% plain text, ~30% multipart/alternative with pt-BR HTML, ~15% with a
 50 KB base64 PDF-like attachment, ~15% replies (In-Reply-To/References to
 a message sent earlier in the run, "Re:" subject, quoted "Em … escreveu:").
-Senders: 200 addresses at a few *.example domains. Message-IDs carry a run
+Senders: 200 addresses at a few *.example domains.
+
+-set thread sends conversations instead (half requests, half replies):
+requests from 40 people at 4 customer domains (lojasilva.example,
+construtora-ribeiro.example, contabil-souza.example, clinicavida.example:
+create those companies with their domains first), a colleague and a vendor
+often in Cc; replies to the newest message of a conversation from the
+requester, from a colleague or a vendor who was in Cc, and from strangers
+at desconhecido.example who were never on the thread. The result says
+what a correct daemon makes of it ("expect"): one ticket per request, one
+comment per reply from someone on the thread, and per stranger's reply a
+new linked ticket (mail.unknown_sender create) or a quarantine entry.
+
+Message-IDs carry a run
 tag (-run, default: derived from the clock) so that repeated runs against
 the same database are not duplicates; the same -seed and -run reproduce
 the same bytes (and so exercise the duplicate check).
@@ -59,6 +72,7 @@ Flags:
 
 type options struct {
 	addr, to, helo, run string
+	set                 string // mix | thread
 	n, c                int
 	seed                uint64
 	timeout             time.Duration
@@ -77,6 +91,7 @@ func main() {
 	fs.StringVar(&o.helo, "helo", "mailbench.example", "EHLO name")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long (messages not sent count as failures)")
 	fs.BoolVar(&o.json, "json", false, "print the result as a JSON object instead of a paragraph")
+	fs.StringVar(&o.set, "set", "mix", "message set: mix (load) or thread (conversations, see above)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -87,7 +102,7 @@ func main() {
 		}
 		os.Exit(2)
 	}
-	if o.n <= 0 || o.c <= 0 || fs.NArg() > 0 {
+	if o.n <= 0 || o.c <= 0 || fs.NArg() > 0 || (o.set != "mix" && o.set != "thread") {
 		fs.Usage()
 		os.Exit(2)
 	}
@@ -126,6 +141,8 @@ type result struct {
 	MsgsPerS    float64        `json:"msgs_per_s"`
 	LatencyMS   latency        `json:"data_to_reply_ms"`
 	TimedOut    bool           `json:"timed_out"`
+	// Expect is what the thread set should become (-set thread).
+	Expect *threadExpect `json:"expect,omitempty"`
 }
 
 type latency struct {
@@ -142,6 +159,10 @@ func (r *result) summary() string {
 		r.N, r.Addr, r.Concurrency, r.ElapsedS, r.MsgsPerS, r.OK, r.Temp, r.Perm, r.Errors, r.NotSent,
 		r.LatencyMS.P50, r.LatencyMS.P90, r.LatencyMS.P99, r.LatencyMS.Max,
 		r.Mix["plain"], r.Mix["html"], r.Mix["attachment"], r.Mix["reply"], float64(r.Bytes)/1e6, r.Seed, r.Run)
+	if e := r.Expect; e != nil {
+		s += fmt.Sprintf(" Thread set: %d requests, replies %v; expect %d tickets and %d comments (unknown_sender create), or %d tickets and %d quarantined (quarantine).",
+			e.Requests, e.Replies, e.TicketsCreate, e.Comments, e.TicketsQuarantine, e.Quarantined)
+	}
 	if r.TimedOut {
 		s += " Stopped by -timeout."
 	}
@@ -188,10 +209,18 @@ func run(o options) *result {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	// A fixed Date base: with the same -seed and -run the bytes are the same.
-	g := newGenerator(o.seed, o.run, o.to, o.n, time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("-0300", -3*3600)))
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("-0300", -3*3600))
+	g := newGenerator(o.seed, o.run, o.to, o.n, start)
+	if o.set == "thread" {
+		g = newThreadGenerator(o.seed, o.run, o.to, o.n, start)
+	}
 	res := &result{Addr: o.addr, N: o.n, Concurrency: o.c, Seed: o.seed, Run: o.run, Mix: map[string]int{}}
 	for _, m := range g.metas {
 		res.Mix[kindNames[m.kind]]++
+	}
+	if g.thread != nil {
+		e := g.expect()
+		res.Expect = &e
 	}
 	done := make([]chan struct{}, o.n) // closed when message i has its answer
 	for i := range done {
@@ -200,7 +229,7 @@ func run(o options) *result {
 	t := &tally{samples: map[string]int{}}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	began := time.Now()
 	for range o.c {
 		wg.Add(1)
 		go func() {
@@ -225,7 +254,7 @@ func run(o options) *result {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := time.Since(began)
 
 	res.OK, res.Temp, res.Perm, res.Errors, res.Bytes = t.ok, t.temp, t.perm, t.errs, t.bytes
 	res.NotSent = o.n - t.ok - t.temp - t.perm - t.errs
@@ -269,7 +298,7 @@ func (w *worker) drop() {
 
 // send delivers message i and records the outcome.
 func (w *worker) send(ctx context.Context, i int) {
-	raw := w.g.message(i)
+	raw := w.g.bytesOf(i)
 	d, err := w.transaction(ctx, i, raw)
 	if err != nil {
 		w.t.fail(err)
@@ -309,7 +338,7 @@ func (w *worker) transaction(ctx context.Context, i int, raw []byte) (time.Durat
 		}
 	}
 	w.used = true
-	from := w.g.senders[w.g.metas[i].sender].addr
+	from := w.g.envelopeFrom(i)
 	if err := c.Mail(from, nil); err != nil {
 		return 0, err
 	}

@@ -57,6 +57,9 @@ type generator struct {
 	start   time.Time
 	senders []sender
 	metas   []meta
+	// The thread set (-set thread, thread.go); nil for the mix.
+	thread []threadMeta
+	convs  []conv
 }
 
 var (

@@ -1,7 +1,7 @@
 // Command seedload fills a database with generated Portuguese tickets and
 // comments for load tests, then times the full-text search over them.
 //
-//	go run ./cmd/seedload --database sqlite:///tmp/load.db --tickets 100000 --comments 1000000
+//	go run ./cmd/seedload --database sqlite:////tmp/load.db --tickets 100000 --comments 1000000
 //	go run ./cmd/seedload --database 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=load' --tickets 10000
 //
 // The database is migrated first. Without --database it uses
@@ -39,16 +39,17 @@ func main() {
 	comments := fs.Int("comments", 10000, "comments to add, spread over the new tickets")
 	seed := fs.Uint64("seed", 1, "seed of the generated text")
 	rounds := fs.Int("rounds", 5, "times each search query is run for the latency figures (0: none)")
+	perQuery := fs.Bool("per-query", false, "print each query's median time too")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
-	if err := run(*dbURL, *tickets, *comments, *seed, *rounds); err != nil {
+	if err := run(*dbURL, *tickets, *comments, *seed, *rounds, *perQuery); err != nil {
 		fmt.Fprintln(os.Stderr, "seedload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbURL string, tickets, comments int, seed uint64, rounds int) error {
+func run(dbURL string, tickets, comments int, seed uint64, rounds int, perQuery bool) error {
 	if dbURL == "" {
 		return fmt.Errorf("give --database or set SERVICEDESK_DATABASE_URL")
 	}
@@ -97,14 +98,14 @@ func run(dbURL string, tickets, comments int, seed uint64, rounds int) error {
 		fmt.Printf("optimized the search index and analyzed in %s\n", time.Since(t0).Round(time.Millisecond))
 	}
 	if rounds > 0 {
-		return measure(ctx, st, rounds)
+		return measure(ctx, st, rounds, perQuery)
 	}
 	return nil
 }
 
 // measure times every query as a technician (every company, internal
 // notes too) and as a client (one company), and prints p50/p99/max.
-func measure(ctx context.Context, st *store.Store, rounds int) error {
+func measure(ctx context.Context, st *store.Store, rounds int, perQuery bool) error {
 	svc := ticketing.NewService(st)
 	tech := &store.User{ID: -1, Role: store.RoleTech, Email: "seedload@helpdesk.example"}
 	var client *store.User
@@ -120,6 +121,7 @@ func measure(ctx context.Context, st *store.Store, rounds int) error {
 	}
 	for _, who := range []*store.User{tech, client} {
 		var all []time.Duration
+		byQuery := map[string][]time.Duration{}
 		var worst string
 		var worstD time.Duration
 		hits := 0
@@ -133,6 +135,7 @@ func measure(ctx context.Context, st *store.Store, rounds int) error {
 				}
 				hits += len(hs)
 				all = append(all, d)
+				byQuery[q] = append(byQuery[q], d)
 				if d > worstD {
 					worstD, worst = d, q
 				}
@@ -144,6 +147,13 @@ func measure(ctx context.Context, st *store.Store, rounds int) error {
 			who.Role, strings.TrimSpace(st.Driver()), len(all), len(queries), p(0.50).Round(time.Microsecond),
 			p(0.90).Round(time.Microsecond), p(0.99).Round(time.Microsecond), worstD.Round(time.Microsecond), worst,
 			float64(hits)/float64(len(all)))
+		if perQuery {
+			for _, q := range queries {
+				ds := byQuery[q]
+				slices.Sort(ds)
+				fmt.Printf("  %-24q median %s\n", q, ds[len(ds)/2].Round(time.Microsecond))
+			}
+		}
 	}
 	return nil
 }

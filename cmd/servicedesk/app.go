@@ -156,6 +156,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.auditCommand(),
 		a.lgpdCommand(),
 		a.retentionCommand(),
+		a.assetCommand(),
 	)
 	a.extendRoot(root)
 	for _, c := range root.Commands() {

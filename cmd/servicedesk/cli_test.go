@@ -19,6 +19,7 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth/authtest"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 )
 
@@ -47,6 +48,7 @@ type cli struct {
 	t   *testing.T
 	dir string
 	env []string
+	dns *authtest.Server
 	db  []string // --database flag, for PostgreSQL
 }
 
@@ -64,6 +66,13 @@ func newCLI(t *testing.T, driver string) *cli {
 // newBareCLI is a CLI with no database yet (PostgreSQL: an empty schema).
 func newBareCLI(t *testing.T, driver string) *cli {
 	c := &cli{t: t, dir: t.TempDir(), env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}}
+	// Sender authentication asks a DNS server of the test's own, never
+	// the machine's. In this test world every domain's SPF names the
+	// loopback, so mail over SMTP from the tests is verified; a test
+	// about forgery publishes its own records.
+	c.dns = authtest.Start(t)
+	c.dns.DefaultSPF("v=spf1 ip4:127.0.0.0/8 -all")
+	c.env = append(c.env, "SERVICEDESK_MAIL_DNS_RESOLVER="+c.dns.Addr)
 	if driver == "postgres" {
 		url := os.Getenv(storetest.PostgresEnv)
 		if url == "" {

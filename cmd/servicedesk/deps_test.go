@@ -34,9 +34,13 @@ var imports = []struct {
 	{"mailbox/poller", []string{"mailbox/delivery"}},
 	{"mailbox/sender", []string{"mailbox/thread"}},
 	{"mailbox/compose", []string{"mailbox/classify", "mailbox/thread"}},
+	// Sender authentication: DNS and headers, no tickets; authtest is its
+	// tests' DNS server.
+	{"mailbox/auth", []string{"mailbox/delivery"}},
+	{"mailbox/auth/authtest", nil},
 	// The intake and outbound join mail to the domain.
-	{"mailbox/intake", []string{"mailbox/classify", "mailbox/delivery", "mailbox/parse", "mailbox/thread", "mailbox/mbox", "ticketing", "ticketing/...", "store", "configs"}},
-	{"mailbox/outbound", []string{"mailbox/compose", "mailbox/classify", "mailbox/thread", "ticketing", "ticketing/...", "store", "configs"}},
+	{"mailbox/intake", []string{"mailbox/auth", "mailbox/classify", "mailbox/delivery", "mailbox/parse", "mailbox/thread", "mailbox/mbox", "ticketing", "ticketing/...", "store", "configs"}},
+	{"mailbox/outbound", []string{"mailbox/delivery", "mailbox/compose", "mailbox/classify", "mailbox/thread", "ticketing", "ticketing/...", "store", "configs"}},
 	// The portal is the other front door: it knows the domain, never mail.
 	{"web", []string{"web/...", "ticketing", "ticketing/...", "store", "configs"}},
 	{"web/...", []string{"web", "web/...", "ticketing", "ticketing/...", "store", "configs"}},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,18 +37,24 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 		loop = u.Hostname()
 	}
 	return intake.New(intake.Config{
-		Addresses:        cfg.Mail.Addresses,
-		CommentAddress:   cfg.Mail.CommentAddress,
-		UnknownSender:    cfg.Mail.UnknownSender,
-		DefaultCompany:   cfg.Admin.Company,
-		DefaultRole:      cfg.Users.DefaultRole,
-		ReopenDays:       cfg.Mail.ReopenDays,
-		SubjectTagPrefix: cfg.Mail.SubjectTagPrefix,
-		RateLimitPerHour: cfg.Mail.RateLimitPerHour,
-		Secret:           a.key,
-		LoopValues:       []string{loop},
-		MaxMessageBytes:  cfg.SMTP.MaxMessageBytes,
-		MaxAttachment:    cfg.Attachments.MaxBytes,
+		Addresses:         cfg.Mail.Addresses,
+		CommentAddress:    cfg.Mail.CommentAddress,
+		UnknownSender:     cfg.Mail.UnknownSender,
+		DefaultCompany:    cfg.Admin.Company,
+		DefaultRole:       cfg.Users.DefaultRole,
+		ReopenDays:        cfg.Mail.ReopenDays,
+		SubjectTagPrefix:  cfg.Mail.SubjectTagPrefix,
+		RateLimitPerHour:  cfg.Mail.RateLimitPerHour,
+		Secret:            a.key,
+		LoopValues:        []string{loop},
+		MaxMessageBytes:   cfg.SMTP.MaxMessageBytes,
+		MaxAttachment:     cfg.Attachments.MaxBytes,
+		Auth:              a.authenticator(),
+		SenderPolicy:      cfg.Mail.SenderPolicy,
+		BounceAddress:     bounceAddress(cfg.Mail),
+		MaxAttempts:       cfg.Mail.MaxAttempts,
+		PostmasterAddress: cmp.Or(cfg.Mail.PostmasterAddress, cfg.Admin.Email),
+		FromAddress:       cmp.Or(cfg.Mail.DefaultSender, cfg.Mail.MainAddress()),
 	}, a.svc, a.log), nil
 }
 

@@ -71,6 +71,7 @@ func (a *app) newOutbound(key []byte) (*outbound.Outbound, error) {
 		LoopValue:      a.loopValue(),
 		NotifyTo:       cfg.Mail.NotifyTo,
 		AckPerHour:     cfg.Mail.AckLimitPerHour,
+		AckRatePerHour: cfg.Mail.AckRatePerHour,
 		Lang:           cfg.UI.Language,
 		Brand:          compose.Brand{Primary: cfg.Brand.Primary, PrimaryDark: cfg.Brand.PrimaryDark, PrimaryLight: cfg.Brand.PrimaryLight},
 		DKIM:           dkim,
@@ -86,6 +87,7 @@ func (a *app) senderConfig() sender.Config {
 		Username: m.Username, Password: m.Password, Helo: a.cfg.SMTP.Hostname,
 		SuppressSend: m.SuppressSend, OutboxDir: m.OutboxDir,
 		BackoffBase: m.RetryBase, BackoffMax: m.RetryMax, MaxAge: m.GiveUpAfter, PollInterval: m.PollInterval,
+		VERPBase: bounceAddress(m), VERPSecret: a.key,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -151,8 +152,14 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		pollers = poller.NewGroup(ps...)
 		// A failing mailbox shows in the details but does not take the
-		// process out of rotation: the portal and SMTP still work.
-		d.addCheck("imap", func() (bool, any) { return true, pollers.Statuses() })
+		// process out of rotation: the portal and SMTP still work. A stuck
+		// one does (the intake keeps failing one message, so the mail
+		// behind it is not arriving): that is this process's fault, and
+		// monitoring must see it.
+		d.addCheck("imap", func() (bool, any) {
+			sts := pollers.Statuses()
+			return !slices.ContainsFunc(sts, func(s poller.Status) bool { return s.Stuck }), sts
+		})
 		m.watchIMAP(pollers.Statuses)
 	}
 
@@ -260,10 +267,15 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 	if cfg.Mail.CommentAddress != "" {
 		owned = append(owned, cfg.Mail.CommentAddress)
 	}
+	if b := bounceAddress(cfg.Mail); b != "" {
+		owned = append(owned, b) // VERP: bounces come back to bounce+token@
+	}
 	sc := smtpd.Config{
 		Addr: cfg.SMTP.Addr, Hostname: cfg.SMTP.Hostname, Addresses: owned,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
 		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout, ShutdownTimeout: cfg.SMTP.ShutdownTimeout,
+		MemoryBudget: cfg.SMTP.MemoryBudget, MaxConnsPerIP: cfg.SMTP.MaxConnsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout,
+		MaxCommands: cfg.SMTP.MaxCommands,
 	}
 	if cfg.SMTP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)

@@ -230,7 +230,7 @@ func (a *app) userByEmail(ctx context.Context, email string) (*store.User, error
 func (a *app) ticketCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "ticket", Short: "Work tickets (as the seeded admin, or --as EMAIL under the same rules as the portal)"}
 
-	var cr struct{ requester, subject, body, category, priority, company, contract string }
+	var cr struct{ requester, subject, body, category, priority, company, contract, queue, asset string }
 	create := &cobra.Command{
 		Use: "create", Short: "Open a ticket", Args: cobra.NoArgs,
 		Example: `  servicedesk ticket create --requester maria@acme.com.br --subject "Impressora não imprime" --category Hardware/Impressora
@@ -242,7 +242,7 @@ func (a *app) ticketCommand() *cobra.Command {
 				return err
 			}
 			in := ticketing.CreateInput{Requester: req, Subject: cr.subject, Body: cr.body, Priority: cr.priority,
-				Contract: cr.contract, Source: store.SourceCLI}
+				Contract: cr.contract, Queue: cr.queue, Asset: cr.asset, Source: store.SourceCLI}
 			if cr.category != "" {
 				if in.CategoryID, in.SubcategoryID, err = d.svc.ResolveCategory(ctx, cr.category); err != nil {
 					return err
@@ -270,11 +270,14 @@ func (a *app) ticketCommand() *cobra.Command {
 	f.StringVar(&cr.priority, "priority", "normal", "low, normal, high or urgent")
 	f.StringVar(&cr.company, "company", "", "company (default: the requester's)")
 	f.StringVar(&cr.contract, "contract", "", "contract of the company, by name or id (scopes the SLA plan)")
+	f.StringVar(&cr.queue, "queue", "", "queue, by name or id")
+	f.StringVar(&cr.asset, "asset", "", "asset of the company, by id, tag or name")
 	_ = create.MarkFlagRequired("requester")
 	_ = create.MarkFlagRequired("subject")
 
 	cmd.AddCommand(create, a.ticketListCommand(), a.ticketShowCommand(), a.ticketUpdateCommand(), a.ticketCommentCommand(),
-		a.ticketAssignCommand(), a.ticketStatusCommand(), a.ticketAttachmentCommand())
+		a.ticketAssignCommand(), a.ticketStatusCommand(), a.ticketAttachmentCommand(),
+		a.ticketHistoryCommand(), a.ticketMailCommand())
 	return cmd
 }
 
@@ -441,6 +444,7 @@ func ticketShow(ctx context.Context, d *deps, o ticketNumberOpts) error {
 type ticketUpdateOpts struct {
 	number                                string
 	priority, subject, category, contract string
+	queue, asset                          string
 	changed                               func(flag string) bool
 }
 
@@ -460,6 +464,8 @@ func (a *app) ticketUpdateCommand() *cobra.Command {
 	f.StringVar(&o.subject, "subject", "", "new subject")
 	f.StringVar(&o.category, "category", "", `category or Parent/Subcategory, by name or id ("" for none)`)
 	f.StringVar(&o.contract, "contract", "", `contract of the ticket's company, by name or id ("" for none)`)
+	f.StringVar(&o.queue, "queue", "", `queue, by name or id ("" for none)`)
+	f.StringVar(&o.asset, "asset", "", `asset of the ticket's company, by id, tag or name ("" for none)`)
 	return update
 }
 
@@ -468,8 +474,9 @@ func ticketUpdate(ctx context.Context, d *deps, o ticketUpdateOpts) error {
 	if err != nil {
 		return err
 	}
-	if !o.changed("priority") && !o.changed("subject") && !o.changed("category") && !o.changed("contract") {
-		return usagef("nothing to change: give --priority, --subject, --category or --contract")
+	if !o.changed("priority") && !o.changed("subject") && !o.changed("category") && !o.changed("contract") &&
+		!o.changed("queue") && !o.changed("asset") {
+		return usagef("nothing to change: give --priority, --subject, --category, --contract, --queue or --asset")
 	}
 	var in ticketing.UpdateInput
 	if o.changed("priority") {
@@ -487,6 +494,12 @@ func ticketUpdate(ctx context.Context, d *deps, o ticketUpdateOpts) error {
 	if o.changed("contract") {
 		in.Contract = &o.contract
 	}
+	if o.changed("queue") {
+		in.Queue = &o.queue
+	}
+	if o.changed("asset") {
+		in.Asset = &o.asset
+	}
 	if _, err := d.svc.Update(ctx, d.actor, n, in); err != nil {
 		return err
 	}
@@ -498,6 +511,8 @@ type ticketCommentOpts struct {
 	body     string
 	bodyFile string
 	internal bool
+	to, cc   []string
+	changed  func(flag string) bool
 }
 
 func (a *app) ticketCommentCommand() *cobra.Command {
@@ -507,13 +522,16 @@ func (a *app) ticketCommentCommand() *cobra.Command {
 		Example: `  servicedesk ticket comment 1001 --body "Reinicie, por favor" --as ana@helpdesk.example
   servicedesk ticket comment 1001 --internal --body "driver antigo"
   servicedesk ticket comment 1001 --body-file resposta.txt
-  git log -1 | servicedesk ticket comment 1001 --internal --body-file -   # from standard input`,
-		PreRun: func(_ *cobra.Command, args []string) { o.number = args[0] },
+  git log -1 | servicedesk ticket comment 1001 --internal --body-file -   # from standard input
+  servicedesk ticket comment 1001 --body "Resolvido" --to maria@acme.com.br --cc gerente@acme.com.br`,
+		PreRun: func(cmd *cobra.Command, args []string) { o.number, o.changed = args[0], cmd.Flags().Changed },
 		RunE:   a.action(func(ctx context.Context, d *deps) error { return ticketComment(ctx, d, o) }),
 	}
 	comment.Flags().StringVar(&o.body, "body", "", "comment text")
 	comment.Flags().StringVar(&o.bodyFile, "body-file", "", "read the comment text from this file (- for standard input)")
 	comment.Flags().BoolVar(&o.internal, "internal", false, "internal note, never shown to the requester")
+	comment.Flags().StringSliceVar(&o.to, "to", nil, "mail the reply only to these of the requester and the Cc participants (repeatable; --to '' for none of them)")
+	comment.Flags().StringSliceVar(&o.cc, "cc", nil, "also mail the reply to these addresses (repeatable)")
 	comment.MarkFlagsMutuallyExclusive("body", "body-file")
 	return comment
 }
@@ -535,10 +553,37 @@ func ticketComment(ctx context.Context, d *deps, o ticketCommentOpts) error {
 			return err
 		}
 	}
-	if _, err := d.svc.Comment(ctx, d.actor, n, ticketing.CommentInput{Body: body, Internal: o.internal, Source: store.SourceCLI}); err != nil {
+	in := ticketing.CommentInput{Body: body, Internal: o.internal, Source: store.SourceCLI}
+	if o.changed != nil && (o.changed("to") || o.changed("cc")) {
+		if o.internal {
+			return usagef("--to and --cc pick who a public reply is mailed to; an --internal note is mailed to staff only")
+		}
+		in.Recipients = &ticketing.ReplyRecipients{To: nonEmpty(o.to), Cc: nonEmpty(o.cc)}
+		if !o.changed("to") { // only --cc: everyone who follows, and these
+			v, err := d.svc.Get(ctx, d.actor, n)
+			if err != nil {
+				return err
+			}
+			for _, u := range ticketing.ReplyCandidates(v.Ticket, v.Ticket.Requester, v.Participants) {
+				in.Recipients.To = append(in.Recipients.To, u.Email)
+			}
+		}
+	}
+	if _, err := d.svc.Comment(ctx, d.actor, n, in); err != nil {
 		return err
 	}
 	return ticketShowAs(ctx, d, d.actor, n)
+}
+
+// nonEmpty drops the blanks of a repeated flag ("--to ”" means none).
+func nonEmpty(in []string) []string {
+	out := []string{}
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // readBodyFile reads a comment from a file or, for "-", standard input.

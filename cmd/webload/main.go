@@ -2,16 +2,19 @@
 // process, over loopback, on a database seeded by cmd/seedload, and loads
 // pages as staff with net/http clients.
 //
-//	go run ./cmd/seedload --database sqlite:///tmp/load.db --tickets 100000 --comments 1000000 --rounds 0
-//	go run ./cmd/webload --database sqlite:///tmp/load.db -users 50 -duration 30s
+//	go run ./cmd/seedload --database sqlite:////tmp/load.db --tickets 100000 --comments 1000000 --rounds 0
+//	go run ./cmd/webload --database sqlite:////tmp/load.db -users 50 -duration 30s -runs 3
 //
-// Open loop: -users virtual users, each loading one page a second (the
-// pages of -pages in turn, each user starting at a different one), for
-// -duration; the latency figures are p50/p90/p99/max per page and over
-// all. Closed loop: then -closed workers load pages back to back for
-// -closed-duration: the maximum pages per second. RSS is the process's
-// (server and clients together; the clients' share is small), peak and
-// at the end.
+// (sqlite:/// is followed by a relative path, sqlite://// by an absolute
+// one.) Open loop: -users virtual users, each loading one page a second
+// (the pages of -pages in turn, each user starting at a different one),
+// for -duration; the latency figures are p50/p90/p99/max per page and
+// over all. Closed loop: then -closed workers load pages back to back for
+// -closed-duration: the maximum pages per second. Both loops run -runs
+// times; the summary is the median over the runs of each run's p50, p99
+// and max per page, and of the pages/s. RSS is the process's (server and
+// clients together; the clients' share is small), peak and at the end.
+// The machine's load average is printed with every run.
 //
 // {ticket} in a page is the newest ticket, given -ticket-comments
 // comments first (a ticket page with a long conversation). Pages that
@@ -44,7 +47,9 @@ import (
 	"github.com/jcservicedesk/servicedesk/web"
 )
 
-const defaultPages = "/dashboard,/tickets/,/tickets/?tab=unassigned&status=open&sort=updated,/search?q=impressora,/tickets/{ticket},/admin/quarantine"
+// defaultPages: the four pages (the queue, a filtered queue, a
+// search, a ticket with a long conversation) and the staff dashboard.
+const defaultPages = "/tickets/,/tickets/?tab=unassigned&status=open&sort=updated,/search?q=impressora,/tickets/{ticket},/dashboard"
 
 type options struct {
 	dbURL          string
@@ -55,6 +60,7 @@ type options struct {
 	closedDuration time.Duration
 	comments       int
 	cpuProfile     string
+	runs           int
 }
 
 func main() {
@@ -69,6 +75,7 @@ func main() {
 	fs.DurationVar(&o.closedDuration, "closed-duration", 10*time.Second, "closed loop: how long")
 	fs.IntVar(&o.comments, "ticket-comments", 50, "comments the {ticket} page shows (added when it has fewer)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file")
+	fs.IntVar(&o.runs, "runs", 3, "runs of the open and closed loops; the summary is the median of each figure over them")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -77,8 +84,8 @@ func main() {
 			o.pages = append(o.pages, p)
 		}
 	}
-	if o.dbURL == "" || len(o.pages) == 0 || o.users <= 0 || o.duration <= 0 || o.closed < 0 || o.comments < 0 || fs.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "webload: give --database, at least one page, -users > 0 and -duration > 0")
+	if o.dbURL == "" || len(o.pages) == 0 || o.users <= 0 || o.duration <= 0 || o.closed < 0 || o.comments < 0 || o.runs <= 0 || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "webload: give --database, at least one page, -users > 0, -duration > 0 and -runs > 0")
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {
@@ -182,22 +189,99 @@ func run(o options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("webload: %s (%s), %d users × 1 page/s for %s, pages: %s\n", st.Driver(), strings.SplitN(o.dbURL, "?", 2)[0],
-		o.users, o.duration, strings.Join(o.pages, " "))
-	open := openLoop(clients[:o.users], o.pages, o.duration)
-	open.print("open loop")
-	if o.closed > 0 {
-		closed := closedLoop(clients[:o.closed], o.pages, o.closedDuration)
-		closed.print("closed loop")
-		fmt.Printf("closed loop: %d workers, %.1f pages/s\n", o.closed, float64(closed.n())/o.closedDuration.Seconds())
+	fmt.Printf("webload: %s (%s), %d users × 1 page/s for %s, %d closed-loop workers for %s, %d runs, pages: %s\n",
+		st.Driver(), strings.SplitN(o.dbURL, "?", 2)[0], o.users, o.duration, o.closed, o.closedDuration, o.runs,
+		strings.Join(o.pages, " "))
+	var runs []runResult
+	for i := 1; i <= o.runs; i++ {
+		fmt.Printf("run %d: load average %s\n", i, loadAvg())
+		r := runResult{open: openLoop(clients[:o.users], o.pages, o.duration)}
+		r.open.print(fmt.Sprintf("run %d open loop", i))
+		if o.closed > 0 {
+			r.closed = closedLoop(clients[:o.closed], o.pages, o.closedDuration)
+			r.closed.print(fmt.Sprintf("run %d closed loop", i))
+			r.pagesPerSec = float64(r.closed.n()) / o.closedDuration.Seconds()
+			fmt.Printf("run %d closed loop: %d workers, %.1f pages/s\n", i, o.closed, r.pagesPerSec)
+		}
+		r.rssPeak = max(rssPeak.Load(), rss())
+		fmt.Printf("run %d: rss peak so far %d MB, load average %s\n", i, r.rssPeak>>20, loadAvg())
+		runs = append(runs, r)
 	}
 	close(stopRSS)
 	<-rssDone
+	summary(runs, o.pages)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("rss: peak %d MB, now %d MB (server and clients in one process); heap in use %d MB\n",
 		max(rssPeak.Load(), rss())>>20, rss()>>20, ms.HeapInuse>>20)
 	return nil
+}
+
+// runResult is one run's figures.
+type runResult struct {
+	open, closed *stats
+	pagesPerSec  float64
+	rssPeak      int64
+}
+
+// summary prints, for each page and over all pages, the median over the
+// runs of each run's p50, p99 and max (open loop), and the median
+// closed-loop pages/s.
+func summary(runs []runResult, pages []string) {
+	median := func(xs []time.Duration) time.Duration {
+		slices.Sort(xs)
+		return xs[len(xs)/2].Round(10 * time.Microsecond)
+	}
+	line := func(name string, get func(*stats) []time.Duration) {
+		var p50, p99, worst []time.Duration
+		for _, r := range runs {
+			ds := get(r.open)
+			if len(ds) == 0 {
+				return
+			}
+			p50, p99, worst = append(p50, quantile(ds, .50)), append(p99, quantile(ds, .99)), append(worst, quantile(ds, 1))
+		}
+		fmt.Printf("median of %d: %-50s p50 %s, p99 %s, max %s\n", len(runs), name, median(p50), median(p99), median(worst))
+	}
+	for _, p := range pages {
+		line(p, func(s *stats) []time.Duration { return s.by[p] })
+	}
+	line("all pages", func(s *stats) []time.Duration {
+		var all []time.Duration
+		for _, ds := range s.by {
+			all = append(all, ds...)
+		}
+		return all
+	})
+	if runs[0].closed != nil {
+		pps := make([]float64, len(runs))
+		for i, r := range runs {
+			pps[i] = r.pagesPerSec
+		}
+		slices.Sort(pps)
+		fmt.Printf("median of %d: closed loop %.1f pages/s\n", len(runs), pps[len(pps)/2])
+	}
+}
+
+// quantile is the f-quantile of ds (1: the maximum).
+func quantile(ds []time.Duration, f float64) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(f*float64(len(ds))))]
+}
+
+// loadAvg is the machine's load (/proc/loadavg: 1, 5 and 15 minutes),
+// printed with every figure: the machine is shared.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 type client struct {
@@ -261,12 +345,8 @@ func pct(ds []time.Duration) string {
 	if len(ds) == 0 {
 		return "no loads"
 	}
-	ds = slices.Clone(ds)
-	slices.Sort(ds)
-	p := func(f float64) time.Duration {
-		return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(10 * time.Microsecond)
-	}
-	return fmt.Sprintf("n %d, p50 %s, p90 %s, p99 %s, max %s", len(ds), p(.50), p(.90), p(.99), ds[len(ds)-1].Round(10*time.Microsecond))
+	p := func(f float64) time.Duration { return quantile(ds, f).Round(10 * time.Microsecond) }
+	return fmt.Sprintf("n %d, p50 %s, p90 %s, p99 %s, max %s", len(ds), p(.50), p(.90), p(.99), p(1))
 }
 
 func (s *stats) print(what string) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 // report wraps a delivery-status body (and optional returned headers) in a
@@ -157,7 +159,7 @@ func FuzzParseBounce(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.eml"))
 	for _, name := range files {
 		base := filepath.Base(name)
-		if !(strings.HasPrefix(base, "dsn-") || strings.HasPrefix(base, "autoreply-") || strings.HasPrefix(base, "list-") || strings.HasPrefix(base, "loop-")) {
+		if !(strings.HasPrefix(base, "dsn-") || strings.HasPrefix(base, "arf-") || strings.HasPrefix(base, "autoreply-") || strings.HasPrefix(base, "list-") || strings.HasPrefix(base, "loop-")) {
 			continue
 		}
 		raw, err := os.ReadFile(name)
@@ -167,7 +169,18 @@ func FuzzParseBounce(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Add(report("Final-Recipient: rfc822; a@x.com\nAction: failed\nStatus: 5.1.1\n", "Message-ID: <a@b>\n"))
+	f.Add([]byte("From x\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/report; boundary=b\n\n--b\nContent-Type: message/delivery-status\n\nAction: failed\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		var h textproto.Header
+		h.Set("From", "MAILER-DAEMON@x.example")
+		if r := ClassifyMessage(raw, h, "", true, nil); r.Kind == "" || !utf8.ValidString(r.Reason) {
+			t.Fatalf("ClassifyMessage = %+v", r)
+		}
+		if c, ok := ParseComplaint(raw); ok {
+			if len(c.Recipients) > maxRecipients || !utf8.ValidString(c.UserAgent) {
+				t.Fatalf("complaint unbounded or invalid: %+v", c)
+			}
+		}
 		b, ok := ParseBounce(raw)
 		if !ok {
 			if b != nil {
@@ -183,6 +196,17 @@ func FuzzParseBounce(f *testing.F) {
 		}
 		if len(b.Recipients) > maxRecipients || len(b.Diagnostic) > maxDiagnostic || !utf8.ValidString(b.Diagnostic) {
 			t.Fatalf("unbounded output: %d recipients, %d diag bytes", len(b.Recipients), len(b.Diagnostic))
+		}
+		if len(b.Delivery) > maxRecipients || !b.Failed() && b.Permanent {
+			t.Fatalf("%d delivery entries, failed %v permanent %v", len(b.Delivery), b.Failed(), b.Permanent)
+		}
+		for _, d := range b.Delivery {
+			if _, known := actionRank[d.Action]; !known || len(d.Diagnostic) > maxDiagnostic || !utf8.ValidString(d.Diagnostic) {
+				t.Fatalf("bad delivery entry %+v", d)
+			}
+		}
+		if !utf8.ValidString(b.Summary()) {
+			t.Fatal("summary not UTF-8")
 		}
 		for _, r := range b.Recipients {
 			if r != strings.ToLower(r) || !strings.Contains(r, "@") {
@@ -202,5 +226,22 @@ func BenchmarkParseBounce(b *testing.B) {
 		if _, ok := ParseBounce(raw); !ok {
 			b.Fatal("not recognised")
 		}
+	}
+}
+
+// BenchmarkClassifyMessage is the intake's per-message cost of reading the
+// body for bounce evidence: a person's mail with an attachment, and a text
+// bounce.
+func BenchmarkClassifyMessage(b *testing.B) {
+	for _, name := range []string{"octet-stream-pdf-misdeclared.eml", "plain-ptbr-signature.eml", "dsn-exim-nonstandard.eml"} {
+		raw := readFixture(b, name)
+		h := fixtureHeader(b, raw)
+		b.Run(strings.TrimSuffix(name, ".eml"), func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ClassifyMessage(raw, h, "x@y.example", false, nil)
+			}
+		})
 	}
 }

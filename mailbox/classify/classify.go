@@ -1,6 +1,8 @@
 // Package classify decides what kind of inbound mail a message is (a
-// person, an auto-reply, bulk/list mail, a bounce, or our own mail coming
-// back) and reads delivery reports. It is pure: headers in, verdict out.
+// person, an auto-reply, bulk/list mail, a bounce, a spam complaint, or our
+// own mail coming back) and reads delivery reports and ARF complaints. It
+// is pure: a header (and, for ClassifyMessage, the raw message) in, a
+// verdict out.
 package classify
 
 import (
@@ -18,6 +20,9 @@ const (
 	Bulk      Kind = "bulk"
 	Bounce    Kind = "bounce"
 	Loop      Kind = "loop" // our own outbound mail coming back
+	// Complaint is an ARF feedback report: the recipient marked our mail
+	// as spam. Read it with ParseComplaint; it opens no ticket.
+	Complaint Kind = "complaint"
 )
 
 // LoopHeader is set on every outbound mail, with our instance/host id as
@@ -49,6 +54,7 @@ func Classify(h textproto.Header, mailFrom string, nullSender bool) Result {
 // order and the first that matches decides:
 //
 //  1. Loop: LoopHeader present (with a value in loopValues, when given).
+//     Complaint: multipart/report; report-type=feedback-report (ARF).
 //  2. Bounce: a multipart/report delivery-status from anyone, or a null
 //     sender / mailer-daemon From with a bounce subject.
 //  3. AutoReply by header: Auto-Submitted (not "no"), X-Autoreply,
@@ -63,12 +69,61 @@ func Classify(h textproto.Header, mailFrom string, nullSender bool) Result {
 //     with "<>", and RFC 3834 has responders do so.
 //  7. Human.
 func ClassifyWithLoop(h textproto.Header, mailFrom string, nullSender bool, loopValues []string) Result {
+	return classify(h, mailFrom, nullSender, loopValues, nil)
+}
+
+// ClassifyMessage is ClassifyWithLoop that also reads the body raw (the
+// whole message, a leading mbox "From " line allowed), for what only the
+// body shows. After the loop rule:
+//
+//   - Complaint: an ARF feedback report (a message/feedback-report part,
+//     or multipart/report; report-type=feedback-report).
+//   - Bounce: the header rule of ClassifyWithLoop; else a
+//     message/delivery-status part anywhere (a report inside
+//     multipart/mixed); else the text report of one of Families() or an
+//     X-Failed-Recipients header, together with a sign of delivery
+//     software: a null sender, a daemon or unusable From, a bounce
+//     subject, X-Failed-Recipients or Auto-Submitted.
+//
+// Bounce evidence so outranks Precedence and List-* headers. The other
+// rules follow as in ClassifyWithLoop.
+func ClassifyMessage(raw []byte, h textproto.Header, mailFrom string, nullSender bool, loopValues []string) Result {
+	if raw == nil {
+		raw = []byte{}
+	}
+	return classify(h, mailFrom, nullSender, loopValues, raw)
+}
+
+func classify(h textproto.Header, mailFrom string, nullSender bool, loopValues []string, raw []byte) Result {
 	if r, ok := loopRule(&h, loopValues); ok {
 		return r
 	}
 	null := nullSender || isNullReturnPath(h.Get("Return-Path"))
+	if mt, params := mediaType(h.Get("Content-Type")); mt == "multipart/report" && strings.EqualFold(params["report-type"], "feedback-report") {
+		return Result{Complaint, "Content-Type: multipart/report; report-type=feedback-report"}
+	}
+	var scan *reportScan
+	if raw != nil {
+		// Reports come in multipart bodies, or (text bounces) from delivery
+		// software: other mail is not read.
+		mt, _ := mediaType(h.Get("Content-Type"))
+		if strings.HasPrefix(mt, "multipart/") || bounceSign(&h, mailFrom, null) != "" {
+			scan = scanReport(raw)
+		}
+		if scan != nil && isFeedbackReport(scan) {
+			if scan.feedback == nil && scan.jmrp {
+				return Result{Complaint, "JMRP complaint (X-HmXmrOriginalRecipient)"}
+			}
+			return Result{Complaint, "ARF feedback report (message/feedback-report)"}
+		}
+	}
 	if r, ok := bounceRule(&h, mailFrom, null); ok {
 		return r
+	}
+	if scan != nil {
+		if r, ok := bodyBounceRule(&h, scan, mailFrom, null); ok {
+			return r
+		}
 	}
 	if r, ok := autoReplyHeaderRule(&h); ok {
 		return r
@@ -156,6 +211,9 @@ func bounceRule(h *textproto.Header, mailFrom string, null bool) (Result, bool) 
 		return Result{Bounce, "Content-Type: multipart/report; report-type=delivery-status"}, true
 	}
 	who, daemon := isDaemon(h.Get("From"), mailFrom)
+	if !daemon && !null && !usableFrom(h.Get("From")) {
+		who, daemon = "no usable From", true
+	}
 	if !null && !daemon {
 		return Result{}, false
 	}
@@ -167,6 +225,64 @@ func bounceRule(h *textproto.Header, mailFrom string, null bool) (Result, bool) 
 		who = "null return path"
 	}
 	return Result{Bounce, who + " + Subject: " + subj}, true
+}
+
+// usableFrom reports whether a From value holds an address at all.
+func usableFrom(v string) bool {
+	_, ok := extractEmail(decodeHeader(v))
+	return ok
+}
+
+// bodyBounceRule finds a bounce by its body when the header did not tell.
+func bodyBounceRule(h *textproto.Header, scan *reportScan, mailFrom string, null bool) (Result, bool) {
+	if len(scan.dsns) > 0 {
+		return Result{Bounce, "message/delivery-status part"}, true
+	}
+	sign := bounceSign(h, mailFrom, null)
+	if sign == "" {
+		return Result{}, false
+	}
+	if f, _ := identify(&scan.top, lowerASCII(scan.text())); f != nil {
+		return Result{Bounce, f.name + " report + " + sign}, true
+	}
+	if h.Has("X-Failed-Recipients") && sign != "X-Failed-Recipients" {
+		return Result{Bounce, "X-Failed-Recipients + " + sign}, true
+	}
+	return Result{}, false
+}
+
+// bounceSign names a header sign of delivery software, "" when none.
+func bounceSign(h *textproto.Header, mailFrom string, null bool) string {
+	if who, daemon := isDaemon(h.Get("From"), mailFrom); daemon {
+		return who
+	}
+	sign := ""
+	for _, c := range []struct {
+		ok   bool
+		name string
+	}{
+		{null, "null return path"},
+		{!usableFrom(h.Get("From")), "no usable From"},
+		{h.Has("X-Failed-Recipients"), "X-Failed-Recipients"},
+		{bounceSubject(decodeHeader(h.Get("Subject"))) != "", "Subject: " + bounceSubject(decodeHeader(h.Get("Subject")))},
+		{autoSubmitted(h), "Auto-Submitted"},
+	} {
+		if sign == "" && c.ok {
+			sign = c.name
+		}
+	}
+	return sign
+}
+
+// autoSubmitted reports an Auto-Submitted value other than "no".
+func autoSubmitted(h *textproto.Header) bool {
+	for _, v := range h.Values("Auto-Submitted") {
+		kw, _, _ := strings.Cut(v, ";")
+		if kw = strings.ToLower(strings.TrimSpace(stripComments(kw))); kw != "" && kw != "no" {
+			return true
+		}
+	}
+	return false
 }
 
 // autoValue reports whether an X-Autoreply-style flag is set: any value

@@ -110,7 +110,7 @@ func TestFixtures(t *testing.T) {
 // Every fixture in the shared testdata that is ours must be in the table.
 func TestFixturesCovered(t *testing.T) {
 	var names []string
-	for _, pat := range []string{"dsn-*.eml", "autoreply-*.eml", "list-*.eml", "loop-*.eml"} {
+	for _, pat := range []string{"dsn-*.eml", "arf-*.eml", "autoreply-*.eml", "list-*.eml", "loop-*.eml"} {
 		m, err := filepath.Glob(filepath.Join(fixtureDir, pat))
 		if err != nil {
 			t.Fatal(err)

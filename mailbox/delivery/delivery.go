@@ -7,6 +7,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"net"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type Envelope struct {
 	MailFrom   string   // SMTP reverse path ("" for the null sender)
 	Recipients []string // RCPT TO addresses, or the mailbox address for IMAP
 	RemoteAddr string
+	// SMTP only: the connecting client's IP (RemoteAddr without the port;
+	// nil when unknown) and the name it gave in HELO/EHLO. SPF checks
+	// MailFrom and Helo against ClientIP.
+	ClientIP net.IP
+	Helo     string
 	// IMAP only: which mailbox and message this was.
 	Mailbox     string
 	UIDValidity uint32
@@ -73,4 +79,27 @@ func (e *RejectError) Permanent() bool { return true }
 func IsPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
+}
+
+// SenderTrust is what the intake learned of a message's sender, for the
+// rules that act on it later in the same change (acknowledgements go only
+// to senders who proved their address or were known already).
+type SenderTrust struct {
+	Checked  bool // sender authentication ran
+	Verified bool // a DKIM or SPF pass aligned with the From domain
+	Known    bool // the sender was a user before this message
+}
+
+type trustKey struct{}
+
+// WithSenderTrust returns ctx carrying t; the intake fills t in while the
+// change runs.
+func WithSenderTrust(ctx context.Context, t *SenderTrust) context.Context {
+	return context.WithValue(ctx, trustKey{}, t)
+}
+
+// SenderTrustFrom returns the SenderTrust in ctx, or nil.
+func SenderTrustFrom(ctx context.Context) *SenderTrust {
+	t, _ := ctx.Value(trustKey{}).(*SenderTrust)
+	return t
 }

@@ -121,7 +121,7 @@ func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome
 	for attempt := 1; ; attempt++ {
 		var r result
 		err := in.st.InTxDurable(ctx, func(q *store.Q) error {
-			r = in.process(ctx, q, m)
+			r = in.processSafe(ctx, q, m)
 			return r.err
 		})
 		// Two copies of one message, or two first mails of one new
@@ -143,16 +143,8 @@ func (in *Intake) runGroup(ctx context.Context, batch []*job) {
 	err := in.st.InTxDurable(ctx, func(q *store.Q) error {
 		for i, j := range batch {
 			var r result
-			err := q.Savepoint(ctx, fmt.Sprintf("mail_%d", i), func() (err error) {
-				// A bug tripped by one message must not take the
-				// daemon (and every other message of the group) down.
-				defer func() {
-					if p := recover(); p != nil {
-						in.log.Error("panic while placing mail", "panic", p, "message_id", j.m.messageID)
-						r, err = result{}, fmt.Errorf("intake: panic: %v", p)
-					}
-				}()
-				r = in.process(ctx, q, j.m)
+			err := q.Savepoint(ctx, fmt.Sprintf("mail_%d", i), func() error {
+				r = in.processSafe(ctx, q, j.m)
 				return r.err
 			})
 			if err != nil {
@@ -171,4 +163,17 @@ func (in *Intake) runGroup(ctx context.Context, batch []*job) {
 		}
 		j.done <- r
 	}
+}
+
+// processSafe is process with a panic turned into the message's own
+// failure: a bug tripped by one message must not take the daemon (and
+// every other message of its group) down, and counts as an attempt.
+func (in *Intake) processSafe(ctx context.Context, q *store.Q, m *inbound) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("panic while placing mail", "panic", p, "message_id", m.messageID)
+			r = result{err: fmt.Errorf("intake: panic: %v", p)}
+		}
+	}()
+	return in.process(ctx, q, m)
 }

@@ -7,15 +7,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jcservicedesk/servicedesk/mailbox/auth"
 	"github.com/jcservicedesk/servicedesk/mailbox/classify"
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/mailbox/parse"
@@ -34,6 +39,9 @@ const (
 // ReasonNotMail is the quarantine reason for input that is not a message.
 const ReasonNotMail = "not an RFC 5322 message"
 
+// DefaultMaxAttempts is Config.MaxAttempts when unset.
+const DefaultMaxAttempts = 3
+
 // Config is what the intake needs of the configuration.
 type Config struct {
 	Addresses        []string // the helpdesk's own addresses
@@ -48,7 +56,22 @@ type Config struct {
 	LoopValues       []string // values of our loop header
 	MaxMessageBytes  int64
 	MaxAttachment    int64
-	AttachmentURL    func(id int64) string // link for inline images; default /attachments/{id}
+	// MaxAttempts is how many times a message may fail the same way (an
+	// error that is not the database being unavailable) before it is
+	// quarantined instead of retried (default 3).
+	MaxAttempts int
+	// PostmasterAddress receives, forwarded, the mail for postmaster@ and
+	// abuse@ at the helpdesk's domains; "" keeps such mail in quarantine.
+	PostmasterAddress string
+	// FromAddress is the From of mail the intake itself sends (the
+	// postmaster forward): the helpdesk's sender address.
+	FromAddress   string
+	AttachmentURL func(id int64) string // link for inline images; default /attachments/{id}
+	// Sender authentication (auth.go): nil checks nothing (tests of other
+	// rules); the daemon always sets it.
+	Auth          Authenticator
+	SenderPolicy  string // mail.sender_policy: flag | quarantine | reject
+	BounceAddress string // VERP base (bounce@domain); bounces to its +token form are ours
 }
 
 // Intake commits inbound mail.
@@ -75,6 +98,9 @@ func New(cfg Config, svc *ticketing.Service, log *slog.Logger) *Intake {
 	if cfg.DefaultRole == "" {
 		cfg.DefaultRole = store.RoleClient
 	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -89,15 +115,30 @@ type inbound struct {
 	parseErr   error
 	kind       classify.Result
 	hash       string
-	messageID  string // normalized
-	from       string // lower-cased From address
-	recipients []string
+	messageID  string   // normalized
+	from       string   // lower-cased From address
+	recipients []string // envelope, then To, Cc, Delivered-To, X-Original-To
+	// headerRecipients are the To and Cc addresses.
+	headerRecipients []string
+	// reuses is the earlier, different message with the same Message-ID
+	// (found while looking for duplicates), or nil.
+	reuses    *store.MailMessage
+	auth      *auth.Result // nil when not checked (no Authenticator)
+	newSender bool         // the sender's user was created from this message
+	// joined is the thread decision that let a sender not otherwise
+	// allowed onto the ticket; related is the ticket answered by someone
+	// not on its thread (the new ticket is linked to it).
+	joined  *ticketing.ThreadDecision
+	related *candidate
+	trust   delivery.SenderTrust
 }
 
 // Deliver commits one message: as a new ticket, a comment, a recorded
 // bounce, an ignored duplicate or automated message, or a quarantine entry
 // with its reason. It returns an error only when nothing could be stored;
-// the transport then asks the sender to retry.
+// the transport then asks the sender to retry. A message that keeps
+// failing is not retried forever: after Config.MaxAttempts failures that
+// are its own (not the database being unavailable) it is quarantined.
 func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte) (delivery.Outcome, error) {
 	ctx = ticketing.WithVia(ctx, ticketing.ViaMail, string(env.Source))
 	if env.ReceivedAt.IsZero() {
@@ -111,9 +152,12 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 		}
 		reason := ReasonNotMail
 		if errors.Is(m.parseErr, parse.ErrTooLarge) {
-			reason = "over the size limit: " + m.parseErr.Error()
+			reason = "over the size limit (smtp.max_message_bytes): " + m.parseErr.Error()
 		}
 		return in.quarantine(ctx, m, reason)
+	}
+	if err := in.authenticate(ctx, m); err != nil {
+		return delivery.Outcome{}, err
 	}
 	out, err := in.commit(ctx, m)
 	var rej *delivery.RejectError
@@ -130,14 +174,65 @@ func (in *Intake) Deliver(ctx context.Context, env delivery.Envelope, raw []byte
 		return delivery.Outcome{}, err
 	case ctx.Err() != nil:
 		return delivery.Outcome{}, fmt.Errorf("intake: %w", ctx.Err())
+	case in.unavailable(ctx, err):
+		// A store that cannot serve now (restarting, busy, a connection
+		// lost mid-commit) is a reason to retry, never to count against
+		// the message.
+		return delivery.Outcome{}, &TempError{Err: err}
 	}
-	// A store that is down (or a connection lost mid-commit) is a reason
-	// to retry, not to quarantine.
-	if perr := in.st.Ping(ctx); perr != nil {
-		return delivery.Outcome{}, fmt.Errorf("intake: %w (store: %v)", err, perr)
+	return in.failed(ctx, m, err)
+}
+
+// TempError is a failure the sender should retry (SMTP 451, pipe exit 75,
+// the IMAP poller's next pass): nothing of the message was stored.
+type TempError struct {
+	Err     error
+	Attempt int // the message's own failed attempts so far; 0 when the store was unavailable
+	Max     int
+}
+
+func (e *TempError) Error() string {
+	if e.Attempt > 0 {
+		return fmt.Sprintf("intake: attempt %d of %d failed, retry later: %v", e.Attempt, e.Max, e.Err)
 	}
-	in.log.Warn("mail could not be placed; quarantining", "message_id", m.messageID, "from", m.from, "err", err)
-	return in.quarantine(ctx, m, "processing failed: "+oneLine(err.Error()))
+	return fmt.Sprintf("intake: database unavailable, retry later: %v", e.Err)
+}
+
+func (e *TempError) Unwrap() error { return e.Err }
+
+// unavailable reports an error that says the database cannot serve now,
+// rather than something about this message.
+func (in *Intake) unavailable(ctx context.Context, err error) bool {
+	if store.IsUnavailable(err) || store.IsRetryable(err) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	// An error we do not recognise while the store is down is the store's.
+	return in.st.Ping(ctx) != nil
+}
+
+// failed counts a failure of m's own and quarantines m once it has failed
+// MaxAttempts times; before that the sender retries.
+func (in *Intake) failed(ctx context.Context, m *inbound, cause error) (delivery.Outcome, error) {
+	// Held already (its 250 was lost and it came again): that entry stands.
+	if old, err := in.st.R().QuarantineByHash(ctx, m.hash); err == nil {
+		return delivery.Outcome{Action: store.MailQuarantine, Reason: old.Reason, QuarantineID: old.ID}, nil
+	}
+	var n int
+	err := in.st.InTx(ctx, func(q *store.Q) (err error) {
+		n, err = q.RecordMailAttempt(ctx, m.hash, string(m.env.Source), oneLine(cause.Error()))
+		return err
+	})
+	if err != nil {
+		return delivery.Outcome{}, &TempError{Err: fmt.Errorf("%w (and counting the attempt failed: %v)", cause, err)}
+	}
+	if n < in.cfg.MaxAttempts {
+		in.log.Warn("mail could not be placed; the sender will retry", "attempt", n, "max_attempts", in.cfg.MaxAttempts,
+			"message_id", m.messageID, "from", m.from, "err", cause)
+		return delivery.Outcome{}, &TempError{Err: cause, Attempt: n, Max: in.cfg.MaxAttempts}
+	}
+	in.log.Warn("mail failed every attempt; quarantining", "attempts", n, "message_id", m.messageID, "from", m.from, "err", cause)
+	return in.quarantine(ctx, m, fmt.Sprintf("held after %d failed attempts (mail.max_attempts): %s", n, oneLine(cause.Error())))
 }
 
 func oneLine(s string) string {
@@ -159,7 +254,7 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	m.messageID = thread.NormalizeID(m.msg.MessageID)
 	m.from = store.NormalizeEmail(m.msg.From.Email)
 	nullSender := env.Source == delivery.SourceSMTP && env.MailFrom == ""
-	m.kind = classify.ClassifyWithLoop(m.msg.Header, env.MailFrom, nullSender, in.cfg.LoopValues)
+	m.kind = classify.ClassifyMessage(raw, m.msg.Header, env.MailFrom, nullSender, in.cfg.LoopValues)
 	seen := map[string]bool{}
 	add := func(a string) {
 		a = store.NormalizeEmail(a)
@@ -171,11 +266,11 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	for _, r := range env.Recipients {
 		add(r)
 	}
-	for _, a := range m.msg.To {
+	for _, a := range append(append([]parse.Address(nil), m.msg.To...), m.msg.Cc...) {
 		add(a.Email)
-	}
-	for _, a := range m.msg.Cc {
-		add(a.Email)
+		if e := store.NormalizeEmail(a.Email); e != "" {
+			m.headerRecipients = append(m.headerRecipients, e)
+		}
 	}
 	for _, h := range []string{"Delivered-To", "X-Original-To"} {
 		for _, v := range m.msg.Header.Values(h) {
@@ -307,6 +402,9 @@ func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (de
 		q.Subject = m.msg.Subject
 	}
 	err := in.st.InTxDurable(ctx, func(tx *store.Q) error {
+		if err := tx.ClearMailAttempts(ctx, m.hash); err != nil {
+			return err
+		}
 		// The same message quarantined again (a retry) is kept once.
 		if old, err := tx.QuarantineByHash(ctx, m.hash); err == nil {
 			q.ID = old.ID

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +27,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		return result{err: err}
 	} else if dup != nil {
 		out := delivery.Outcome{Action: "duplicate", Reason: fmt.Sprintf("already ingested as mail %d (%s)", dup.ID, dup.Action)}
+		if dup.ContentHash != m.hash {
+			// A copy altered on the way (other bytes, same Message-ID,
+			// sender, subject and date): placed once, but every message
+			// received keeps its row and raw copy.
+			if err := q.InsertMailMessage(ctx, in.record(m, "duplicate", out.Reason, dup.TicketID)); err != nil {
+				return result{err: err}
+			}
+		}
 		if dup.TicketID != nil {
 			t, err := q.Ticket(ctx, store.AllCompanies(), *dup.TicketID, false)
 			if err == nil {
@@ -38,21 +45,30 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		}
 		return result{out: out}
 	}
-	rec := &store.MailMessage{
-		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
-		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
-		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
-		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: store.MailIgnored,
-		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
-	}
+	rec := in.record(m, store.MailIgnored, "", nil)
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
+	if err := in.recordAuth(ctx, q, m, rec); err != nil {
+		return result{err: err}
+	}
+	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
+		var qe *errQuarantine
+		if errors.As(err, &qe) {
+			return in.quarantineInTx(ctx, q, m, rec, qe.reason)
+		}
+		return result{err: err}
+	} else if done {
+		return result{out: out}
+	}
 	var out delivery.Outcome
+	ctx = delivery.WithSenderTrust(ctx, &m.trust)
 	events, err := in.svc.Within(ctx, q, func(tx *ticketing.Tx) error {
 		var err error
-		out, err = in.place(ctx, tx, m, rec)
-		return err
+		if out, err = in.place(ctx, tx, m, rec); err != nil {
+			return err
+		}
+		return in.noteOnTicket(ctx, tx, m, rec, &out)
 	})
 	var qe *errQuarantine
 	if errors.As(err, &qe) {
@@ -88,6 +104,58 @@ func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, re
 	return result{out: delivery.Outcome{Action: store.MailQuarantine, Reason: reason, QuarantineID: qm.ID}}
 }
 
+// record is m's mail_messages row.
+func (in *Intake) record(m *inbound, action, reason string, ticketID *int64) *store.MailMessage {
+	return &store.MailMessage{
+		MessageID: m.messageID, ContentHash: m.hash, Source: string(m.env.Source), MailFrom: m.env.MailFrom,
+		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
+		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
+		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: action, Reason: reason, TicketID: ticketID,
+		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
+	}
+}
+
+// noteOnTicket leaves an internal note on the ticket m went to about what
+// staff should know of how it was read: a Message-ID that an earlier,
+// different message had, and the parse warnings that change what the
+// ticket shows (parts cut at the limit, the sender taken from Reply-To or
+// Return-Path).
+func (in *Intake) noteOnTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, out *delivery.Outcome) error {
+	var lines []string
+	if m.reuses != nil {
+		lines = append(lines, fmt.Sprintf("This message reuses the Message-ID <%s> of an earlier, different message (mail %d, from %s, %q); it was processed as a new message.",
+			m.messageID, m.reuses.ID, m.reuses.FromAddr, m.reuses.Subject))
+		out.Reason += fmt.Sprintf("; reuses the Message-ID of mail %d", m.reuses.ID)
+	}
+	for _, w := range m.msg.Warnings {
+		if noteworthy(w) {
+			lines = append(lines, "While reading this mail: "+w+".")
+		}
+	}
+	if len(lines) == 0 || rec.TicketID == nil || (out.Action != store.MailTicket && out.Action != store.MailComment) {
+		return nil
+	}
+	t, err := tx.TicketByID(ctx, *rec.TicketID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
+		Body: strings.Join(lines, "\n"), Internal: true, Automated: true, Source: store.SourceEmail, MailID: &rec.ID})
+	return err
+}
+
+// noteworthy reports a parse warning that changes what the ticket shows:
+// content left out at the part limit, or a sender that is not the From.
+func noteworthy(w string) bool {
+	l := strings.ToLower(w)
+	for _, s := range []string{"too many parts", "part limit", "reply-to", "return-path"} {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // duplicate finds an earlier copy of m: the same content hash, or the same
 // Message-ID with the same sender, subject and date (a copy that a gateway
 // altered on the way). A Message-ID reused for a different message is not
@@ -100,6 +168,7 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 			return nil, err
 		}
 	}
+	m.reuses = nil
 	if d, err := q.MailByHash(ctx, m.hash); err == nil {
 		return d, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -117,6 +186,9 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 			return d, nil
 		}
 	}
+	if len(same) > 0 {
+		m.reuses = same[0]
+	}
 	return nil, nil
 }
 
@@ -131,18 +203,28 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return in.bounce(ctx, tx, m, rec)
 	}
 	if m.from == "" {
-		return delivery.Outcome{}, &errQuarantine{"no sender address in From"}
+		return delivery.Outcome{}, &errQuarantine{"no sender address: mail is answered to its From, and this one names none"}
 	}
 	if in.ownAddress(m.from) {
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "sent from one of our own addresses"}, nil
 	}
 	automated := m.kind.Automated()
-	sender, err := in.sender(ctx, tx, m, automated)
+	// The tickets it answers come first: whether its sender is on their
+	// thread decides before the unknown-sender policy does.
+	m.joined, m.related = nil, nil // a retried transaction decides again
+	cands, err := in.candidates(ctx, tx, m)
+	if err != nil {
+		return delivery.Outcome{}, err
+	}
+	sender, err := in.sender(ctx, tx, m, automated, onThread(cands))
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
 	if sender == nil { // automated mail from nobody we know
 		return delivery.Outcome{Action: store.MailIgnored, Reason: string(m.kind.Kind) + " from an unknown sender"}, nil
+	}
+	if err := in.checkSender(ctx, m, sender); err != nil {
+		return delivery.Outcome{}, err
 	}
 	if lim := in.cfg.RateLimitPerHour; lim > 0 && !sender.IsStaff() {
 		n, err := q.CountMailFrom(ctx, m.from, m.env.ReceivedAt.Add(-time.Hour))
@@ -150,7 +232,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 			return delivery.Outcome{}, err
 		}
 		if n > lim { // this message is already counted
-			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("rate limit: %d messages from %s in the last hour (mail loop?)", n, m.from)}
+			return delivery.Outcome{}, &errQuarantine{fmt.Sprintf("sender over the rate limit (mail.rate_limit_per_hour): %d messages from %s in the last hour (mail loop?)", n, m.from)}
 		}
 	}
 	if m.kind.Kind == classify.Human {
@@ -163,7 +245,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	t, via, err := in.findTicket(ctx, tx, m, sender)
+	t, via, err := in.findTicket(ctx, tx, m, sender, cands)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
@@ -203,12 +285,16 @@ func (in *Intake) ownAddress(a string) bool {
 
 // sender finds or creates the user who sent m. It returns nil, nil for
 // automated mail from someone unknown (nobody is created for it).
-func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, automated bool) (*store.User, error) {
+//
+// Someone from outside every customer who is on the thread of a ticket
+// the mail answers (onThread) becomes a contact, whatever
+// mail.unknown_sender says: address and name, no company, no password.
+func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, automated, onThread bool) (*store.User, error) {
 	q := tx.MailIn()
 	u, err := q.UserByEmail(ctx, store.AllCompanies(), m.from)
 	if err == nil {
 		if u.Disabled {
-			return nil, &errQuarantine{"sender " + m.from + " is disabled"}
+			return nil, &errQuarantine{"sender " + m.from + " is a disabled user: mail from disabled users is not taken"}
 		}
 		return u, nil
 	}
@@ -220,65 +306,66 @@ func (in *Intake) sender(ctx context.Context, tx *ticketing.Tx, m *inbound, auto
 	}
 	_, domain, _ := strings.Cut(m.from, "@")
 	company, err := q.CompanyByDomain(ctx, domain)
+	if errors.Is(err, store.ErrNotFound) && onThread {
+		m.newSender = true
+		return tx.CreateUser(ctx, ticketing.SystemActor(), ticketing.UserInput{
+			Email: m.from, Name: m.msg.From.Name, Role: store.RoleClient, Unconfirmed: true, Contact: true,
+		})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		switch in.cfg.UnknownSender {
 		case UnknownCreate:
 			company, err = q.CompanyByName(ctx, in.cfg.DefaultCompany)
 		case UnknownReject:
-			return nil, &delivery.RejectError{Reason: "sender " + m.from + " is not a customer of this helpdesk"}
+			return nil, &delivery.RejectError{Reason: "sender " + m.from + " not allowed by mail.unknown_sender (reject): not a customer of this helpdesk"}
 		default:
-			return nil, &errQuarantine{"unknown sender " + m.from + " (mail.unknown_sender is quarantine)"}
+			return nil, &errQuarantine{"unknown sender " + m.from + " not allowed by mail.unknown_sender (quarantine): not a known user or customer domain"}
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	cid := company.ID
+	m.newSender = true
 	// Known domain: a client of that company, unconfirmed, no password.
 	return tx.CreateUser(ctx, ticketing.SystemActor(), ticketing.UserInput{
 		Email: m.from, Name: m.msg.From.Name, Role: in.cfg.DefaultRole, CompanyID: &cid, Unconfirmed: true,
 	})
 }
 
-// findTicket threads m: signed reply token, then In-Reply-To/References,
-// then a subject tag the sender may use. It returns how it matched.
-func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User) (*store.Ticket, string, error) {
+// findTicket threads m: by the tickets it answers (cands: reply token,
+// then In-Reply-To/References), where the sender may comment or is on the
+// thread, then by a subject tag the sender may use. It returns how it
+// matched. A ticket answered by someone not on its thread is kept in
+// m.related: the new ticket is linked to it.
+func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, sender *store.User, cands []candidate) (*store.Ticket, string, error) {
 	// A ticket merged into another hands its mail to that one; the
 	// sender must be allowed there.
 	allowed := func(t *store.Ticket) bool {
 		return tx.Can(ctx, sender, t, ticketing.ActComment) == nil
 	}
-	find := func(t *store.Ticket, err error) (*store.Ticket, error) {
-		if err != nil {
-			return nil, err
+	for _, c := range cands {
+		if allowed(c.t) {
+			return c.t, c.via, nil
 		}
-		return tx.FollowMerged(ctx, t)
-	}
-	if tok, _ := thread.TokenFromRecipients(m.recipients, in.ownBases()); tok != "" {
-		if id, ok := thread.VerifyToken(in.cfg.Secret, tok); ok {
-			t, err := find(tx.TicketByID(ctx, id))
-			if err == nil && allowed(t) {
-				return t, "token", nil
-			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
-				return nil, "", err
+		if c.d.On {
+			if !m.kind.Automated() {
+				if err := tx.JoinThread(ctx, c.t, sender, c.d); err != nil {
+					return nil, "", err
+				}
 			}
+			m.joined = &c.d
+			return c.t, c.via, nil
 		}
-	}
-	if refs := in.references(m); len(refs) > 0 {
-		ref, err := tx.MailIn().FindMessageRef(ctx, refs)
-		if err == nil {
-			t, err := find(tx.TicketByID(ctx, ref.TicketID))
-			if err == nil && allowed(t) {
-				return t, "references", nil
-			} else if err != nil && !errors.Is(err, ticketing.ErrNotFound) {
-				return nil, "", err
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, "", err
+		if m.related == nil {
+			m.related = &c
 		}
 	}
 	for _, n := range thread.FindSubjectTags(in.cfg.SubjectTagPrefix, m.msg.Subject) {
-		t, err := find(tx.TicketByNumber(ctx, n))
+		t, err := tx.TicketByNumber(ctx, n)
+		if err == nil {
+			t, err = tx.FollowMerged(ctx, t)
+		}
 		if errors.Is(err, ticketing.ErrNotFound) {
 			continue
 		}
@@ -287,6 +374,7 @@ func (in *Intake) findTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, 
 		}
 		// A stranger cannot inject comments by guessing numbers.
 		if allowed(t) {
+			m.related = nil
 			return t, "subject tag", nil
 		}
 	}
@@ -369,11 +457,18 @@ func (in *Intake) comment(ctx context.Context, tx *ticketing.Tx, m *inbound, rec
 	if err := in.addParticipants(ctx, tx, m, t); err != nil {
 		return delivery.Outcome{}, err
 	}
+	if err := in.recordThread(ctx, tx, m, t, input.Internal); err != nil {
+		return delivery.Outcome{}, err
+	}
 	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID, rec.CommentID = &t.ID, &c.ID
-	return delivery.Outcome{Action: store.MailComment, TicketNum: t.Number, Reason: "threaded by " + via}, nil
+	reason := "threaded by " + via
+	if m.joined != nil {
+		reason = m.joined.Threaded() + " (by " + via + ")"
+	}
+	return delivery.Outcome{Action: store.MailComment, TicketNum: t.Number, Reason: reason}, nil
 }
 
 func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *store.MailMessage, sender *store.User, linked *int64) (delivery.Outcome, error) {
@@ -384,6 +479,9 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	in2 := ticketing.CreateInput{
 		Requester: sender, Subject: subject, Body: m.msg.Text, BodyHTML: m.msg.HTML, Source: store.SourceEmail,
 		MessageID: m.msg.MessageID, LinkedTicket: linked, Automated: m.kind.Automated(),
+	}
+	if m.related != nil && linked == nil {
+		in2.RelatedTo = &m.related.t.ID
 	}
 	if sender.CompanyID == nil {
 		// Staff need not belong to a company; what they open by mail goes
@@ -410,13 +508,19 @@ func (in *Intake) newTicket(ctx context.Context, tx *ticketing.Tx, m *inbound, r
 	if err := in.addParticipants(ctx, tx, m, t); err != nil {
 		return delivery.Outcome{}, err
 	}
+	if err := in.recordThread(ctx, tx, m, t, false); err != nil {
+		return delivery.Outcome{}, err
+	}
 	if err := tx.MailIn().AddMessageID(ctx, store.MessageRef{MessageID: m.messageID, OriginalID: m.msg.MessageID, TicketID: t.ID, Direction: "in"}); err != nil {
 		return delivery.Outcome{}, err
 	}
 	rec.TicketID = &t.ID
 	reason := "new ticket"
-	if linked != nil {
+	switch {
+	case linked != nil:
 		reason = "new ticket: reply to a ticket closed too long ago"
+	case in2.RelatedTo != nil:
+		reason = m.related.d.Linked(m.related.t.Number) + " (by " + m.related.via + ")"
 	}
 	return delivery.Outcome{Action: store.MailTicket, TicketNum: t.Number, Reason: reason}, nil
 }
@@ -494,21 +598,15 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	}
 	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("%s for %s", rep.Action, strings.Join(rep.Recipients, ", "))}
 	// Only a report about a mail we sent counts, and only for the address
-	// we sent it to: anyone can forge a delivery report, and must not be
-	// able to silence mail to someone else.
-	var ref store.MessageRef
-	var err error
-	if rep.OriginalMessageID != "" {
-		ref, err = q.FindMessageRef(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
-	}
-	if rep.OriginalMessageID == "" || errors.Is(err, store.ErrNotFound) || (err == nil && ref.Direction != "out") {
-		out.Reason += " (not about a mail we sent; no address marked)"
-		return out, nil
-	}
+	// we sent it to (bounceTarget, in auth.go).
+	ref, failed, found, err := in.bounceTarget(ctx, q, m, rep)
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	failed := ref.Recipient != "" && (len(rep.Recipients) == 0 || slices.Contains(rep.Recipients, ref.Recipient))
+	if !found {
+		out.Reason += " (not about a mail we sent; no address marked)"
+		return out, nil
+	}
 	if rep.Permanent && failed {
 		if err := q.MarkBouncing(ctx, ref.Recipient, strings.TrimSpace(rep.Status+" "+rep.Diagnostic)); err != nil {
 			return delivery.Outcome{}, err
@@ -518,11 +616,7 @@ func (in *Intake) bounce(ctx context.Context, tx *ticketing.Tx, m *inbound, rec 
 	if err != nil {
 		return delivery.Outcome{}, err
 	}
-	what := "could not be delivered"
-	if !rep.Permanent && rep.Action != "failed" {
-		what = "is " + rep.Action + " (the server keeps trying)"
-	}
-	note := fmt.Sprintf("Mail to %s %s (%s %s). %s", strings.Join(rep.Recipients, ", "), what, rep.Action, rep.Status, rep.Diagnostic)
+	note := rep.Summary() // delays and success notices say so and mark nothing
 	c, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
 		Body: strings.TrimSpace(note), Internal: true, Source: store.SourceEmail, MessageID: m.msg.MessageID, MailID: &rec.ID, Automated: true})
 	if err != nil {

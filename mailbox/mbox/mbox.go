@@ -84,3 +84,18 @@ func isQuotedFrom(line []byte) bool {
 	}
 	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
 }
+
+// TrimFromLine returns msg without leading blank lines and a leading mbox
+// "From " separator line, which Procmail and Postfix pipe deliveries put
+// before the header. The parser and the bounce reader skip it themselves;
+// code that reads the raw bytes (DKIM verification, hashing) wants this.
+func TrimFromLine(msg []byte) []byte {
+	msg = bytes.TrimLeft(msg, "\r\n")
+	if !bytes.HasPrefix(msg, []byte("From ")) {
+		return msg
+	}
+	if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+		return msg[i+1:]
+	}
+	return nil
+}

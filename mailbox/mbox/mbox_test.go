@@ -65,3 +65,16 @@ func FuzzEach(f *testing.F) {
 		}
 	})
 }
+
+func TestTrimFromLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"From MAILER-DAEMON Mon Nov 30 09:15:34 2026\nFrom: a@x\n\nb": "From: a@x\n\nb",
+		"\r\nFrom x\r\nSubject: s\r\n\r\n":                            "Subject: s\r\n\r\n",
+		"From: a@x\n\nFrom here on":                                   "From: a@x\n\nFrom here on",
+		"From only":                                                   "",
+	} {
+		if got := string(TrimFromLine([]byte(in))); got != want {
+			t.Errorf("TrimFromLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

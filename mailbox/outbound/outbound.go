@@ -34,6 +34,7 @@ type Config struct {
 	Lang           string        // ui.language: the default language
 	Brand          compose.Brand // brand.* defaults; a company's own colors win
 	AckPerHour     int           // mail.ack_limit_per_hour: acknowledgements to one address per hour (loop guard); default 3
+	AckRatePerHour int           // mail.ack_rate_per_hour: acknowledgements to everyone per hour; 0 = no global limit (ack.go)
 	PerHour        int           // automatic mails to one address per hour (loop guard)
 	AccountPerHour int           // account mails of one group to one address per hour (see account.go); default 10
 	DKIM           *compose.DKIMSigner
@@ -174,6 +175,20 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 		return err
 	}
 	for _, n := range notices {
+		if n.Kind == ticketing.NoticeAck {
+			note, withheld, err := o.ackWithheld(ctx, q, n)
+			if err != nil {
+				return fmt.Errorf("outbound: acknowledgement to %s: %w", n.Address, err)
+			}
+			if note != "" {
+				if err := o.noteWithheld(ctx, tx, t, note); err != nil {
+					return err
+				}
+			}
+			if withheld {
+				continue
+			}
+		}
 		withheld, err := o.queue(ctx, q, ev, n, company, refs, version)
 		if err != nil {
 			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
@@ -182,10 +197,8 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 			// Staff see why the requester heard nothing.
 			note := fmt.Sprintf("Acknowledgement to %s not sent: %d automatic replies to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
 				n.Address, withheld, o.cfg.AckPerHour)
-			if _, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
-				Body: note, Internal: true, Source: store.SourceEmail, Automated: true,
-			}); err != nil {
-				return fmt.Errorf("outbound: note on withheld acknowledgement: %w", err)
+			if err := o.noteWithheld(ctx, tx, t, note); err != nil {
+				return err
 			}
 		}
 	}
@@ -229,7 +242,9 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	}
 	d := compose.Data{
 		Event: n.Kind, Lang: lang, From: o.cfg.From, To: []compose.Address{to},
-		ReplyTo:      thread.ReplyAddress(o.replyBase(n.Kind), thread.SignToken(o.cfg.Secret, t.ID)),
+		// Bound to its recipient: a reply with it acts as that person only
+		// when it comes from that address (mailbox/intake).
+		ReplyTo:      thread.ReplyAddress(o.replyBase(n.Kind), thread.SignTokenFor(o.cfg.Secret, t.ID, n.Address)),
 		TicketNumber: t.Number, TicketSubject: t.Subject, SubjectTagPrefix: o.cfg.TagPrefix,
 		Status: t.Status, Priority: t.Priority,
 		TicketURL:     o.cfg.PublicURL + "/tickets/" + strconv.FormatInt(t.Number, 10),
@@ -292,6 +307,13 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 		Recipients: store.NormalizeEmail(n.Address), Subject: m.Subject, MessageID: m.MessageID, Raw: raw}
 	if err := q.EnqueueMail(ctx, row); err != nil {
 		return 0, err
+	}
+	// Whoever we mail on the ticket's conversation is on its thread; an
+	// internal note goes to staff only, who need no thread.
+	if n.Kind != ticketing.NoticeInternal {
+		if err := q.AddThreadAddresses(ctx, t.ID, store.ThreadSentTo, m.MessageID, []string{row.Recipients}); err != nil {
+			return 0, err
+		}
 	}
 	// Replies quoting this mail thread back onto the ticket.
 	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,

@@ -471,3 +471,33 @@ func TestTemplateCacheSeesChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestOurRecipientsAreOnTheThread: every address we mail on a ticket's
+// conversation is recorded on its thread in the outbox transaction, with
+// the Message-ID of that mail; internal notes (to staff) are not.
+func TestOurRecipientsAreOnTheThread(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		d := newDesk(t, st)
+		first := d.deliver("From: Maria <maria@acme.example>\r\nTo: support@helpdesk.example\r\nSubject: Rede lenta\r\nMessage-ID: <t1@acme.example>\r\n\r\nLenta.\r\n")
+		acks := d.take()
+		if len(acks) != 1 {
+			t.Fatalf("acks %+v", acks)
+		}
+		if _, err := d.svc.Comment(ctx, d.tech, first.TicketNum, ticketing.CommentInput{Body: "nota", Internal: true}); err != nil {
+			t.Fatal(err)
+		}
+		d.take()
+		v, err := d.svc.Get(ctx, d.tech, first.TicketNum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := st.R().ThreadAddresses(ctx, v.Ticket.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Address != "maria@acme.example" || rows[0].How != store.ThreadSentTo || rows[0].MessageID != acks[0].MessageID {
+			t.Fatalf("thread %+v, want maria as the recipient of %s only", rows, acks[0].MessageID)
+		}
+	})
+}

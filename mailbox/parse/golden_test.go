@@ -24,6 +24,8 @@ type summary struct {
 	References      []string            `json:"references,omitempty"`
 	Subject         string              `json:"subject"`
 	From            Address             `json:"from"`
+	FromSource      string              `json:"from_source,omitempty"` // when not the From field
+	PartsOmitted    int                 `json:"parts_omitted,omitempty"`
 	Sender          *Address            `json:"sender,omitempty"`
 	ReplyTo         []Address           `json:"reply_to,omitempty"`
 	To              []Address           `json:"to,omitempty"`
@@ -54,7 +56,10 @@ func summarize(m *Message) summary {
 		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References,
 		Subject: m.Subject, From: m.From, Sender: m.Sender, ReplyTo: m.ReplyTo, To: m.To, Cc: m.Cc,
 		Text: m.Text, NewText: m.NewText, Quoted: m.Quoted, HTML: m.HTML, HasRemoteImages: m.HasRemoteImages,
-		Warnings: m.Warnings,
+		Warnings: m.Warnings, PartsOmitted: m.PartsOmitted,
+	}
+	if m.FromSource != FromHeader {
+		s.FromSource = m.FromSource
 	}
 	if m.NewHTML != m.HTML {
 		s.NewHTML = m.NewHTML

@@ -72,6 +72,10 @@ func (fs fields) textprotoHeader() textproto.Header {
 type headerScratch struct {
 	slab []field
 	fold []byte
+	// controls is set when a header value had control characters replaced.
+	controls bool
+	// hints lists the charsets the message declares, for raw 8-bit text.
+	hints charsetHints
 }
 
 type fieldSpan struct{ k, v, e int }
@@ -84,6 +88,7 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 	fs := buf[:0]
 	orig := b
 	first := true
+	knownUntil := -1 // offset of the last well-known field line, once needed
 	// lastOpen: the previous line belonged to the last field, so a
 	// continuation line extends that field's cont span in place.
 	lastOpen := false
@@ -133,6 +138,16 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 			key = bytes.TrimRight(line[:colon], " \t")
 		}
 		if len(key) == 0 || !validKey(key) {
+			at := len(orig) - len(b)
+			if knownUntil < 0 {
+				knownUntil = lastKnownField(orig, at)
+			}
+			if len(fs) > 0 && at > knownUntil {
+				// No known field follows: this is the body, sent without
+				// the blank line that should come before it.
+				warn("header: no blank line before the body")
+				return hs.finish(fs), b
+			}
 			warn("header: line without a field name ignored")
 			lastOpen = false
 			b = rest
@@ -143,6 +158,26 @@ func (hs *headerScratch) readHeader(b []byte, warn func(string)) (fields, []byte
 		b = rest
 	}
 	return hs.finish(fs), nil
+}
+
+// lastKnownField returns the offset in b of the last line from off on,
+// up to the blank line ending the header, that starts a well-known field
+// (isKnownHeader); 0 when there is none.
+func lastKnownField(b []byte, off int) int {
+	last := 0
+	for off < len(b) {
+		line, rest := cutLine(b[off:])
+		if len(line) == 0 {
+			break
+		}
+		if colon := bytes.IndexByte(line, ':'); colon > 0 {
+			if key := bytes.TrimRight(line[:colon], " \t"); validKey(key) && isKnownHeader(key) {
+				last = off
+			}
+		}
+		off = len(b) - len(rest)
+	}
+	return last
 }
 
 // foldValue appends value and then each continuation line of cont, trimmed
@@ -201,10 +236,12 @@ func (hs *headerScratch) finish(rfs []rawField) fields {
 			hs.fold = foldValue(append(hs.fold[:0], f.value...), 0, f.cont)
 			val = hs.fold
 		}
-		if utf8.Valid(val) {
+		if plainHeaderValue(val) {
 			sb.Write(val)
 		} else {
-			sb.WriteString(win1252(val))
+			d, hit := scrubControls(decodeRawHeader(val, &hs.hints))
+			hs.controls = hs.controls || hit
+			sb.WriteString(d)
 		}
 		spans = append(spans, fieldSpan{k, v, sb.Len()})
 	}
@@ -375,25 +412,27 @@ func encodedWord(s string) (cs string, data []byte, n int, ok bool) {
 		return "", nil, 0, false
 	}
 	end := strings.Index(p[2], "?=")
-	if end < 0 || strings.ContainsAny(p[2][:end], " \t") {
+	if end < 0 {
 		return "", nil, 0, false
 	}
 	text := p[2][:end]
+	if strings.ContainsAny(text, " \t") {
+		// Spaces inside a Q word are a common mailer bug; they are taken as
+		// written unless another word starts inside (then this one is
+		// unterminated).
+		if p[1] != "Q" && p[1] != "q" || strings.Contains(text, "=?") {
+			return "", nil, 0, false
+		}
+	}
 	cs = p[0]
 	if j := strings.IndexByte(cs, '*'); j >= 0 { // RFC 2231 language suffix
 		cs = cs[:j]
 	}
 	switch p[1] {
 	case "B", "b":
-		t := strings.TrimRight(text, "=")
-		d, err := base64.RawStdEncoding.DecodeString(t)
-		if err != nil {
-			if len(t)%4 == 1 {
-				d, err = base64.RawStdEncoding.DecodeString(t[:len(t)-1])
-			}
-			if err != nil {
-				return "", nil, 0, false
-			}
+		d, ok := decodeBWord(text)
+		if !ok {
+			return "", nil, 0, false
 		}
 		data = d
 	case "Q", "q":
@@ -402,6 +441,26 @@ func encodedWord(s string) (cs string, data []byte, n int, ok bool) {
 		return "", nil, 0, false
 	}
 	return cs, data, 2 + len(p[0]) + 1 + len(p[1]) + 1 + end + 2, true
+}
+
+// decodeBWord decodes the text of a B word, accepting missing or extra
+// "=" padding, also in the middle (words some mailers concatenated).
+func decodeBWord(text string) ([]byte, bool) {
+	var out []byte
+	for _, chunk := range strings.FieldsFunc(text, func(r rune) bool { return r == '=' }) {
+		if len(chunk)%4 == 1 {
+			chunk = chunk[:len(chunk)-1] // a dangling sextet
+		}
+		d, err := base64.RawStdEncoding.DecodeString(chunk)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, d...)
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out, true
 }
 
 func decodeQWord(t string) []byte {
@@ -468,6 +527,10 @@ func parseAddressList(s string, warn func(string)) []Address {
 		}
 		if a, err := addrParser.Parse(item); err == nil {
 			out = append(out, Address{Name: strings.TrimSpace(a.Name), Email: a.Address})
+			continue
+		}
+		if a, ok := commentedAddress(item); ok {
+			out = append(out, a) // valid RFC 5322, no warning
 			continue
 		}
 		if a, ok := looseAddress(item); ok {
@@ -677,6 +740,14 @@ func cleanName(n string) string {
 // tidy drops a display name that only repeats the address.
 func tidy(a Address) Address {
 	a.Email = strings.TrimSpace(a.Email)
+	if strings.HasSuffix(a.Email, ".") && strings.Contains(a.Email, "@") {
+		// "user@example.com." names the same mailbox (the DNS root).
+		a.Email = strings.TrimRight(a.Email, ".")
+	}
+	if strings.Contains(a.Name, "=?") {
+		// Encoded words net/mail would not decode (extra padding, spaces).
+		a.Name = cleanName(a.Name)
+	}
 	if strings.EqualFold(strings.Trim(a.Name, `"' `), a.Email) {
 		a.Name = ""
 	}
@@ -720,6 +791,85 @@ func splitAddresses(s string) []string {
 		out = append(out, s[start:])
 	}
 	return out
+}
+
+// commentedAddress reads an address with RFC 5322 comments anywhere, as in
+// `Pete(A wonderful \) chap) <pete(his account)@silly.test(his host)>`:
+// the comments are dropped, and the first one is the display name when
+// there is no other.
+func commentedAddress(item string) (Address, bool) {
+	if !strings.Contains(item, "(") {
+		return Address{}, false
+	}
+	var sb strings.Builder
+	comment := ""
+	quoted, angle := false, false
+	for i := 0; i < len(item); i++ {
+		c := item[i]
+		switch {
+		case c == '\\' && quoted && i+1 < len(item):
+			sb.WriteByte(c)
+			sb.WriteByte(item[i+1])
+			i++
+			continue
+		case c == '"':
+			quoted = !quoted
+		case c == '<' && !quoted:
+			angle = true
+		case c == '>' && !quoted:
+			angle = false
+		case c == '(' && !quoted:
+			text, end := readComment(item, i)
+			if comment == "" {
+				comment = strings.TrimSpace(text)
+			}
+			i = end
+			if !angle {
+				sb.WriteByte(' ')
+			}
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	clean := strings.NewReplacer(" @", "@", "@ ", "@", " .", ".", ". ", ".").Replace(strings.TrimSpace(sb.String()))
+	a, err := addrParser.Parse(clean)
+	if err != nil {
+		return Address{}, false
+	}
+	name := strings.TrimSpace(a.Name)
+	if name == "" {
+		name = cleanName(comment)
+	}
+	return Address{Name: name, Email: a.Address}, true
+}
+
+// readComment reads the (possibly nested, escaped) comment starting at
+// s[i] == '(' and returns its text and the index of its closing ')' (the
+// end of s when unclosed).
+func readComment(s string, i int) (string, int) {
+	var sb strings.Builder
+	depth := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i++
+			sb.WriteByte(s[i])
+			continue
+		case c == '(':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return sb.String(), i
+			}
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String(), len(s) - 1
 }
 
 // looseAddress handles "Name <addr" with missing brackets, "Name addr@x",

@@ -134,3 +134,29 @@ func TestParseParams(t *testing.T) {
 		}
 	}
 }
+
+// Addresses with RFC 5322 comments and a trailing dot are recovered.
+func TestAddressCommentsAndTrailingDot(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Address
+		warn bool
+	}{
+		{`Pete(A wonderful \) chap) <pete(his account)@silly.test(his host)>`, []Address{{"Pete", "pete@silly.test"}}, false},
+		{`pete(his account)@silly.test(his host)`, []Address{{"his account", "pete@silly.test"}}, false},
+		{`Mary <mary@example.com.>`, []Address{{"Mary", "mary@example.com"}}, true},
+		{`mary@example.com.`, []Address{{"", "mary@example.com"}}, true},
+		{`A (x) <a@x.example>, b@y.example (Bee (the) Second)`, []Address{{"A", "a@x.example"}, {"Bee (the) Second", "b@y.example"}}, false},
+		{`(only a comment) <c@z.example>`, []Address{{"only a comment", "c@z.example"}}, false},
+	}
+	for _, tt := range tests {
+		warned := false
+		got := parseAddressList(tt.in, func(string) { warned = true })
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("parseAddressList(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+		if warned != tt.warn {
+			t.Errorf("parseAddressList(%q) warned %v, want %v", tt.in, warned, tt.warn)
+		}
+	}
+}

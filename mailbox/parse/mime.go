@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	htmlcharset "golang.org/x/net/html/charset"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
@@ -15,7 +18,6 @@ import (
 // Nesting and part-count bounds keep hostile input linear in its size.
 const (
 	maxDepth     = 30
-	maxParts     = 2000
 	maxForwarded = 5 // message/rfc822 nesting parsed for text
 )
 
@@ -25,9 +27,13 @@ type content struct {
 	html  []string
 	atts  []Attachment
 	fwds  []*Message
+	// namedText holds inline text/plain parts that have a file name (they
+	// are attachments too), for a message with no other body.
+	namedText []string
 }
 
 func (c *content) add(o content) {
+	c.namedText = append(c.namedText, o.namedText...)
 	c.plain = append(c.plain, o.plain...)
 	c.html = append(c.html, o.html...)
 	c.atts = append(c.atts, o.atts...)
@@ -40,20 +46,26 @@ type walker struct {
 	parts   int
 	fwDepth int
 	hs      headerScratch
+	// maxParts is Limits.MaxParts; omitted counts the parts past it, with
+	// the first few file names.
+	maxParts     int
+	omitted      int
+	omittedNames []string
 }
 
 // entity handles one MIME entity. asAttachment forces non-body treatment
 // (multipart/report's machine-readable parts, related's non-root parts).
 func (w *walker) entity(h fields, body []byte, depth int, defaultType string, asAttachment bool) content {
 	w.parts++
-	if w.parts > maxParts {
-		if w.parts == maxParts+1 {
-			w.warn("mime: too many parts, rest ignored")
+	ct, params := mediaType(h.str("Content-Type"), defaultType)
+	disp, dparams := parseParams(h.str("Content-Disposition"))
+	if w.parts > w.maxParts {
+		w.omitted++
+		if name := attachmentName(dparams, params); name != "" && len(w.omittedNames) < 10 {
+			w.omittedNames = append(w.omittedNames, name)
 		}
 		return content{}
 	}
-	ct, params := mediaType(h.str("Content-Type"), defaultType)
-	disp, dparams := parseParams(h.str("Content-Disposition"))
 	cte := strings.ToLower(strings.TrimSpace(h.str("Content-Transfer-Encoding")))
 
 	if strings.HasPrefix(ct, "multipart/") {
@@ -71,7 +83,11 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		// The text is copied into a string below, so the decoded bytes
 		// need not be a copy of body.
 		data, _ := w.decodeTransferShared(body, cte)
-		s, ok := decodeText(data, params["charset"])
+		label := params["charset"]
+		if ct == "text/html" {
+			label = htmlLabel(data, label)
+		}
+		s, ok := decodeText(data, label, &w.hs.hints)
 		if !ok {
 			w.warn("charset: " + strconv.Quote(truncate(params["charset"], 40)) + " unknown or wrong, decoded by content")
 		}
@@ -84,6 +100,14 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 		return content{plain: []string{s}}
 	}
 	data := w.decodeTransfer(body, cte)
+	var named []string
+	if ct == "text/plain" && disp != "attachment" && !asAttachment {
+		s, _ := decodeText(data, params["charset"], &w.hs.hints)
+		if strings.EqualFold(params["format"], "flowed") {
+			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+		}
+		named = []string{s}
+	}
 	a := Attachment{
 		Filename:    filename,
 		ContentType: sniffType(ct, filename, data),
@@ -94,7 +118,7 @@ func (w *walker) entity(h fields, body []byte, depth int, defaultType string, as
 	if a.Filename == "" {
 		a.Filename = defaultName(a.ContentType)
 	}
-	return content{atts: []Attachment{a}}
+	return content{atts: []Attachment{a}, namedText: named}
 }
 
 func (w *walker) multipart(ct string, params map[string]string, body []byte, depth int) content {
@@ -102,7 +126,7 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	parts, closed, found := splitMultipart(body, boundary)
 	if !found {
 		w.warn("mime: " + ct + " without usable boundary, body read as text")
-		s, _ := decodeText(body, "")
+		s, _ := decodeText(body, "", &w.hs.hints)
 		if strings.TrimSpace(s) == "" {
 			return content{}
 		}
@@ -192,10 +216,12 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 	data := w.decodeTransfer(body, cte)
 	inner := &Message{}
 	if w.fwDepth < maxForwarded {
-		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1}
+		iw := &walker{warn: func(s string) { inner.Warnings = appendWarning(inner.Warnings, s) }, fwDepth: w.fwDepth + 1,
+			maxParts: w.maxParts, omitted: w.omitted, omittedNames: w.omittedNames}
+		iw.hs.hints = w.hs.hints // the whole message's, as computed so far
 		iw.parts = w.parts
 		inner = iw.message1(data, inner)
-		w.parts = iw.parts
+		w.parts, w.omitted, w.omittedNames = iw.parts, iw.omitted, iw.omittedNames
 	}
 	name := strings.TrimSpace(inner.Subject)
 	if name == "" {
@@ -213,6 +239,24 @@ func (w *walker) message(h fields, body []byte, cte string, asAttachment bool) c
 		c.fwds = []*Message{inner}
 	}
 	return c
+}
+
+// htmlLabel is the charset of an HTML part: its MIME label, else (when
+// that is missing or unknown and the bytes are not UTF-8) a BOM or a
+// <meta> charset in the first 1024 bytes.
+func htmlLabel(data []byte, label string) string {
+	if l := normLabel(label); l != "" && l != "us-ascii" && l != "x-unknown" && l != "unknown" {
+		if enc, _ := lookupCharset(l); enc != nil || asciiLabel(l) {
+			return label
+		}
+	}
+	if utf8.Valid(data) {
+		return label
+	}
+	if _, name, _ := htmlcharset.DetermineEncoding(data, "text/html"); name != "" && name != "windows-1252" {
+		return name
+	}
+	return label
 }
 
 // splitMultipart cuts body at "--boundary" lines. found is false when no

@@ -27,11 +27,37 @@ var (
 	ErrTooLarge = errors.New("parse: message too large")
 )
 
-// Limits bound what Parse accepts; zero means no limit.
+// Limits bound what Parse accepts; zero means no limit, except for
+// MaxParts, where zero means DefaultMaxParts.
 type Limits struct {
 	MaxMessageBytes    int64
 	MaxAttachmentBytes int64 // larger attachments are listed with Omitted set and no Data
+	// MaxParts bounds the MIME parts read (forwarded messages' parts
+	// included); the parts past it are not read, and PartsOmitted and a
+	// warning starting with WarningPartLimit say so.
+	MaxParts int
 }
+
+// DefaultMaxParts is Limits.MaxParts when zero.
+const DefaultMaxParts = 1000
+
+// Warnings other packages may act on (the intake notes them on the
+// ticket). Each is the start of the warning text; details follow.
+const (
+	// WarningPartLimit: "mime: too many parts: 12 past the part limit of
+	// 1000 not read, among them a.pdf, b.png".
+	WarningPartLimit = "mime: too many parts"
+	// WarningFromFallback: "header: From has no usable address, sender
+	// taken from Reply-To" (or Return-Path).
+	WarningFromFallback = "header: From has no usable address, sender taken from "
+)
+
+// Where Message.From was found (Message.FromSource).
+const (
+	FromHeader     = "From"
+	FromReplyTo    = "Reply-To"
+	FromReturnPath = "Return-Path"
+)
 
 // Attachment is a non-body part. Data is an owned copy of the decoded bytes.
 type Attachment struct {
@@ -56,6 +82,12 @@ type Message struct {
 	To, Cc     []Address
 	Date       time.Time // zero when missing or unparseable
 	Header     textproto.Header
+	// FromSource is the header From was taken from: FromHeader, or
+	// FromReplyTo or FromReturnPath when the From field had no usable
+	// address (a warning says so); "" when no header had one.
+	FromSource string
+	// PartsOmitted counts the MIME parts not read past Limits.MaxParts.
+	PartsOmitted int
 
 	Text    string // whole body as plain text
 	HTML    string // sanitized HTML body; "" without an HTML part
@@ -75,12 +107,33 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	if lim.MaxMessageBytes > 0 && int64(len(raw)) > lim.MaxMessageBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), lim.MaxMessageBytes)
 	}
+	crOnly := bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') >= 0
+	if crOnly {
+		// Classic Mac OS line endings: every line break is a bare CR.
+		raw = bytes.ReplaceAll(raw, []byte{'\r'}, []byte{'\n'})
+	}
 	if !looksLikeMail(raw) {
 		return nil, ErrNotMail
 	}
 	m := &Message{}
-	w := &walker{warn: func(s string) { m.Warnings = appendWarning(m.Warnings, s) }}
+	w := &walker{warn: func(s string) { m.Warnings = appendWarning(m.Warnings, s) }, maxParts: lim.MaxParts}
+	if w.maxParts <= 0 {
+		w.maxParts = DefaultMaxParts
+	}
+	w.hs.hints.raw = raw
+	if crOnly {
+		w.warn("header: bare CR line endings read as line breaks")
+	}
 	m = w.message1(raw, m)
+	if w.omitted > 0 {
+		m.PartsOmitted = w.omitted
+		msg := fmt.Sprintf("%s: %d past the part limit of %d not read", WarningPartLimit, w.omitted, w.maxParts)
+		if len(w.omittedNames) > 0 {
+			msg += ", among them " + strings.Join(w.omittedNames, ", ")
+		}
+		w.warn(msg)
+	}
+	w.scrubMessage(m)
 	if lim.MaxAttachmentBytes > 0 {
 		for i := range m.Attachments {
 			if a := &m.Attachments[i]; a.Size > lim.MaxAttachmentBytes {
@@ -170,8 +223,15 @@ func (w *walker) message1(raw []byte, m *Message) *Message {
 	}
 	m.InReplyTo = thread.IDs(strings.Join(h.all("In-Reply-To"), " "))
 	m.References = thread.IDs(strings.Join(h.all("References"), " "))
-	if from := parseAddressList(h.str("From"), w.warn); len(from) > 0 {
-		m.From = from[0]
+	if from := parseAddressList(h.str("From"), w.warn); len(from) > 0 && usableAddress(from[0].Email) {
+		m.From, m.FromSource = from[0], FromHeader
+	} else {
+		if len(from) > 0 {
+			m.From = Address{Name: from[0].Name} // shown, but not written to
+		}
+		if w.fwDepth == 0 {
+			w.fromFallback(h, m)
+		}
 	}
 	if s := parseAddressList(h.str("Sender"), w.warn); len(s) > 0 {
 		m.Sender = &s[0]
@@ -192,6 +252,37 @@ func (w *walker) message1(raw []byte, m *Message) *Message {
 	return m
 }
 
+// usableAddress reports an address one can write back to: a local part,
+// "@" and a domain.
+func usableAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " <>")
+}
+
+// fromFallback takes the sender from Reply-To, then Return-Path, when the
+// From field has no usable address.
+func (w *walker) fromFallback(h fields, m *Message) {
+	for _, src := range []string{FromReplyTo, FromReturnPath} {
+		v := h.str(src)
+		if src == FromReturnPath {
+			v = strings.TrimSpace(v)
+			if v == "" || v == "<>" || strings.HasPrefix(strings.ToLower(strings.Trim(v, "<>")), "mailer-daemon@") {
+				continue // a null or daemon return path names no person
+			}
+		}
+		for _, a := range parseAddressList(v, func(string) {}) {
+			if usableAddress(a.Email) {
+				if a.Name == "" && src == FromReturnPath {
+					a.Name = m.From.Name
+				}
+				m.From, m.FromSource = a, src
+				w.warn(WarningFromFallback + src)
+				return
+			}
+		}
+	}
+}
+
 // assemble builds the bodies and attachment list from the walked content.
 func (w *walker) assemble(m *Message, c content) {
 	rawHTML := strings.Join(c.html, "\n")
@@ -201,6 +292,12 @@ func (w *walker) assemble(m *Message, c content) {
 	// so HTMLToText's repair would not change the input.
 	var doc *html.Node
 	docErr := false
+	if len(c.plain) == 0 && rawHTML == "" && len(c.namedText) > 0 {
+		// Only inline text parts with a file name: the first is the body
+		// (it stays an attachment as well).
+		c.plain = c.namedText[:1]
+		w.warn("mime: inline text part with a file name used as the body")
+	}
 	if len(c.plain) > 0 {
 		m.Text = strings.TrimSpace(strings.Join(c.plain, "\n\n"))
 	} else if rawHTML != "" {
@@ -343,7 +440,7 @@ func (w *walker) linkCIDs(m *Message, rawHTML string) {
 }
 
 func appendWarning(ws []string, s string) []string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s, _ = scrubControls(strings.ToValidUTF8(s, "\uFFFD"))
 	for _, w := range ws {
 		if w == s {
 			return ws

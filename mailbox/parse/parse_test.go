@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -325,6 +326,8 @@ func b64Lines(data []byte) string {
 	return sb.String()
 }
 
+// checkUTF8 checks that every text of m is valid UTF-8 without control
+// characters.
 func checkUTF8(t testing.TB, m *Message) {
 	t.Helper()
 	fields := map[string]string{"Subject": m.Subject, "Text": m.Text, "NewText": m.NewText, "HTML": m.HTML,
@@ -343,9 +346,22 @@ func checkUTF8(t testing.TB, m *Message) {
 	for _, id := range append(append([]string{}, m.InReplyTo...), m.References...) {
 		fields["id:"+id] = id
 	}
+	if m.Sender != nil {
+		fields["Sender"] = m.Sender.Name + m.Sender.Email
+	}
+	for f := m.Header.Fields(); f.Next(); {
+		fields[fmt.Sprint("header:", f.Key(), ":", f.Value())] = f.Value()
+	}
 	for k, v := range fields {
 		if !utf8.ValidString(v) {
 			t.Errorf("%s is not valid UTF-8: %q", k, v)
+		}
+		// No control character but TAB and LF (they poison storage).
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
+				t.Errorf("%s has control character %#x: %q", k, c, v)
+				break
+			}
 		}
 	}
 }
@@ -396,3 +412,126 @@ func wantAttachment(t *testing.T, m *Message, name, ctype string) *Attachment {
 }
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// Every corpus message comes out free of control characters, and the
+// poison fixture says what it replaced.
+func TestNoControlCharacters(t *testing.T) {
+	for _, f := range corpusFiles(t) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(raw, Limits{})
+		if err != nil {
+			continue
+		}
+		checkUTF8(t, m)
+	}
+	raw := []byte("From: a@x.example\r\nSubject: =?utf-8?q?a=00b?= c\x01d\r\nX-Raw: \x1b[31mred\r\n\r\nline\x00one\r\n\x0cpage\r\n")
+	m, err := Parse(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUTF8(t, m)
+	wantEq(t, "Subject", m.Subject, "a\uFFFDb c\uFFFDd")
+	wantEq(t, "Text", m.Text, "line\uFFFDone\n\uFFFDpage")
+	wantEq(t, "X-Raw", m.Header.Get("X-Raw"), "\uFFFD[31mred")
+	if !slices.Contains(m.Warnings, "text: control characters replaced") {
+		t.Errorf("Warnings = %q, want the control character note", m.Warnings)
+	}
+}
+
+// The part limit is explicit: what it cut is counted and named.
+func TestPartLimit(t *testing.T) {
+	raw := readCorpus(t, "part-limit-eight-attachments.eml")
+	m, err := Parse(raw, Limits{MaxParts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The multipart itself, the text and three CSVs are read.
+	if len(m.Attachments) != 3 || m.PartsOmitted != 5 {
+		t.Fatalf("attachments %d, omitted %d; want 3 and 5", len(m.Attachments), m.PartsOmitted)
+	}
+	want := "mime: too many parts: 5 past the part limit of 5 not read, among them lote-4.csv, lote-5.csv, lote-6.csv, lote-7.csv, lote-8.csv"
+	if !slices.Contains(m.Warnings, want) {
+		t.Errorf("Warnings = %q, want %q", m.Warnings, want)
+	}
+	if m, _ := Parse(raw, Limits{}); len(m.Attachments) != 8 || m.PartsOmitted != 0 {
+		t.Errorf("default limit: %d attachments, %d omitted", len(m.Attachments), m.PartsOmitted)
+	}
+	var b strings.Builder
+	b.WriteString("From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n")
+	for i := 0; i < DefaultMaxParts+10; i++ {
+		b.WriteString("--b\nContent-Type: application/octet-stream\n\nx\n")
+	}
+	b.WriteString("--b--\n")
+	m, _ = Parse([]byte(b.String()), Limits{})
+	if m.PartsOmitted != 11 || len(m.Attachments) != DefaultMaxParts-1 {
+		t.Errorf("default: omitted %d, attachments %d", m.PartsOmitted, len(m.Attachments))
+	}
+}
+
+// When From names no usable address, the sender comes from Reply-To, then
+// Return-Path, and FromSource and a warning say so.
+func TestFromFallback(t *testing.T) {
+	tests := []struct {
+		file, email, source string
+	}{
+		{"from-unusable-reply-to.eml", "atendimento@loja.example.com.br", FromReplyTo},
+		{"from-missing-return-path.eml", "carla.nunes@clinica.example.com.br", FromReturnPath},
+		{"plain-ptbr-signature.eml", "", FromHeader},
+		{"dsn-courier-undeliverable.eml", "", ""},
+	}
+	for _, tt := range tests {
+		m, err := Parse(readCorpus(t, tt.file), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.FromSource != tt.source || tt.email != "" && m.From.Email != tt.email {
+			t.Errorf("%s: From %q from %q, want %q from %q", tt.file, m.From.Email, m.FromSource, tt.email, tt.source)
+		}
+		warned := slices.Contains(m.Warnings, WarningFromFallback+tt.source)
+		if warned != (tt.source == FromReplyTo || tt.source == FromReturnPath) {
+			t.Errorf("%s: fallback warning %v in %q", tt.file, warned, m.Warnings)
+		}
+	}
+	// A null or daemon Return-Path names nobody.
+	for _, rp := range []string{"<>", "<MAILER-DAEMON@mx.example>"} {
+		m, _ := Parse([]byte("Return-Path: "+rp+"\nSubject: x\n\nbody\n"), Limits{})
+		if m.From.Email != "" || m.FromSource != "" {
+			t.Errorf("Return-Path %s: From %+v from %q", rp, m.From, m.FromSource)
+		}
+	}
+}
+
+func TestInlineNamedTextAndNoBlankLine(t *testing.T) {
+	m, _ := Parse(readCorpus(t, "inline-text-with-filename.eml"), Limits{})
+	wantEq(t, "Text", m.Text, "Segue o log: o programa fecha ao exportar o relatório.")
+	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "mensagem.txt" {
+		t.Errorf("the named part must stay an attachment: %+v", m.Attachments)
+	}
+	// With another body, the named part is only an attachment.
+	m, _ = Parse([]byte("From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nbody\n--b\nContent-Type: text/plain; name=n.txt\n\nnamed\n--b--\n"), Limits{})
+	wantEq(t, "Text", m.Text, "body")
+
+	m, _ = Parse(readCorpus(t, "no-blank-line-before-body.eml"), Limits{})
+	wantEq(t, "Text", m.Text, "Bom dia, a impressora do segundo andar aparece offline.\nJá reiniciei duas vezes.\nBeatriz")
+	wantEq(t, "Message-ID", m.MessageID, "no-blank-0001@escritorio.example.com.br")
+	// A stray line inside the header is still skipped.
+	m, _ = Parse(readCorpus(t, "header-line-without-colon.eml"), Limits{})
+	wantEq(t, "Subject", m.Subject, "Impressora sem papel")
+}
+
+// Classic Mac OS mail (bare CR line endings only) is read line by line.
+func TestBareCRLineEndings(t *testing.T) {
+	m, err := Parse([]byte("From: Ana <ana@x.example>\rSubject: Oi\r\rLinha um\rLinha dois\r"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEq(t, "From", m.From.Email, "ana@x.example")
+	wantEq(t, "Subject", m.Subject, "Oi")
+	wantEq(t, "Text", m.Text, "Linha um\nLinha dois")
+	if !slices.Contains(m.Warnings, "header: bare CR line endings read as line breaks") {
+		t.Errorf("Warnings = %q", m.Warnings)
+	}
+}

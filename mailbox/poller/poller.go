@@ -57,6 +57,12 @@ type Status struct {
 	ConsecutiveFailures int
 	Failures            uint64 // every failure since start (for /metrics)
 	Healthy             bool
+	// StuckUID is the message the mailbox is waiting on: the intake
+	// failed it StuckFailures times in a row (0: none). Stuck says that
+	// is unhealthyAfter or more: mail behind it is not arriving.
+	StuckUID      uint32
+	StuckFailures int
+	Stuck         bool
 }
 
 // MarshalJSON writes snake_case keys, with null for a success that never
@@ -73,7 +79,10 @@ func (s Status) MarshalJSON() ([]byte, error) {
 		LastError           string     `json:"last_error"`
 		ConsecutiveFailures int        `json:"consecutive_failures"`
 		Healthy             bool       `json:"healthy"`
-	}{s.Mailbox, s.Connected, last, s.LastError, s.ConsecutiveFailures, s.Healthy})
+		Stuck               bool       `json:"stuck"`
+		StuckUID            uint32     `json:"stuck_uid,omitempty"`
+		StuckFailures       int        `json:"stuck_failures,omitempty"`
+	}{s.Mailbox, s.Connected, last, s.LastError, s.ConsecutiveFailures, s.Healthy, s.Stuck, s.StuckUID, s.StuckFailures})
 }
 
 const (
@@ -182,8 +191,28 @@ func (p *Poller) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.status
-	s.Healthy = s.ConsecutiveFailures < unhealthyAfter
+	s.Stuck = s.StuckUID != 0 && s.StuckFailures >= unhealthyAfter
+	s.Healthy = s.ConsecutiveFailures < unhealthyAfter && !s.Stuck
 	return s
+}
+
+// deliveryFailed records that the intake did not take uid.
+func (p *Poller) deliveryFailed(uid uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.status.StuckUID != uid {
+		p.status.StuckUID, p.status.StuckFailures = uid, 0
+	}
+	p.status.StuckFailures++
+}
+
+// delivered records that the intake took uid (placed or quarantined).
+func (p *Poller) delivered(uid uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.status.StuckUID == uid {
+		p.status.StuckUID, p.status.StuckFailures = 0, 0
+	}
 }
 
 func (p *Poller) setConnected(c bool) {

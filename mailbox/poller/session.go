@@ -258,11 +258,17 @@ func (p *Poller) batch(ctx context.Context, cn *conn, uids []imap.UID, last imap
 		switch {
 		case err == nil:
 			taken[uid] = true
+			p.delivered(uint32(uid))
 		case delivery.IsPermanent(err):
 			// The intake quarantined or refused it for good: done with it.
 			p.log.Info("message refused by intake", "uid", uid, "err", err)
 			taken[uid] = true
+			p.delivered(uint32(uid))
 		default:
+			// The intake counts its own failures and quarantines a message
+			// that keeps failing, so the next pass gets past it; until
+			// then Status reports the mailbox stuck at it.
+			p.deliveryFailed(uint32(uid))
 			stopAt, stopErr = uid, &retryable{fmt.Errorf("deliver uid %d: %w", uid, err)}
 		}
 	}

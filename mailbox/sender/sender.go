@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/thread"
 )
 
 // Message is one queued mail, as claimed from the outbox.
@@ -69,6 +71,13 @@ type Config struct {
 	BackoffBase  time.Duration // default 1m
 	BackoffMax   time.Duration // default 1h
 	Timeout      time.Duration // per SMTP transaction, default 60s
+
+	// VERP: when both are set, each queued message goes out with its own
+	// signed envelope sender, VERPBase's local part plus a token naming
+	// the outbox row (bounce+v1…@domain), so a bounce that comes back to
+	// it is known to be about that message (mailbox/intake).
+	VERPBase   string
+	VERPSecret []byte
 }
 
 // LogValue keeps the password out of logs when a Config is logged whole.
@@ -361,6 +370,7 @@ func (s *Sender) worker(ctx context.Context, jobs <-chan job) {
 
 // deliver sends one message, reusing *cp when it still works.
 func (s *Sender) deliver(ctx context.Context, cp **smtpConn, m Message) result {
+	m.From = s.envelopeFrom(m)
 	if s.cfg.SuppressSend {
 		return s.writeOutbox(m)
 	}
@@ -452,6 +462,15 @@ func backoff(base, max time.Duration, attempts int, jitter float64) time.Duratio
 	}
 	d = min(d, max)
 	return time.Duration(float64(d) * (1 + 0.2*jitter))
+}
+
+// envelopeFrom is m's reverse path: its VERP address when VERP is on and
+// m is an outbox row; the null sender stays null.
+func (s *Sender) envelopeFrom(m Message) string {
+	if s.cfg.VERPBase == "" || len(s.cfg.VERPSecret) == 0 || m.ID <= 0 || m.From == "" {
+		return m.From
+	}
+	return thread.VERPAddress(s.cfg.VERPSecret, s.cfg.VERPBase, m.ID)
 }
 
 // SendNow delivers one message synchronously over its own connection, without

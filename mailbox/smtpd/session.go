@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 
 var (
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down, try again later"}
-	errTooMany      = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "too many commands, closing"}
 	errNoSuchUser   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
 	errTempFail     = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	errTooLarge     = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "message too large"}
@@ -29,28 +27,24 @@ var (
 type session struct {
 	srv  *Server
 	conn net.Conn     // the accepted connection; closing it ends the session
-	cc   *countedConn // the same, when accepted by Serve (nil otherwise)
+	cc   *countedConn // under conn (under TLS too), when accepted by Serve; nil otherwise
 	c    *smtp.Conn
 
-	commands   int
 	mailFrom   string
 	recipients []string
 
 	inData bool // guarded by srv.mu
 }
 
-// count charges one command to the connection's budget; a draining server
-// takes no new ones (whichever of this and countedConn.Read sees it first).
+// count refuses new commands while the server drains (whichever of this
+// and countedConn.Read sees it first). Commands are counted against
+// MaxCommands by countedConn, which sees them all.
 func (s *session) count() error {
 	s.srv.mu.Lock()
 	draining := s.srv.draining
 	s.srv.mu.Unlock()
 	if draining {
 		return errShuttingDown
-	}
-	s.commands++
-	if s.commands > s.srv.cfg.MaxCommands {
-		return errTooMany
 	}
 	return nil
 }
@@ -120,7 +114,14 @@ func (s *session) Data(r io.Reader) error {
 		srv.mu.Unlock()
 	}()
 
-	raw, err := s.readMessage(r)
+	u, err := s.readMessage(r)
+	if err != nil {
+		return err
+	}
+	defer u.release()
+	lctx, cancel := context.WithTimeout(srv.baseCtx, srv.cfg.DeliverTimeout)
+	raw, err := u.load(lctx)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -129,45 +130,32 @@ func (s *session) Data(r io.Reader) error {
 		MailFrom:   s.mailFrom,
 		Recipients: append([]string(nil), s.recipients...),
 		RemoteAddr: s.conn.RemoteAddr().String(),
+		ClientIP:   clientIP(s.conn.RemoteAddr()),
+		Helo:       s.c.Hostname(),
 		ReceivedAt: time.Now().UTC(),
 	}
 	if err := s.deliver(env, raw); err != nil {
 		return err
 	}
-	// A delivered message is useful work: only commands that lead nowhere
-	// (refused recipients, aborted transactions) should exhaust the budget.
-	s.commands = 0
+	if s.cc != nil {
+		s.cc.delivered()
+	}
 	return nil
 }
 
-// readMessage reads the whole message, bounded by MaxMessageBytes, pushing
-// the read deadline forward as data arrives: go-smtp sets it once per
-// command line, which would bound a whole large upload by ReadTimeout.
-func (s *session) readMessage(r io.Reader) ([]byte, error) {
-	max := s.srv.cfg.MaxMessageBytes
-	dr := &deadlineReader{r: io.LimitReader(r, max+1), c: s.c, d: s.srv.cfg.ReadTimeout}
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(dr)
-	switch {
-	case errors.Is(err, smtp.ErrDataTooLarge):
-		return nil, errTooLarge
-	case err != nil:
-		return nil, fmt.Errorf("smtpd: read data: %w", err)
-	case int64(buf.Len()) > max:
-		return nil, errTooLarge
+// clientIP is the IP of a TCP peer address, or nil for other kinds.
+func clientIP(a net.Addr) net.IP {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP
+	case nil:
+		return nil
 	}
-	return buf.Bytes(), nil
-}
-
-type deadlineReader struct {
-	r io.Reader
-	c *smtp.Conn
-	d time.Duration
-}
-
-func (r *deadlineReader) Read(p []byte) (int, error) {
-	r.c.Conn().SetReadDeadline(time.Now().Add(r.d))
-	return r.r.Read(p)
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(host)
 }
 
 // deliver calls the deliverer and maps its answer to an SMTP reply.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 )
@@ -28,7 +29,12 @@ const (
 	DefaultReadTimeout     = 5 * time.Minute // RFC 5321 4.5.3.2 command timeout
 	DefaultWriteTimeout    = 5 * time.Minute
 	DefaultMaxConnections  = 200
-	DefaultMaxCommands     = 1000
+	DefaultMaxCommands     = 250
+	DefaultMaxConnsPerIP   = 20
+	DefaultIdleTimeout     = 5 * time.Minute // RFC 5321 4.5.3.2 server timeout
+	// DefaultMemoryBudget holds 200 slow senders in well under 200 MB:
+	// uploads beyond it spool to disk.
+	DefaultMemoryBudget    = 64 << 20
 	DefaultDeliverTimeout  = 2 * time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
 	// Generous on purpose: some mailers emit unfolded lines far beyond the
@@ -51,7 +57,15 @@ type Config struct {
 	TLSConfig       *tls.Config // nil = no STARTTLS
 
 	MaxConnections int           // concurrent connections; more get 421
-	MaxCommands    int           // MAIL/RCPT/DATA between two delivered messages
+	MaxConnsPerIP  int           // concurrent connections from one client address; more get 421
+	MaxCommands    int           // commands (NOOP, RSET… too) between two delivered messages
+	IdleTimeout    time.Duration // wait for the next command; ReadTimeout bounds each chunk within DATA
+	// MemoryBudget bounds the message bytes all uploads hold in memory
+	// together; an upload that would exceed it spools to a file in
+	// SpoolDir ("" = the system's temporary directory), and is read back
+	// for delivery when the budget has room.
+	MemoryBudget   int64
+	SpoolDir       string
 	DeliverTimeout time.Duration // bound on one Deliver call
 	// ShutdownTimeout bounds Run's drain once its context ends: uploads in
 	// progress finish and commit, other commands get 421.
@@ -69,6 +83,11 @@ type Server struct {
 	// baseCtx parents every Deliver call; cancelled when Shutdown gives up.
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
+
+	// mem is the memory budget for message bytes, in bytes.
+	mem    *semaphore.Weighted
+	stats  counters
+	chunks sync.Pool // *[]byte of readChunk bytes: each upload's read buffer
 
 	mu       sync.Mutex
 	addr     net.Addr
@@ -96,6 +115,19 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 	if cfg.MaxCommands <= 0 {
 		cfg.MaxCommands = DefaultMaxCommands
 	}
+	// A message to every allowed recipient must fit between two resets.
+	cfg.MaxCommands = max(cfg.MaxCommands, cfg.MaxRecipients+10)
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MemoryBudget <= 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	// One whole message must fit, or a large one could never be delivered.
+	cfg.MemoryBudget = max(cfg.MemoryBudget, cfg.MaxMessageBytes+1)
 	if cfg.DeliverTimeout <= 0 {
 		cfg.DeliverTimeout = DefaultDeliverTimeout
 	}
@@ -114,7 +146,9 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 		log:      log.With("component", "smtpd"),
 		owned:    make(map[string]struct{}, len(cfg.Addresses)),
 		sessions: make(map[*session]struct{}),
+		mem:      semaphore.NewWeighted(cfg.MemoryBudget),
 	}
+	s.chunks.New = func() any { b := make([]byte, readChunk); return &b }
 	for _, a := range cfg.Addresses {
 		s.owned[strings.ToLower(strings.TrimSpace(a))] = struct{}{}
 	}
@@ -126,7 +160,7 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
 	srv.MaxRecipients = cfg.MaxRecipients
 	srv.MaxLineLength = maxLineLength
-	srv.ReadTimeout = cfg.ReadTimeout
+	srv.ReadTimeout = cfg.IdleTimeout // per command line; DATA chunks get ReadTimeout (countedConn)
 	srv.WriteTimeout = cfg.WriteTimeout
 	if cfg.TLSConfig != nil {
 		// Mark the connection when STARTTLS begins: a draining server
@@ -183,7 +217,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())
 
-	err := s.smtp.Serve(newLimitListener(l, s.cfg.MaxConnections, s.cfg.WriteTimeout, s.log))
+	err := s.smtp.Serve(newLimitListener(l, s.cfg, s.log))
 	s.mu.Lock()
 	draining := s.draining
 	s.mu.Unlock()
@@ -238,10 +272,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // accepts reports whether rcpt is an owned address or a +tag subaddress of
-// one, ignoring case.
+// one, ignoring case; or postmaster@ or abuse@ at an owned domain, or the
+// bare "postmaster" (RFC 5321 4.5.1 requires accepting those).
 func (s *Server) accepts(rcpt string) bool {
 	a := strings.ToLower(rcpt)
-	if _, ok := s.owned[a]; ok {
+	if _, ok := s.owned[a]; ok || a == "postmaster" {
 		return true
 	}
 	at := strings.LastIndexByte(a, '@')
@@ -249,6 +284,9 @@ func (s *Server) accepts(rcpt string) bool {
 		return false
 	}
 	local, domain := a[:at], a[at:]
+	if (local == "postmaster" || local == "abuse") && s.ownsDomain(domain[1:]) {
+		return true
+	}
 	plus := strings.IndexByte(local, '+')
 	if plus <= 0 {
 		return false
@@ -257,9 +295,18 @@ func (s *Server) accepts(rcpt string) bool {
 	return ok
 }
 
+func (s *Server) ownsDomain(domain string) bool {
+	for a := range s.owned {
+		if strings.HasSuffix(a, "@"+domain) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	sess := &session{srv: s, conn: c.Conn(), c: c}
-	sess.cc, _ = c.Conn().(*countedConn)
+	sess.cc = counted(c.Conn())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.draining {

@@ -76,6 +76,12 @@ func TestDeliverByteExact(t *testing.T) {
 	if host, _, err := net.SplitHostPort(env.RemoteAddr); err != nil || host != "127.0.0.1" {
 		t.Errorf("remote addr = %q", env.RemoteAddr)
 	}
+	if !env.ClientIP.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Errorf("client IP = %v, want 127.0.0.1", env.ClientIP)
+	}
+	if env.Helo != "client.test" {
+		t.Errorf("HELO = %q, want client.test", env.Helo)
+	}
 	if env.ReceivedAt.Before(before.Add(-time.Second)) || env.ReceivedAt.After(time.Now()) {
 		t.Errorf("received at %v, not during the test", env.ReceivedAt)
 	}
@@ -314,8 +320,8 @@ func TestNoSTARTTLSWithoutConfig(t *testing.T) {
 
 func TestConcurrentClients(t *testing.T) {
 	rec := &recorder{}
-	_, addr := startServer(t, Config{}, rec)
 	const clients, perClient = 50, 3
+	_, addr := startServer(t, Config{MaxConnsPerIP: clients}, rec) // all from 127.0.0.1
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
@@ -409,11 +415,13 @@ func TestConnectionLimit(t *testing.T) {
 }
 
 func TestCommandLimit(t *testing.T) {
-	_, addr := startServer(t, Config{MaxCommands: 4}, &recorder{})
+	// MaxCommands is raised to MaxRecipients+10: a message to every
+	// allowed recipient must fit.
+	_, addr := startServer(t, Config{MaxCommands: 4, MaxRecipients: 2}, &recorder{})
 	c := dialRaw(t, addr)
 	c.expect("EHLO client.test", 250)
 	c.expect("MAIL FROM:<a@customer.test>", 250)
-	for range 3 {
+	for range 10 {
 		c.expect("RCPT TO:<billing@example.com>", 550)
 	}
 	if msg := c.expect("RCPT TO:<support@example.com>", 421); !strings.Contains(msg, "too many commands") {

@@ -60,24 +60,127 @@ func VerifyToken(secret []byte, token string) (ticketID int64, ok bool) {
 	if !found {
 		return 0, false
 	}
+	id, mac, ok := decodeToken(body)
+	if !ok {
+		return 0, false
+	}
+	if !hmac.Equal(mac, tokenMAC(secret, id)) {
+		return 0, false
+	}
+	return id, true
+}
+
+// boundPrefix names reply tokens bound to the recipient they were sent to.
+const boundPrefix = "t2"
+
+// boundDomain separates the bound MAC from the unbound one and from any
+// other use of the secret.
+const boundDomain = "jcservicedesk reply-token v2 bound\x00"
+
+func boundMAC(secret []byte, ticketID int64, recipient string) []byte {
+	m := hmac.New(sha256.New, secret)
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(ticketID))
+	m.Write([]byte(boundDomain))
+	m.Write(id[:])
+	m.Write([]byte(normRecipient(recipient)))
+	return m.Sum(nil)[:macLen]
+}
+
+func normRecipient(a string) string { return strings.ToLower(bareAddress(a)) }
+
+// SignTokenFor returns the reply token for ticketID bound to recipient:
+// "t2", then the base32 of the ticket id (uvarint) and a truncated
+// HMAC-SHA256 over the id and the recipient address. Only mail from that
+// address verifies it (CheckToken), so a token forwarded or copied from a
+// notice does not stand in for the person it was sent to. It returns ""
+// when the secret or the recipient is empty or ticketID is not positive.
+func SignTokenFor(secret []byte, ticketID int64, recipient string) string {
+	if len(secret) == 0 || ticketID <= 0 || normRecipient(recipient) == "" {
+		return ""
+	}
+	buf := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+macLen), uint64(ticketID))
+	buf = append(buf, boundMAC(secret, ticketID, recipient)...)
+	return boundPrefix + b32.EncodeToString(buf)
+}
+
+// CheckToken verifies a reply token found in mail from sender. An unbound
+// token (SignToken, the form already in people's mailboxes) verifies for
+// anyone, with bound false: it names a ticket and nothing more. A bound
+// token (SignTokenFor) verifies only for the address it was sent to, with
+// bound true; from any other sender it does not verify at all.
+func CheckToken(secret []byte, token, sender string) (ticketID int64, bound, ok bool) {
+	token = strings.ToLower(token)
+	if strings.HasPrefix(token, tokenPrefix) {
+		id, ok := VerifyToken(secret, token)
+		return id, false, ok
+	}
+	body, found := strings.CutPrefix(token, boundPrefix)
+	if !found || len(secret) == 0 || len(token) > 64 || normRecipient(sender) == "" {
+		return 0, false, false
+	}
+	id, mac, ok := decodeToken(body)
+	if !ok || !hmac.Equal(mac, boundMAC(secret, id, sender)) {
+		return 0, false, false
+	}
+	return id, true, true
+}
+
+// decodeToken splits a token body into its ticket id and MAC, accepting
+// only the canonical spelling (one valid token per ticket and secret).
+func decodeToken(body string) (id int64, mac []byte, ok bool) {
 	raw, err := b32.DecodeString(body)
-	if err != nil {
+	if err != nil || b32.EncodeToString(raw) != body {
+		return 0, nil, false
+	}
+	u, n := binary.Uvarint(raw)
+	if n <= 0 || u == 0 || u > 1<<63-1 || len(raw)-n != macLen || n != len(binary.AppendUvarint(nil, u)) {
+		return 0, nil, false
+	}
+	return int64(u), raw[n:], true
+}
+
+// verpPrefix and verpDomain make VERP envelope-sender tokens: they name
+// one outbox message, so a bounce that comes back to its address is known
+// to be about that message and recipient.
+const (
+	verpPrefix = "v1"
+	verpDomain = "jcservicedesk verp v1\x00"
+)
+
+func verpMAC(secret []byte, outboxID int64) []byte {
+	m := hmac.New(sha256.New, secret)
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(outboxID))
+	m.Write([]byte(verpDomain))
+	m.Write(id[:])
+	return m.Sum(nil)[:macLen]
+}
+
+// VERPAddress returns the envelope sender for outbox message outboxID:
+// base's local part with the signed token as its sub-address
+// (bounce@x.com → bounce+v1…@x.com). It returns base unchanged when the
+// secret is empty or outboxID is not positive.
+func VERPAddress(secret []byte, base string, outboxID int64) string {
+	if len(secret) == 0 || outboxID <= 0 {
+		return base
+	}
+	buf := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+macLen), uint64(outboxID))
+	buf = append(buf, verpMAC(secret, outboxID)...)
+	return ReplyAddress(base, verpPrefix+b32.EncodeToString(buf))
+}
+
+// VerifyVERP checks a VERP token (the sub-address of a bounce's
+// recipient) and returns the outbox message it names.
+func VerifyVERP(secret []byte, token string) (outboxID int64, ok bool) {
+	token = strings.ToLower(token)
+	body, found := strings.CutPrefix(token, verpPrefix)
+	if !found || len(secret) == 0 || len(token) > 64 {
 		return 0, false
 	}
-	// base32 ignores non-zero trailing bits; demand the canonical spelling
-	// so one ticket has exactly one valid token per secret.
-	if b32.EncodeToString(raw) != body {
+	id, mac, ok := decodeToken(body)
+	if !ok || !hmac.Equal(mac, verpMAC(secret, id)) {
 		return 0, false
 	}
-	id, n := binary.Uvarint(raw)
-	if n <= 0 || id == 0 || id > 1<<63-1 || len(raw)-n != macLen {
-		return 0, false
-	}
-	if n != len(binary.AppendUvarint(nil, id)) { // non-minimal varint
-		return 0, false
-	}
-	if !hmac.Equal(raw[n:], tokenMAC(secret, int64(id))) {
-		return 0, false
-	}
-	return int64(id), true
+	return id, true
 }

@@ -1,0 +1,339 @@
+package smtpd
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startUpload opens a session up to DATA's 354 and returns the connection to
+// write the message on.
+func startUpload(t testing.TB, addr string) *rawClient {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.expect("EHLO client.test", 250)
+	c.expect("MAIL FROM:<alice@customer.test>", 250)
+	c.expect("RCPT TO:<support@example.com>", 250)
+	c.expect("DATA", 354)
+	return c
+}
+
+// body is a message of about n bytes, with a unique subject.
+func body(subject string, n int) []byte {
+	line := strings.Repeat("0123456789", 7) + "\r\n"
+	return append(message(subject), bytes.Repeat([]byte(line), n/len(line)+1)...)
+}
+
+// finish writes the end of data (the message ends with CRLF) and returns
+// the reply.
+func (c *rawClient) finish() (int, string) {
+	c.t.Helper()
+	if _, err := c.conn.Write([]byte(".\r\n")); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.read()
+}
+
+// TestSlowSenderGets250: a steady upload of 2 MB at about 100 kB/s was cut
+// off with 554 after about 1 MB, because the read deadline was set once
+// per Read call and go-smtp's data reader fills all of a large buffer in
+// one call. The deadline now follows each chunk the socket delivers.
+func TestSlowSenderGets250(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 20 s: a slow sender at 100 kB/s")
+	}
+	t.Parallel()
+	rec := &recorder{}
+	_, addr := startServer(t, Config{ReadTimeout: time.Second, MaxMessageBytes: 4 << 20}, rec)
+	c := startUpload(t, addr)
+	c.conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	msg := body("slow sender", 2<<20)
+	const chunk = 10 << 10 // 10 kB every 100 ms
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for off := 0; off < len(msg); off += chunk {
+		<-tick.C
+		if _, err := c.conn.Write(msg[off:min(off+chunk, len(msg))]); err != nil {
+			t.Fatalf("write at %d: %v", off, err)
+		}
+	}
+	if code, text := c.finish(); code != 250 {
+		t.Fatalf("got %d %s, want 250", code, text)
+	}
+	if got := rec.delivered(); len(got) != 1 || !bytes.Equal(got[0].raw, msg) {
+		t.Fatalf("delivered %d messages (byte-exact: %v)", len(got), len(got) == 1 && bytes.Equal(got[0].raw, msg))
+	}
+}
+
+// TestStalledUploadIs451: a sender that stops mid-upload is cut off after
+// ReadTimeout with a temporary failure (it may retry), not a permanent
+// 554.
+func TestStalledUploadIs451(t *testing.T) {
+	rec := &recorder{}
+	_, addr := startServer(t, Config{ReadTimeout: 200 * time.Millisecond}, rec)
+	c := startUpload(t, addr)
+	if _, err := c.conn.Write(body("stalled", 10<<10)); err != nil {
+		t.Fatal(err)
+	}
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if code, text := c.read(); code != 451 {
+		t.Fatalf("got %d %s, want 451", code, text)
+	}
+	if n := len(rec.delivered()); n != 0 {
+		t.Fatalf("delivered %d", n)
+	}
+}
+
+// waitStats polls the server's upload counters (a positive signal) until
+// cond holds.
+func waitStats(t testing.TB, s *Server, what string, cond func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st := s.Stats()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %+v", what, st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMemoryBudgetSpools: uploads beyond the memory budget go to a spool
+// file, and every message still arrives byte-exact.
+func TestMemoryBudgetSpools(t *testing.T) {
+	rec := &recorder{}
+	const budget, size, senders = 1 << 20, 600 << 10, 4
+	s, addr := startServer(t, Config{MemoryBudget: budget, MaxMessageBytes: 700 << 10, SpoolDir: t.TempDir()}, rec)
+	msgs := make([][]byte, senders)
+	clients := make([]*rawClient, senders)
+	for i := range senders {
+		msgs[i] = body(fmt.Sprintf("budget %d", i), size)
+		clients[i] = startUpload(t, addr)
+		// All but the last few bytes: every upload is in flight at once.
+		if _, err := clients[i].conn.Write(msgs[i][:size]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := waitStats(t, s, "every upload received", func(st Stats) bool {
+		// go-smtp's data reader hands over whole chunks only.
+		return st.Uploads == senders && st.ReceivedBytes >= senders*(size-readChunk)
+	})
+	if st.Spooled < 2 || st.MemoryBytes > budget {
+		t.Errorf("stats %+v: want at least 2 spooled and at most %d bytes in memory", st, budget)
+	}
+	// The senders finish independently: a spooled message is read back
+	// for delivery once the memory of another is given back.
+	var wg sync.WaitGroup
+	codes := make([]int, senders)
+	for i, c := range clients {
+		wg.Go(func() {
+			if _, err := c.conn.Write(msgs[i][size:]); err != nil {
+				return
+			}
+			codes[i], _ = c.finish()
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != 250 {
+			t.Errorf("sender %d: %d, want 250", i, code)
+		}
+	}
+	got := map[string]bool{}
+	for _, d := range rec.delivered() {
+		got[string(d.raw)] = true
+	}
+	for i, m := range msgs {
+		if !got[string(m)] {
+			t.Errorf("message %d not delivered byte-exact", i)
+		}
+	}
+	if st := s.Stats(); st != (Stats{}) {
+		t.Errorf("after: %+v, want all zero (budget given back, spool files gone)", st)
+	}
+}
+
+// TestManySlowSendersFitTheMemoryBound: 200 slow senders with 1.5 MB each
+// in flight (300 MB of messages) took that much memory; with the default
+// budget the heap stays under 200 MB.
+func TestManySlowSendersFitTheMemoryBound(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("a memory measurement: not under -short or -race (the race detector's own memory)")
+	}
+	const senders, size = 200, 3 << 19 // 1.5 MiB
+	rec := &recorder{}
+	// All from 127.0.0.1 here, so the per-address limit is raised.
+	s, addr := startServer(t, Config{MaxConnsPerIP: senders, SpoolDir: t.TempDir()}, rec)
+	line := append(bytes.Repeat([]byte("0123456789"), 100), "\r\n"...)
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	errs := make(chan error, senders)
+	for i := range senders {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Minute))
+			fmt.Fprintf(c, "EHLO c%d.test\r\nMAIL FROM:<a%d@customer.test>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n", i, i)
+			if err := readUntil(c, 354); err != nil {
+				errs <- fmt.Errorf("sender %d: %w", i, err)
+				return
+			}
+			fmt.Fprintf(c, "Subject: slow %d\r\n\r\n", i)
+			for sent := 0; sent < size; sent += len(line) {
+				if _, err := c.Write(line); err != nil {
+					errs <- fmt.Errorf("sender %d at %d: %w", i, sent, err)
+					return
+				}
+			}
+			<-release // slow: the rest comes later
+			c.Write([]byte("\r\n.\r\n"))
+			if err := readUntil(c, 250); err != nil {
+				errs <- fmt.Errorf("sender %d: %w", i, err)
+			}
+		})
+	}
+	waitStats(t, s, "200 uploads in flight", func(st Stats) bool {
+		select {
+		case err := <-errs:
+			t.Fatalf("a sender failed: %v", err)
+		default:
+		}
+		return st.Uploads == senders && st.ReceivedBytes >= senders*(size-readChunk)
+	})
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st := s.Stats()
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d uploads of %d bytes: heap in use %d MB, %d spooled, %d MB in memory", senders, size, ms.HeapInuse>>20, st.Spooled, st.MemoryBytes>>20)
+	if ms.HeapInuse > 200<<20 {
+		t.Errorf("heap in use %d MB with %d slow senders, want under 200 MB", ms.HeapInuse>>20, senders)
+	}
+	if n := len(rec.delivered()); n != senders {
+		t.Errorf("delivered %d, want %d", n, senders)
+	}
+}
+
+// readUntil reads replies until a final line with code want, and fails on
+// a final line with a 4xx or 5xx code first.
+func readUntil(c net.Conn, want int) error {
+	var buf []byte
+	tmp := make([]byte, 512)
+	for {
+		for _, l := range strings.Split(string(buf), "\r\n") {
+			if len(l) >= 4 && l[3] == ' ' {
+				if strings.HasPrefix(l, fmt.Sprint(want)) {
+					return nil
+				}
+				if l[0] == '4' || l[0] == '5' {
+					return fmt.Errorf("reply %q, want %d", l, want)
+				}
+			}
+		}
+		k, err := c.Read(tmp)
+		if err != nil {
+			return fmt.Errorf("after %q: %w", buf, err)
+		}
+		buf = append(buf, tmp[:k]...)
+	}
+}
+
+// TestConnectionsPerIP: one address cannot take every slot; another
+// address still gets in.
+func TestConnectionsPerIP(t *testing.T) {
+	_, addr := startServer(t, Config{MaxConnsPerIP: 2}, &recorder{})
+	dialRaw(t, addr)
+	dialRaw(t, addr)
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 128)
+	n, _ := c.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "421 4.7.0") {
+		t.Fatalf("third connection from one address got %q, want 421", buf[:n])
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+	other, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	defer other.Close()
+	other.SetDeadline(time.Now().Add(5 * time.Second))
+	n, _ = other.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "220") {
+		t.Fatalf("another address got %q, want 220", buf[:n])
+	}
+}
+
+// TestIdleSessionIsClosed: a client that says nothing more is let go.
+func TestIdleSessionIsClosed(t *testing.T) {
+	_, addr := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, &recorder{})
+	c := dialRaw(t, addr)
+	c.expect("EHLO client.test", 250)
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if code, msg := c.read(); code != 421 || !strings.Contains(msg, "Idle timeout") {
+		t.Fatalf("got %d %s, want 421 idle timeout", code, msg)
+	}
+}
+
+// TestNOOPLoopIsCutOff: NOOP never reached the command budget (only MAIL,
+// RCPT and DATA counted), so a NOOP loop held a connection slot forever.
+// A delivered message resets the budget.
+func TestNOOPLoopIsCutOff(t *testing.T) {
+	_, addr := startServer(t, Config{MaxCommands: 30, MaxRecipients: 5}, &recorder{})
+	c := dialRaw(t, addr)
+	c.expect("EHLO client.test", 250)
+	for range 20 {
+		c.expect("NOOP", 250)
+	}
+	c.expect("MAIL FROM:<a@customer.test>", 250)
+	c.expect("RCPT TO:<support@example.com>", 250)
+	if code, msg := c.data(message("resets the budget")); code != 250 {
+		t.Fatalf("data: %d %s", code, msg)
+	}
+	for i := 1; i <= 100; i++ {
+		code, msg := c.cmd("NOOP")
+		if code == 250 {
+			continue
+		}
+		if code != 421 || !strings.Contains(msg, "too many commands") || i < 25 {
+			t.Fatalf("NOOP %d: %d %s", i, code, msg)
+		}
+		return
+	}
+	t.Fatal("100 NOOPs after a message, never cut off")
+}
+
+// TestPostmasterAccepted: RFC 5321 4.5.1 requires postmaster (and abuse@
+// is where reports go); they were refused with 550.
+func TestPostmasterAccepted(t *testing.T) {
+	_, addr := startServer(t, Config{}, &recorder{})
+	c := dialRaw(t, addr)
+	c.expect("EHLO client.test", 250)
+	c.expect("MAIL FROM:<reporter@isp.test>", 250)
+	for _, rcpt := range []string{"postmaster@example.com", "Abuse@Example.com", "Postmaster"} {
+		c.expect("RCPT TO:<"+rcpt+">", 250)
+	}
+	c.expect("RCPT TO:<postmaster@elsewhere.test>", 550)
+	c.expect("RCPT TO:<hostmaster@example.com>", 550)
+}

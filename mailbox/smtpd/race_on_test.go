@@ -1,0 +1,5 @@
+//go:build race
+
+package smtpd
+
+const raceEnabled = true

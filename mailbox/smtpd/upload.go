@@ -1,0 +1,180 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Stats is a snapshot of the receiver's uploads, for metrics and tests.
+type Stats struct {
+	Uploads     int64 // messages being received now (in DATA)
+	Spooled     int64 // of those, how many are held in a spool file
+	MemoryBytes int64 // message bytes held in memory, of MemoryBudget
+	// ReceivedBytes counts what the uploads in progress have read so far.
+	ReceivedBytes int64
+}
+
+type counters struct {
+	uploads, spooled, memory, received atomic.Int64
+}
+
+// Stats reports the uploads in progress.
+func (s *Server) Stats() Stats {
+	return Stats{Uploads: s.stats.uploads.Load(), Spooled: s.stats.spooled.Load(),
+		MemoryBytes: s.stats.memory.Load(), ReceivedBytes: s.stats.received.Load()}
+}
+
+const (
+	readChunk    = 32 << 10
+	minBufferCap = 4 << 10
+)
+
+var errReadFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "message not received whole, try again later"}
+
+// upload is one message being received: in memory while the memory budget
+// has room for it, else in a spool file (unlinked at once where the system
+// allows), so slow senders cannot make the receiver hold their messages'
+// worth of memory each.
+type upload struct {
+	srv  *Server
+	buf  []byte
+	held int64 // reserved from the budget
+	file *os.File
+	size int64
+	// unlinked: the spool file has no name left to remove.
+	unlinked bool
+}
+
+// readMessage reads the whole message, bounded by MaxMessageBytes. A read
+// that fails (the client stalled past ReadTimeout, or left) is a temporary
+// failure: nothing was acknowledged, the sender retries.
+func (s *session) readMessage(r io.Reader) (*upload, error) {
+	srv := s.srv
+	limit := srv.cfg.MaxMessageBytes
+	u := &upload{srv: srv}
+	srv.stats.uploads.Add(1)
+	lr := io.LimitReader(r, limit+1)
+	chunk := srv.chunks.Get().(*[]byte)
+	defer srv.chunks.Put(chunk)
+	for {
+		n, err := lr.Read(*chunk)
+		if n > 0 {
+			if werr := u.write((*chunk)[:n]); werr != nil {
+				u.release()
+				srv.log.Error("spooling an upload failed", "err", werr)
+				return nil, errTempFail
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			u.release()
+			if errors.Is(err, smtp.ErrDataTooLarge) {
+				return nil, errTooLarge
+			}
+			srv.log.Info("upload cut short", "remote", s.conn.RemoteAddr().String(), "bytes", u.size, "err", err)
+			return nil, errReadFailed
+		}
+	}
+	if u.size > limit {
+		u.release()
+		return nil, errTooLarge
+	}
+	return u, nil
+}
+
+func (u *upload) write(p []byte) error {
+	u.size += int64(len(p))
+	u.srv.stats.received.Add(int64(len(p)))
+	if u.file != nil {
+		_, err := u.file.Write(p)
+		return err
+	}
+	need := len(u.buf) + len(p)
+	if need > cap(u.buf) {
+		newCap := min(max(2*cap(u.buf), need, minBufferCap), int(u.srv.cfg.MaxMessageBytes)+1)
+		grow := int64(newCap - cap(u.buf))
+		if !u.srv.mem.TryAcquire(grow) {
+			return u.spool(p)
+		}
+		u.held += grow
+		u.srv.stats.memory.Add(grow)
+		nb := make([]byte, len(u.buf), newCap)
+		copy(nb, u.buf)
+		u.buf = nb
+	}
+	u.buf = append(u.buf, p...)
+	return nil
+}
+
+// spool moves the upload to a file: the memory budget is spent.
+func (u *upload) spool(p []byte) error {
+	f, err := os.CreateTemp(u.srv.cfg.SpoolDir, "servicedesk-smtp-*.eml")
+	if err != nil {
+		return fmt.Errorf("smtpd: spool: %w", err)
+	}
+	// Unlinked now, the file goes with the descriptor even after a crash
+	// (where the system allows; elsewhere release removes it).
+	u.unlinked = os.Remove(f.Name()) == nil
+	u.file = f
+	u.srv.stats.spooled.Add(1)
+	if _, err := f.Write(u.buf); err != nil {
+		return fmt.Errorf("smtpd: spool: %w", err)
+	}
+	u.giveBack()
+	u.buf = nil
+	_, err = f.Write(p)
+	return err
+}
+
+// giveBack returns the memory held to the budget.
+func (u *upload) giveBack() {
+	if u.held > 0 {
+		u.srv.mem.Release(u.held)
+		u.srv.stats.memory.Add(-u.held)
+		u.held = 0
+	}
+}
+
+// load returns the message bytes for delivery. A spooled message is read
+// back once the budget has room for it (waiting until ctx ends: then the
+// sender is asked to retry).
+func (u *upload) load(ctx context.Context) ([]byte, error) {
+	if u.file == nil {
+		return u.buf, nil
+	}
+	if err := u.srv.mem.Acquire(ctx, u.size); err != nil {
+		return nil, errTempFail
+	}
+	u.held = u.size
+	u.srv.stats.memory.Add(u.size)
+	raw := make([]byte, u.size)
+	if _, err := u.file.ReadAt(raw, 0); err != nil {
+		u.srv.log.Error("reading a spooled upload failed", "err", err)
+		return nil, errTempFail
+	}
+	return raw, nil
+}
+
+// release ends the upload: memory back to the budget, spool file gone.
+func (u *upload) release() {
+	u.giveBack()
+	u.buf = nil
+	if u.file != nil {
+		u.file.Close()
+		if !u.unlinked {
+			os.Remove(u.file.Name())
+		}
+		u.file = nil
+		u.srv.stats.spooled.Add(-1)
+	}
+	u.srv.stats.received.Add(-u.size)
+	u.srv.stats.uploads.Add(-1)
+}
