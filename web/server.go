@@ -52,6 +52,8 @@ type Server struct {
 	static  *assets
 	proxies *proxies
 	handler http.Handler
+
+	presence *presence // who is on which ticket (presence.go); nil without a live hub
 }
 
 // New builds the portal. Every template is parsed here: a broken one stops
