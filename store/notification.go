@@ -10,7 +10,8 @@ import (
 
 // Notification tells one user about one change, in the notification
 // centre (the bell). The text is rendered in the reader's language from
-// Kind and the ticket fields.
+// Kind and the ticket; Message keeps the ticket's subject (LGPD erasure
+// and export know this table as PersonNotification).
 type Notification struct {
 	bun.BaseModel `bun:"table:notifications,alias:nt"`
 
@@ -19,9 +20,7 @@ type Notification struct {
 	TicketID     *int64     `bun:"ticket_id" json:"ticket_id,omitempty"`
 	Kind         string     `bun:"kind,notnull" json:"kind"`
 	TicketNumber int64      `bun:"ticket_number,notnull" json:"ticket_number,omitempty"`
-	Subject      string     `bun:"subject,notnull" json:"subject"`
-	ActorName    string     `bun:"actor_name,notnull" json:"actor"`
-	Link         string     `bun:"link,notnull" json:"link"`
+	Message      string     `bun:"message,notnull" json:"subject"`
 	CreatedAt    time.Time  `bun:"created_at,notnull" json:"at"`
 	ReadAt       *time.Time `bun:"read_at" json:"read_at,omitempty"`
 }

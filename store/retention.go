@@ -188,6 +188,7 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			sender_id = CASE WHEN ` + isClient("chat_messages.sender_id") + ` THEN ? ELSE sender_id END
 			WHERE ticket_id IN (?)`, []any{ph, anon.ID, in}},
 		{"notifications", &c.Notifications, `DELETE FROM notifications WHERE ticket_id IN (?)`, []any{in}},
+		{"live events", new(int64), `DELETE FROM events WHERE ticket_id IN (?)`, []any{in}}, // store/event.go; not counted: a short-lived log
 		{"participants", &c.Participants, `DELETE FROM ticket_participants WHERE ticket_id IN (?) AND ` +
 			isClient("ticket_participants.user_id"), []any{in}},
 		{"audit", &c.AuditRows, `UPDATE audit_log SET "before" = '', "after" = '',
