@@ -257,7 +257,7 @@ func (r *LiveReader) Subscribe(ctx context.Context, topic string) (string, error
 		return "", err
 	}
 	if !g.view {
-		return "", fmt.Errorf("%w: ticket id %d", ErrNotFound, id)
+		return "", notAllowedf("%s may not follow ticket id %d", u.Email, id)
 	}
 	return topic, nil
 }

@@ -295,3 +295,12 @@ func (p *presence) current(ticket int64) []presenceUser {
 	}
 	return live.users()
 }
+
+// RunPresence applies the presence messages of the other processes on
+// the database (PostgreSQL's sd_presence channel) until ctx ends, then
+// stops the expiry timers. On SQLite, with one process, it only waits.
+func (s *Server) RunPresence(ctx context.Context) error {
+	s.presence.run(ctx)
+	s.presence.close()
+	return nil
+}
