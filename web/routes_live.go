@@ -7,6 +7,8 @@ import "net/http"
 func (s *Server) liveRoutes(mux *http.ServeMux) {
 	s.handle(mux, "GET /chat", signedIn, s.chatShow)
 	s.handle(mux, "GET /chat/{$}", signedIn, s.chatShow)
+	s.handle(mux, "GET /chat/stream", signedIn, s.chatStream)
+	s.handle(mux, "GET /chat/poll", signedIn, s.chatPoll)
 	s.handle(mux, "POST /chat/send", signedIn, s.chatSend)
 	s.handle(mux, "POST /notify/presence", signedIn, s.presenceSave)
 }

@@ -63,15 +63,30 @@
 
   function jitter(ms) { return Math.round(ms * (0.75 + Math.random() * 0.5)); }
 
-  function timeNow() {
-    var t = el("time", "muted small", new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
-    t.dateTime = new Date().toISOString();
+  // timeAt is a <time> for an event's moment, in the page's language and
+  // the person's zone (as the server writes them).
+  var lang = document.documentElement.lang || undefined;
+  var zone = body.getAttribute("data-tz") || undefined;
+  function timeAt(at) {
+    var d = at ? new Date(at) : new Date();
+    if (isNaN(d.getTime())) d = new Date();
+    var text;
+    try {
+      text = d.toLocaleString(lang, { timeZone: zone, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      text = d.toLocaleString();
+    }
+    var t = el("time", "muted small", text.replace(",", ""));
+    t.dateTime = d.toISOString();
     return t;
   }
 
   // --- the connection ------------------------------------------------------
 
-  var lastID = Number(body.getAttribute("data-last-event") || 0);
+  // The log's id when the page was made (the bell says it): the first
+  // stream resumes there, so nothing that happened meanwhile is missed.
+  var bell = document.getElementById("bell");
+  var lastID = Number(bell && bell.getAttribute("data-last-event") || 0);
   var mode = "";          // "sse" or "poll"
   var es = null;
   var backoff = BACKOFF_MIN;
@@ -234,25 +249,31 @@
 
   // The bell (partials/bell.html of the notification centre).
   function setUnread(n) {
-    document.querySelectorAll("[data-bell-count]").forEach(function (c) {
+    if (!bell) return;
+    var c = document.getElementById("bell-count");
+    if (c) {
       c.textContent = n > 99 ? "99+" : String(n);
       c.hidden = n <= 0;
-    });
-    document.querySelectorAll("[data-bell]").forEach(function (b) { b.setAttribute("data-unread", String(n)); });
+    }
+    var said = bell.querySelector("summary .visually-hidden");
+    if (said) said.textContent = said.textContent.replace(/\d+/, String(n));
+    bell.setAttribute("data-unread", String(n));
   }
 
   function onNotification(d) {
     var n = d.notification || {};
     if (typeof n.unread === "number") setUnread(n.unread);
-    var list = document.querySelector("[data-bell-list]");
-    if (list && n.text) {
-      var li = el("li", "bell-item bell-unread");
+    var list = document.getElementById("bell-list");
+    if (list && n.text && !list.querySelector('li[data-id="' + Number(n.id) + '"]')) {
+      var li = el("li", "unread");
+      li.setAttribute("data-id", String(Number(n.id)));
       var a = el("a", "", n.text);
-      a.href = n.link && n.link.charAt(0) === "/" && n.link.charAt(1) !== "/" ? n.link : "/notify";
+      a.href = localLink(n.link) || "/notify";
       li.appendChild(a);
+      li.appendChild(timeAt());
       list.insertBefore(li, list.firstChild);
-      var empty = document.querySelector("[data-bell-empty]");
-      if (empty) empty.hidden = true;
+      var empty = list.querySelector(".bell-empty");
+      if (empty) empty.remove();
     }
     if (n.text) {
       toast(n.text, n.link);
@@ -260,13 +281,18 @@
     }
   }
 
+  // localLink is link when it is a path of this site, else "".
+  function localLink(link) {
+    return typeof link === "string" && /^\/(?![\/\\])/.test(link) ? link : "";
+  }
+
   function toast(text, link) {
     var box = document.querySelector("[data-toasts]");
     if (!box) return;
     var t = el("div", "live-toast");
-    if (link && link.charAt(0) === "/" && link.charAt(1) !== "/") {
+    if (localLink(link)) {
       var a = el("a", "", text);
-      a.href = link;
+      a.href = localLink(link);
       t.appendChild(a);
     } else {
       t.textContent = text;
@@ -284,7 +310,7 @@
     if (!desktopOn() || !document.hidden) return;
     try {
       var n = new Notification(document.title.split(" · ").pop() || "", { body: text, tag: "sd-" + (link || text) });
-      n.onclick = function () { window.focus(); if (link && link.charAt(0) === "/") location.href = link; };
+      n.onclick = function () { window.focus(); if (localLink(link)) location.href = localLink(link); };
     } catch (e) { /* some browsers allow them only from a service worker */ }
   }
   (function desktopButton() {
@@ -335,12 +361,19 @@
       head.appendChild(el("span", "avatar", (c.author || "?").charAt(0).toUpperCase())).setAttribute("aria-hidden", "true");
       head.appendChild(el("strong", "", c.author || str("someone")));
       if (c.internal) head.appendChild(el("span", "badge badge-warning", str("internal")));
-      head.appendChild(timeNow());
+      head.appendChild(timeAt(d.at));
       li.appendChild(head);
       li.appendChild(el("div", "msg-body", c.text || ""));
       li.appendChild(files(number, c.attachments));
       conv.appendChild(li);
       if (c.author && !mine[c.id]) toast(str("new-comment", c.author));
+      // The message is on the page now: a reply written from here has
+      // seen it (the collision check compares with the last public one).
+      if (!c.internal) {
+        document.querySelectorAll('input[name="seen"]').forEach(function (s) {
+          if (Number(s.value) < c.id) s.value = String(c.id);
+        });
+      }
     }
     var log = document.querySelector("[data-chat-log]");
     if (log && !document.getElementById("m" + c.id)) {
@@ -350,7 +383,7 @@
       meta.appendChild(el("strong", "", c.author || str("someone")));
       if (c.internal) { meta.appendChild(document.createTextNode(" ")); meta.appendChild(el("span", "badge badge-warning", str("internal"))); }
       meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(timeNow());
+      meta.appendChild(timeAt(d.at));
       m.appendChild(meta);
       var text = el("p", "chat-text");
       appendLinked(text, c.text || "");
