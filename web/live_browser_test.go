@@ -173,7 +173,8 @@ func TestLiveChatBrowser(t *testing.T) {
 }
 
 // TestLiveChatOpensTicket: a message sent from the chat's "new
-// conversation" box opens a ticket and shows it.
+// conversation" box opens a ticket and shows it; the queue of a
+// technician says so live.
 func TestLiveChatOpensTicket(t *testing.T) {
 	browserPaths(t)
 	st := storetest.Open(t, store.SQLite)
@@ -182,6 +183,15 @@ func TestLiveChatOpensTicket(t *testing.T) {
 	co := p.company("Cliente Exemplo", "cliente.example")
 	maria := p.user(co, "maria@cliente.example", "Maria Reis")
 	p.accept(maria)
+	tech, err := p.svc.CreateUser(context.Background(), p.admin, ticketing.UserInput{Email: "teo@helpdesk.example", Name: "Téo Técnico", Password: testPassword, Role: store.RoleTech})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := newBrowser(t, p.base) // a technician on the queue
+	queue.login(tech.Email, testPassword)
+	queue.open("/tickets/")
+	queue.live("sse")
+
 	b := newBrowser(t, p.base)
 	b.login(maria.Email, testPassword)
 	b.open("/chat")
@@ -191,6 +201,11 @@ func TestLiveChatOpensTicket(t *testing.T) {
 	b.submit(`[data-chat-new] button[type=submit]`)
 	b.waitText(".chat-head", "O monitor pisca")
 	b.waitText(".chat-list", "O monitor pisca")
+	// The queue learns of the new ticket without a reload.
+	queue.waitText("[data-live-bar]", "1 chamado(s) novo(s)")
+	queue.shot("queue-live-bar")
+	queue.submit("[data-live-bar] button")
+	queue.waitText(".staff-queue", "O monitor pisca")
 	ts, err := p.svc.ChatTickets(context.Background(), maria)
 	if err != nil || len(ts) != 1 || ts[0].Subject != "O monitor pisca" {
 		t.Fatalf("tickets after the chat: %v %v", ts, err)

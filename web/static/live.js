@@ -337,7 +337,8 @@
   function onTicket(d) {
     queueChanged(d);
     if (!onThisTicket(d) || !d.ticket.status) return;
-    document.querySelectorAll("[data-live-status], .chat-head .badge[class*=status-]").forEach(function (b) {
+    var inList = '.chat-list a[href="/chat?ticket=' + Number(d.ticket.number) + '"] .badge';
+    document.querySelectorAll("[data-live-status], .chat-head .badge[class*=status-], " + inList).forEach(function (b) {
       b.className = b.className.replace(/\bstatus-[a-z]+\b/, "status-" + d.ticket.status);
       b.textContent = statusText(d.ticket.status);
     });
@@ -531,7 +532,11 @@
           return r.json();
         })
         .then(function (d) {
-          if (d.comment) mine[d.comment] = true;
+          if (d.comment) {
+            mine[d.comment] = true;
+            var shown = document.getElementById("m" + d.comment); // the stream may have been first
+            if (shown) shown.classList.add("chat-mine");
+          }
           text.value = "";
           replying = false;
           beat("viewing");
