@@ -24,7 +24,9 @@ func (s *Server) chatSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := ctxOf(r).User
-	in := ticketing.ChatInput{Text: r.PostFormValue("text"), Internal: u.IsStaff() && r.PostFormValue("internal") != ""}
+	// The internal box is the policy's to refuse: a requester's crafted
+	// "internal" is refused, not posted in public.
+	in := ticketing.ChatInput{Text: r.PostFormValue("text"), Internal: r.PostFormValue("internal") != ""}
 	t, c, err := s.svc.SendChat(r.Context(), u, n, in)
 	if err != nil {
 		if !errors.Is(err, ticketing.ErrInvalid) || wantsJSON(r) {
