@@ -35,9 +35,10 @@ const (
 // themeCookie is the cookie the theme toggle writes ("light" or "dark").
 const themeCookie = "theme"
 
-// stepTimeout bounds one browser step; a page of this portal loads in
-// milliseconds, so a step that takes longer than this is stuck.
-const stepTimeout = 10 * time.Second
+// stepTimeout bounds one browser step. A page of this portal loads in
+// milliseconds, but the test machine is shared and often loaded: only a
+// step that takes longer than this is stuck.
+const stepTimeout = 60 * time.Second
 
 // Desktop and phone viewports of the screenshots.
 const (
@@ -125,6 +126,21 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 func safeName(s string) string { return strings.Trim(unsafeChars.ReplaceAllString(s, "-"), "-") }
 
+// another opens a second, separate browser user in the same Chromium (a
+// new browser context: its own cookies, so its own sign-in), for flows
+// with several people at once. It closes with the test.
+func (b *browser) another() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("browser: new browser context: %v", err)
+	}
+	o := &browser{t: b.t, ctx: ctx, base: b.base, axe: b.axe, shots: b.shots, theme: "light"}
+	o.phone(false) // a new target has no window size of its own
+	return o
+}
+
 // run runs steps with a per-call timeout and fails the test on error,
 // saving a screenshot of the page as it was.
 func (b *browser) run(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -205,6 +221,31 @@ func (b *browser) submit(sel string) {
 		b.failShot("submit " + sel)
 		b.t.Fatalf("browser: submit %s (at %s): %v", sel, b.location(), err)
 	}
+}
+
+// submitStatus is submit that returns the HTTP status of the page the
+// click leads to.
+func (b *browser) submitStatus(sel string) int64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("body")))
+	}
+	if err != nil {
+		b.failShot("submit " + sel)
+		b.t.Fatalf("browser: submit %s (at %s): %v", sel, b.location(), err)
+	}
+	return res.Status
+}
+
+// openStatus is open that returns the HTTP status of the page.
+func (b *browser) openStatus(path string) int64 {
+	b.t.Helper()
+	res := value(b, "open "+path, chromedp.NavigateResponse(b.base+path))
+	b.run("open "+path, chromedp.WaitReady(chromedp.CSS("body")))
+	return res.Status
 }
 
 // fill sets the form fields by selector (in map order does not matter:
@@ -315,6 +356,11 @@ func (b *browser) axeCheck(name string) {
 // shot saves a full-page screenshot named after the page and theme.
 func (b *browser) shot(name string) string {
 	b.t.Helper()
+	// From the top: a page scrolled by a click would show the sticky
+	// header in the middle of the shot.
+	if !b.scriptsOff {
+		value(b, "scroll to the top", chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`))
+	}
 	png := value(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	f := filepath.Join(b.shots, safeName(name)+"-"+b.theme+".png")
 	if err := os.WriteFile(f, png, 0o644); err != nil {

@@ -32,8 +32,19 @@ func formStars(v string) int {
 	return n
 }
 
+// linkStars reads the stars a rating link chose: r= in the links
+// mailbox/compose writes, stars= in the links the old app mailed.
+func linkStars(r *http.Request) int {
+	q := r.URL.Query()
+	if n := formStars(q.Get("r")); n != 0 {
+		return n
+	}
+	return formStars(q.Get("stars"))
+}
+
 // rateLinkShow answers GET /tickets/rate/<token> (registered as
-// /tickets/{a}/{b}): the form with ?stars= pre-selected. It records
+// /tickets/{a}/{b}): the form with the chosen stars pre-selected (?r=
+// in the closing mail's links, ?stars= in the old app's). It records
 // nothing, since mail scanners fetch every link.
 func (s *Server) rateLinkShow(w http.ResponseWriter, r *http.Request) error {
 	if r.PathValue("a") != "rate" {
@@ -55,7 +66,7 @@ func (s *Server) rateForm(w http.ResponseWriter, r *http.Request, tok string, nu
 		return err
 	}
 	v := rateView{Number: rv.Number, Subject: rv.Subject, Action: action, Legacy: legacy,
-		Stars: stars(ctxOf(r).Lang, formStars(r.URL.Query().Get("stars")))}
+		Stars: stars(ctxOf(r).Lang, linkStars(r))}
 	w.Header().Set("Referrer-Policy", "no-referrer") // the token is in the address
 	return s.render(w, r, http.StatusOK, "rate", v)
 }

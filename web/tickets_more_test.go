@@ -57,6 +57,8 @@ func TestRatingLinks(t *testing.T) {
 		tok := svc.RatingToken(tk)
 		res := w.get("/tickets/rate/" + tok + "?stars=3")
 		expect(t, "GET link", res, 200, "", "Impressora parada", `value="3" required checked`, "Regular", "Excelente")
+		// The closing mail's links choose the stars with r= (mailbox/compose).
+		expect(t, "GET mailed link", w.get("/tickets/rate/"+tok+"?r=2"), 200, "", `value="2" required checked`)
 		if v, _ := svc.Get(ctx, w.admin, w.t1.Number); v.Ticket.Rating != nil {
 			t.Fatal("a GET recorded a rating")
 		}
