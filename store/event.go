@@ -15,9 +15,10 @@ import (
 // payload is the new event's id.
 const EventChannel = "sd_events"
 
-// eventLockKey is the transaction-level advisory lock that serialises
-// appends on PostgreSQL ("sdevents" in ASCII).
-const eventLockKey int64 = 0x73646576656e7473
+// eventLockKey, with the schema's hash, names the transaction-level
+// advisory lock that serialises appends on PostgreSQL ("sdev" in ASCII):
+// each schema has its own log, so its own lock.
+const eventLockKey int32 = 0x73646576
 
 // Event is one entry of the event log: a change someone should see, as
 // the live pages receive it. Data is a JSON object without the event's id
@@ -31,7 +32,7 @@ type Event struct {
 	Kind      string    `bun:"kind,notnull"` // what happened: created, commented…
 	TicketID  *int64    `bun:"ticket_id"`
 	CompanyID *int64    `bun:"company_id"`
-	UserID    *int64    `bun:"user_id"`         // set: for this user only (a notification)
+	UserID    *int64    `bun:"user_id"`          // set: for this user only (a notification)
 	Internal  bool      `bun:"internal,notnull"` // staff only
 	Data      string    `bun:"data,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
@@ -47,7 +48,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *Event) error {
 		e.CreatedAt = now()
 	}
 	if q.pg {
-		if _, err := q.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", eventLockKey); err != nil {
+		if _, err := q.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", eventLockKey); err != nil {
 			return fmt.Errorf("store: append event: lock: %w", err)
 		}
 	}

@@ -89,7 +89,7 @@ type Hub struct {
 type stream struct {
 	user    int64
 	topics  []string
-	ch      chan Event
+	ch      chan *Event // pointers: a queue slot is a word, the event is shared
 	queued  int64 // newest log id queued (an event on two of its topics is queued once)
 	dropped chan struct{}
 }
@@ -211,8 +211,8 @@ func (h *Hub) drain(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range es {
-			h.fanout(e)
+		for i := range es {
+			h.fanout(&es[i])
 		}
 		if len(es) < h.o.Batch {
 			return nil
@@ -222,7 +222,7 @@ func (h *Hub) drain(ctx context.Context) error {
 
 // fanout queues e on every stream of its topics; a stream whose buffer is
 // full is dropped rather than allowed to hold the others up.
-func (h *Hub) fanout(e Event) {
+func (h *Hub) fanout(e *Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if e.ID <= h.last {
@@ -241,7 +241,7 @@ func (h *Hub) fanout(e Event) {
 }
 
 // send queues e on s; h.mu is held.
-func (h *Hub) send(s *stream, e Event) {
+func (h *Hub) send(s *stream, e *Event) {
 	select {
 	case s.ch <- e:
 	default:
@@ -258,7 +258,7 @@ func (h *Hub) Broadcast(topic, event string, data any) {
 		h.log.Warn("sse: broadcast", "topic", topic, "event", event, "err", err)
 		return
 	}
-	e := Event{Name: event, Topics: []string{topic}, Data: b}
+	e := &Event{Name: event, Topics: []string{topic}, Data: b}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.topics[topic] {
@@ -284,7 +284,7 @@ func (h *Hub) add(user int64, topics []string) (*stream, int64, error) {
 	if h.perUser[user] >= h.o.MaxPerUser {
 		return nil, 0, ErrUserLimit
 	}
-	s := &stream{user: user, topics: topics, ch: make(chan Event, h.o.Buffer), dropped: make(chan struct{}), queued: h.last}
+	s := &stream{user: user, topics: topics, ch: make(chan *Event, h.o.Buffer), dropped: make(chan struct{}), queued: h.last}
 	for _, t := range topics {
 		m := h.topics[t]
 		if m == nil {
@@ -380,14 +380,14 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, rd Reader, topics []
 			}
 			out.comment(": ping")
 		case e := <-s.ch:
-			if err := h.deliver(ctx, out, rd, e); err != nil {
+			if err := h.deliver(ctx, out, rd, *e); err != nil {
 				return err
 			}
 			// Whatever else is queued goes in the same flush.
 			for more := true; more; {
 				select {
 				case e := <-s.ch:
-					if err := h.deliver(ctx, out, rd, e); err != nil {
+					if err := h.deliver(ctx, out, rd, *e); err != nil {
 						return err
 					}
 				default:
