@@ -94,7 +94,7 @@ func TestLiveChatBrowser(t *testing.T) {
 		t.Errorf("the address in the message links to %q", href)
 	}
 
-	staff := newBrowser(t, p.base) // the technician, on the ticket page
+	staff := req.another() // the technician, on the ticket page, in a second browser context
 	staff.login(tech.Email, testPassword)
 	staff.open("/tickets/" + num)
 	staff.live("sse")
@@ -187,12 +187,12 @@ func TestLiveChatOpensTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := newBrowser(t, p.base) // a technician on the queue
+	b := newBrowser(t, p.base)
+	queue := b.another() // a technician on the queue
 	queue.login(tech.Email, testPassword)
 	queue.open("/tickets/")
 	queue.live("sse")
 
-	b := newBrowser(t, p.base)
 	b.login(maria.Email, testPassword)
 	b.open("/chat")
 	b.waitText(".chat-main", "Escolha uma conversa")
