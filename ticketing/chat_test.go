@@ -200,3 +200,34 @@ func TestChatTickets(t *testing.T) {
 		}
 	})
 }
+
+// TestChatSeenByEverything: search and the requester's data export find
+// a chat message like any comment.
+func TestChatSeenByEverything(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, st)
+		tk := w.create(t)
+		if _, _, err := w.svc.SendChat(ctx, w.client, tk.Number, ticketing.ChatInput{Text: "O roteador zumbificado reinicia"}); err != nil {
+			t.Fatal(err)
+		}
+		hits, err := w.svc.Search(ctx, w.tech, "zumbificado", store.TicketFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 1 || hits[0].Ticket.ID != tk.ID {
+			t.Errorf("search finds %d tickets for a word of the chat", len(hits))
+		}
+		x, err := w.svc.Export(ctx, w.client, w.client.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range x.Comments {
+			found = found || c.Source == store.SourceChat && strings.Contains(c.Body, "zumbificado")
+		}
+		if !found {
+			t.Error("the export lacks the chat message")
+		}
+	})
+}

@@ -124,7 +124,6 @@
       src.addEventListener(name, function (ev) {
         if (es !== src) return;
         flowing = true;
-        sseFailures = 0;
         backoff = BACKOFF_MIN;
         clear("probe");
         var data;
@@ -136,6 +135,9 @@
     src.onopen = function () {
       if (es !== src) return;
       body.setAttribute("data-live", "sse"); // tests and curious people: how the page is connected
+      // An open stream is one that works: a proxy closing idle streams
+      // is not a reason to poll (the backoff resets on a message only).
+      sseFailures = 0;
       later("probe", PROBE_AFTER, probe);
     };
     src.onerror = function () {
