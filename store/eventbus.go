@@ -7,7 +7,7 @@ import (
 
 // EventBusOptions tunes WatchEvents.
 type EventBusOptions struct {
-	// Poll is how often SQLite's log is read (default 200 ms), and on
+	// Poll is how often SQLite's log is read (default 100 ms), and on
 	// PostgreSQL how often it is read anyway, in case a notification was
 	// lost (default 10 s).
 	Poll time.Duration
@@ -31,7 +31,7 @@ func (s *Store) WatchEvents(ctx context.Context, o EventBusOptions, wake func())
 		return s.watchPostgres(ctx, o, wake)
 	}
 	if o.Poll <= 0 {
-		o.Poll = 200 * time.Millisecond
+		o.Poll = 100 * time.Millisecond
 	}
 	t := time.NewTicker(o.Poll)
 	defer t.Stop()

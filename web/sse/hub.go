@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,12 +63,19 @@ type Options struct {
 	Log          *slog.Logger
 	Heartbeat    time.Duration // ": ping" comments; default 20 s
 	SessionCheck time.Duration // how often Reader.Alive is asked; default 60 s
-	WriteTimeout time.Duration // one write to a client; default 15 s
+	WriteTimeout time.Duration // one write to a client; default 5 s (a client that long behind is dropped)
 	Buffer       int           // events queued per stream before it is dropped; default 64
 	MaxPerUser   int           // streams per user; default 16
 	MaxStreams   int           // streams per process; default 20,000
 	Batch        int           // events read from the log at once; default 256
 	Retry        time.Duration // the reconnect delay suggested to browsers; default 3 s
+	// Workers write to detached streams (HTTP/1.1: the connection is
+	// taken over from net/http once the stream is set up, so an idle
+	// stream holds no goroutine and no net/http buffers); default 32.
+	Workers int
+	// Attached keeps every stream on its handler's goroutine (no
+	// take-over), as HTTP/2 and test recorders get anyway.
+	Attached bool
 }
 
 // Hub fans the log out to this process's streams.
@@ -84,14 +92,28 @@ type Hub struct {
 	topics  map[string]map[*stream]struct{}
 	perUser map[int64]int
 	n       int
+
+	ctx      context.Context      // Run's, for detached streams' readers
+	detached map[*stream]struct{} // streams the workers serve
+	runq     chan *stream         // detached streams with something to do, each at most once
 }
 
 type stream struct {
 	user    int64
 	topics  []string
 	ch      chan *Event // pointers: a queue slot is a word, the event is shared
-	queued  int64 // newest log id queued (an event on two of its topics is queued once)
+	queued  int64       // newest log id queued (an event on two of its topics is queued once)
 	dropped chan struct{}
+
+	// Detached streams (detached.go): the worker that holds sched owns
+	// out, rd's calls and the times.
+	rd        Reader
+	out       *writer
+	sched     atomic.Bool // queued on runq or being run
+	tick      atomic.Bool // the sweep asks for a heartbeat or session check
+	gone      atomic.Bool
+	lastPing  time.Time
+	lastCheck time.Time
 }
 
 // NewHub returns a hub; Run starts its reader.
@@ -103,7 +125,7 @@ func NewHub(o Options) *Hub {
 	}
 	def(&o.Heartbeat, 20*time.Second)
 	def(&o.SessionCheck, time.Minute)
-	def(&o.WriteTimeout, 15*time.Second)
+	def(&o.WriteTimeout, 5*time.Second)
 	def(&o.Retry, 3*time.Second)
 	defInt := func(v *int, d int) {
 		if *v <= 0 {
@@ -114,8 +136,10 @@ func NewHub(o Options) *Hub {
 	defInt(&o.MaxPerUser, 16)
 	defInt(&o.MaxStreams, 20000)
 	defInt(&o.Batch, 256)
+	defInt(&o.Workers, 32)
 	h := &Hub{o: o, log: o.Log, wake: make(chan struct{}, 1), ready: make(chan struct{}), done: make(chan struct{}),
-		topics: map[string]map[*stream]struct{}{}, perUser: map[int64]int{}}
+		topics: map[string]map[*stream]struct{}{}, perUser: map[int64]int{},
+		detached: map[*stream]struct{}{}, runq: make(chan *stream, o.MaxStreams)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,6 +188,14 @@ func (h *Hub) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+	h.mu.Lock()
+	h.ctx = ctx
+	h.mu.Unlock()
+	stopWorkers := h.startWorkers()
+	defer stopWorkers()
+	// A hub whose reader stopped serves nobody: streams being set up now
+	// end instead of detaching to workers that are gone.
+	defer h.Close()
 	close(h.ready)
 	for {
 		select {
@@ -247,6 +279,9 @@ func (h *Hub) send(s *stream, e *Event) {
 	default:
 		h.removeLocked(s)
 		close(s.dropped)
+	}
+	if s.out != nil && s.out.conn != nil {
+		h.schedule(s)
 	}
 }
 
@@ -343,7 +378,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, rd Reader, topics []
 	if err != nil {
 		return err
 	}
-	defer h.remove(s)
+	defer func() {
+		if s.out == nil || s.out.conn == nil {
+			h.remove(s) // a detached stream is removed when it ends
+		}
+	}()
 	out := &writer{w: w, rc: http.NewResponseController(w), timeout: h.o.WriteTimeout, floor: lastID}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
@@ -359,6 +398,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, rd Reader, topics []
 	}
 	if err := out.flush(); err != nil {
 		return err
+	}
+	if !h.o.Attached && r.ProtoMajor == 1 && r.ProtoMinor == 1 {
+		if h.detach(s, out, rd) {
+			return nil
+		}
 	}
 	tick := time.NewTicker(h.o.Heartbeat)
 	defer tick.Stop()

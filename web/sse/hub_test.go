@@ -102,6 +102,7 @@ type fixture struct {
 func newFixture(t *testing.T, o Options) *fixture {
 	f := &fixture{t: t, log: &memLog{}, rds: map[int64]*reader{}}
 	o.Source = f.log
+	o.Attached = strings.HasPrefix(t.Name(), "TestAttached/")
 	f.hub = NewHub(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
@@ -404,5 +405,16 @@ func TestWriterSplitsLines(t *testing.T) {
 	w.event(7, "comment", []byte("a\nb"))
 	if got := string(w.buf); got != "id: 7\nevent: comment\ndata: a\ndata: b\n\n" {
 		t.Fatalf("%q", got)
+	}
+}
+
+// TestAttached runs the stream tests with every stream kept on its
+// handler's goroutine (HTTP/2, or a writer that cannot be taken over).
+func TestAttached(t *testing.T) {
+	for name, fn := range map[string]func(*testing.T){
+		"FanOut": TestFanOut, "Broadcast": TestBroadcast, "Resume": TestResume, "Resync": TestResyncOnExpiredGap,
+		"SlowClient": TestSlowClientDropped, "Caps": TestCaps, "Heartbeat": TestHeartbeatAndSessionEnd, "Close": TestCloseEndsStreams,
+	} {
+		t.Run(name, fn)
 	}
 }

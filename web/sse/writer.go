@@ -3,16 +3,19 @@ package sse
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// writer writes SSE frames to one response; a write error is kept and
-// reported by the next flush.
+// writer writes SSE frames to one response, or once detached to its
+// connection as HTTP/1.1 chunks; a write error is kept and reported by
+// the next flush.
 type writer struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
+	conn    net.Conn // set once detached
 	timeout time.Duration
 	err     error
 	buf     []byte
@@ -60,21 +63,44 @@ func (w *writer) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
+	if w.conn != nil {
+		return w.flushChunk()
+	}
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) // unsupported by a test recorder: no deadline then
 	if _, err := w.w.Write(w.buf); err != nil {
 		w.err = err
 		return err
 	}
-	if cap(w.buf) > 4096 {
-		w.buf = nil // a burst's buffer is not kept for the stream's life
-	} else {
-		w.buf = w.buf[:0]
-	}
+	w.reset()
 	if err := w.rc.Flush(); err != nil {
 		w.err = err
 		return err
 	}
 	return nil
+}
+
+func (w *writer) flushChunk() error {
+	var head [18]byte
+	h := strconv.AppendInt(head[:0], int64(len(w.buf)), 16)
+	h = append(h, '\r', '\n')
+	bufs := net.Buffers{h, w.buf, []byte("\r\n")}
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	if _, err := bufs.WriteTo(w.conn); err != nil {
+		w.err = err
+		return err
+	}
+	w.reset()
+	return nil
+}
+
+// reset empties the buffer; a burst's large buffer is not kept for the
+// stream's life.
+func (w *writer) reset() {
+	if cap(w.buf) > 4096 {
+		w.buf = nil
+	} else {
+		w.buf = w.buf[:0]
+	}
 }
 
 func marshal(v any) ([]byte, error) {
