@@ -170,6 +170,24 @@ func TestLiveChatBrowser(t *testing.T) {
 	staff.waitText(".chat-log", "sem JavaScript")
 	staff.noJS(false)
 	req.waitText(".chat-log", "sem JavaScript")
+
+	// The ticket page appends a file sent with a comment and follows the
+	// status, live.
+	staff.open("/tickets/" + num)
+	staff.live("sse")
+	if _, err := p.svc.Comment(ctx, maria, tk.Number, ticketing.CommentInput{Body: "Segue o registro.",
+		Files: []ticketing.FileInput{{Name: "registro.txt", ContentType: "text/plain", Data: []byte("erro 42")}}}); err != nil {
+		t.Fatal(err)
+	}
+	staff.waitText(".conversation", "registro.txt")
+	if href := value(staff, "file link", chromedp.Evaluate[string](`[...document.querySelectorAll(".conversation .files a")].pop().getAttribute("href")`)); !strings.HasPrefix(href, "/tickets/"+num+"/attachments/") {
+		t.Errorf("the live file links to %q", href)
+	}
+	if _, err := p.svc.SetStatus(ctx, p.admin, tk.Number, store.StatusPending, ticketing.StatusInput{}); err != nil {
+		t.Fatal(err)
+	}
+	staff.waitText("[data-live-status]", "Aguardando")
+	req.waitText(".chat-head", "Aguardando")
 }
 
 // TestLiveChatOpensTicket: a message sent from the chat's "new
