@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
 )
@@ -32,6 +34,7 @@ func TestPresenceBus(t *testing.T) {
 	a, b := open(schema), open(schema)
 	other := storetest.Open(t, store.Postgres)
 
+	before := goleak.IgnoreCurrent() // the stores' pools; the watcher must leave nothing else behind
 	got := make(chan string, 16)
 	listening := make(chan struct{})
 	wctx, stop := context.WithCancel(ctx)
@@ -84,6 +87,9 @@ func TestPresenceBus(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("the watcher left goroutines: %v", err)
 	}
 }
 
