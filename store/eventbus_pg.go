@@ -39,7 +39,12 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 				continue
 			}
 			listening, backoff = true, 100*time.Millisecond
-			wake() // whatever committed while nobody listened
+			// LISTEN is sent, not yet known to be in effect: a
+			// notification of our own comes back once it is, and its
+			// wake reads whatever committed while nobody listened.
+			if err := pgdriver.Notify(ctx, s.write, EventChannel, "listening"); err != nil {
+				wake() // the periodic read covers the gap then
+			}
 		}
 		_, _, err := ln.ReceiveTimeout(ctx, o.Poll)
 		switch {
