@@ -33,6 +33,9 @@ const (
 	SourceWeb   = "web"
 	SourceEmail = "email"
 	SourceCLI   = "cli"
+	// SourceChat is a comment written on the portal's chat page (comments
+	// only: a ticket the chat opens is a web ticket).
+	SourceChat = "chat"
 )
 
 // Ticket is a request and its lifecycle.

@@ -55,7 +55,7 @@ func (s *Service) SplitComment(ctx context.Context, actor *store.User, commentID
 			subject = src.Subject
 		}
 		nt, err = tx.Create(ctx, actor, CreateInput{Requester: requester, CompanyID: src.CompanyID, Subject: subject,
-			Body: c.BodyText, BodyHTML: c.BodyHTML, Priority: src.Priority, Source: c.Source,
+			Body: c.BodyText, BodyHTML: c.BodyHTML, Priority: src.Priority, Source: ticketSource(c.Source),
 			CategoryID: src.CategoryID, SubcategoryID: src.SubcategoryID})
 		if err != nil {
 			return err

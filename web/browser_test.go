@@ -44,8 +44,9 @@ func (b *browser) login(email, password string) {
 // logout uses the sign-out button of the header's user menu.
 func (b *browser) logout() {
 	b.t.Helper()
-	if b.exists("details.usermenu:not([open]) > summary") {
-		b.run("open the user menu", chromedp.Click(chromedp.CSS("details.usermenu > summary")),
+	// The bell is a details.usermenu too: the user menu is the other one.
+	if b.exists("details.usermenu:not(.bell):not([open]) > summary") {
+		b.run("open the user menu", chromedp.Click(chromedp.CSS("details.usermenu:not(.bell) > summary")),
 			chromedp.WaitVisible(chromedp.CSS(logoutSubmit)))
 	}
 	b.submit(logoutSubmit)

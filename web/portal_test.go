@@ -35,6 +35,7 @@ type portal struct {
 	cfg           *configs.Config
 	base          string       // http://localhost:PORT
 	h             http.Handler // the portal's handler, for benchmarks without the network
+	srv           *web.Server  // the portal, for tests that run its live hub
 	admin         *store.User  // the seeded admin
 	adminPassword string
 }
@@ -104,7 +105,7 @@ func startPortal(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *
 	hs := &http.Server{Handler: h}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, h: h, admin: seeded.Admin, adminPassword: seeded.Password}
+	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, h: h, srv: srv, admin: seeded.Admin, adminPassword: seeded.Password}
 }
 
 type testWriter struct{ t testing.TB }

@@ -57,6 +57,8 @@ type Server struct {
 	handler http.Handler
 	hub     *sse.Hub // the live pages' one hub (notify.go)
 	live    LiveOptions
+
+	presence *presence // who is on which ticket (presence.go); RunPresence hears the other processes
 }
 
 // New builds the portal. Every template is parsed here: a broken one stops
@@ -91,6 +93,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.newHub(d.Live)
+	s.presence = newPresence(d.Svc.Store(), s.hub, s.now, s.log.With("component", "presence"))
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.middleware(mux)

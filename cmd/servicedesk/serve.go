@@ -181,6 +181,9 @@ func (d *daemon) run(ctx context.Context) error {
 	// The live pages' hub: one reader of the event log, woken by LISTEN
 	// (PostgreSQL) or a short poll (SQLite).
 	g.Go(func() error { return wrapErr("live", portal.RunLive(gctx)) })
+	// Presence (who is on which ticket) from the other processes: NOTIFY
+	// sd_presence on PostgreSQL.
+	g.Go(func() error { return wrapErr("presence", portal.RunPresence(gctx)) })
 	// SLA checks and retention, when jobs.enabled: the same code and lease
 	// as cron's commands, so several serve processes run each job once.
 	g.Go(func() error { return wrapErr("jobs", newJobs(d.app).Run(gctx)) })
