@@ -469,15 +469,8 @@ type View struct {
 // gets internal comments.
 func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*View, error) {
 	q := s.st.R()
-	t, err := ticketInReach(ctx, q, actor, number, false)
+	t, participant, err := viewable(ctx, q, actor, number)
 	if err != nil {
-		return nil, err
-	}
-	participant, err := participationOf(ctx, q, actor, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, err
 	}
 	internal := can(actor, t, participant, ActViewInternal) == nil
@@ -533,4 +526,21 @@ func (s *Service) List(ctx context.Context, actor *store.User, f store.TicketFil
 		}
 	}
 	return ts, mapStoreErr(err)
+}
+
+// viewable loads ticket number with how actor follows it, when actor may
+// view it: the one check behind the ticket page, chat and presence.
+func viewable(ctx context.Context, q *store.Q, actor *store.User, number int64) (*store.Ticket, participation, error) {
+	t, err := ticketInReach(ctx, q, actor, number, false)
+	if err != nil {
+		return nil, participation{}, err
+	}
+	participant, err := participationOf(ctx, q, actor, t)
+	if err != nil {
+		return nil, participation{}, err
+	}
+	if err := can(actor, t, participant, ActView); err != nil {
+		return nil, participation{}, err
+	}
+	return t, participant, nil
 }

@@ -138,16 +138,8 @@ func (s *Service) Viewable(ctx context.Context, actor *store.User, number int64)
 	if actor == nil || actor.Disabled {
 		return nil, notAllowedf("no actor")
 	}
-	q := s.st.R()
-	t, err := ticketInReach(ctx, q, actor, number, false)
+	t, _, err := viewable(ctx, s.st.R(), actor, number)
 	if err != nil {
-		return nil, err
-	}
-	participant, err := participationOf(ctx, q, actor, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := can(actor, t, participant, ActView); err != nil {
 		return nil, err
 	}
 	if !actor.IsStaff() {

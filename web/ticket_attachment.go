@@ -20,13 +20,9 @@ func (s *Server) ticketAttachmentView(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, inline bool) error {
-	n, err := ticketNumber(r)
+	n, id, err := ticketAndID(r)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return httpError(http.StatusNotFound, "error.not_found")
 	}
 	a, data, err := s.svc.Attachment(r.Context(), ctxOf(r).User, n, id)
 	if err != nil {

@@ -11,13 +11,9 @@ import (
 // ends in a literal word so it never meets the rating links'
 // /tickets/{a}/{b}.
 func (s *Server) ticketMailSource(w http.ResponseWriter, r *http.Request) error {
-	n, err := ticketNumber(r)
+	n, id, err := ticketAndID(r)
 	if err != nil {
 		return err
-	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return httpError(http.StatusNotFound, "error.not_found")
 	}
 	m, raw, err := s.svc.MailSource(r.Context(), ctxOf(r).User, n, id)
 	if err != nil {

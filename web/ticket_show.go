@@ -106,6 +106,19 @@ func ticketNumber(r *http.Request) (int64, error) {
 	return n, nil
 }
 
+// ticketAndID reads the ticket number and the {id} of a thing on it (an
+// attachment, a mail); a bad value of either is a 404.
+func ticketAndID(r *http.Request) (n, id int64, err error) {
+	if n, err = ticketNumber(r); err != nil {
+		return 0, 0, err
+	}
+	id, err = strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, 0, httpError(http.StatusNotFound, "error.not_found")
+	}
+	return n, id, nil
+}
+
 func (s *Server) ticketShow(w http.ResponseWriter, r *http.Request) error {
 	n, err := ticketNumber(r)
 	if err != nil {
