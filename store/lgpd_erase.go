@@ -572,6 +572,18 @@ func (e *eraser) notifications(ctx context.Context) error {
 	if err := e.exec(ctx, &e.c.Notifications, "DELETE FROM notifications WHERE user_id = ?", e.u.ID); err != nil {
 		return err
 	}
+	// The live event log (store/event.go) quotes subjects, comments and
+	// names: its entries about them go (a stream resuming past them just
+	// does not get them).
+	if err := e.exec(ctx, nil, "DELETE FROM events WHERE ticket_id IN (?) OR user_id = ? OR data LIKE ?",
+		in(e.involved), e.u.ID, "%"+e.u.Email+"%"); err != nil {
+		return err
+	}
+	if len(e.u.Name) >= 3 {
+		if err := e.exec(ctx, nil, "DELETE FROM events WHERE data LIKE ?", "%"+e.u.Name+"%"); err != nil {
+			return err
+		}
+	}
 	rows, err := e.texts(ctx, "SELECT id, message AS text FROM notifications WHERE ticket_id IN (?) OR message LIKE ?",
 		in(e.involved), "%"+e.u.Email+"%")
 	if err != nil {

@@ -195,6 +195,7 @@ func (q *Q) RetainTickets(ctx context.Context, ids []int64, anon *User) (Retenti
 			sender_id = CASE WHEN ` + isClient("chat_messages.sender_id") + ` THEN ? ELSE sender_id END
 			WHERE ticket_id IN (?)`, []any{ph, anon.ID, in}},
 		{"notifications", &c.Notifications, `DELETE FROM notifications WHERE ticket_id IN (?)`, []any{in}},
+		{"live events", new(int64), `DELETE FROM events WHERE ticket_id IN (?)`, []any{in}}, // store/event.go; not counted: a short-lived log
 		// Drafts hold text about the ticket; a client's reaction says who
 		// they are. Staff reactions are counts, like the ratings.
 		{"drafts", &c.Drafts, `DELETE FROM ticket_drafts WHERE ticket_id IN (?)`, []any{in}},

@@ -310,6 +310,11 @@ func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error)
 	if hookErr != nil {
 		return nil, hookErr
 	}
+	// The event log last (ticketing/live.go): on PostgreSQL its append
+	// takes the log's lock, held until commit, after every row lock.
+	if err := tx.recordLive(ctx, events); err != nil {
+		return nil, mapStoreErr(err)
+	}
 	return events, nil
 }
 

@@ -29,6 +29,7 @@ type reqCtx struct {
 
 	brand *brand    // the colours and name shown, company or default
 	flash *flashMsg // set during this request by s.flash
+	bell  *bellView // the header's bell (notify_list.go), loaded by render
 }
 
 type ctxKey struct{}

@@ -55,11 +55,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
+// Flush goes through whatever wraps the connection (cmd's metrics
+// writer has no Flush of its own, only Unwrap): SSE depends on it.
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 // base gives the request its id and nonce, sets the security headers,
 // recovers panics into a 500 page and writes the access log line.
@@ -226,9 +224,7 @@ func (w *gzipWriter) Flush() {
 	if w.zw != nil {
 		_ = w.zw.Flush()
 	}
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 func (w *gzipWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -163,6 +163,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if rc.brand == nil {
 		rc.brand = s.defaultBrand()
 	}
+	s.loadBell(r, rc)
 	inst.st.rc = rc
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()

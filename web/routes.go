@@ -26,6 +26,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.ticketRoutes(mux) // routes_tickets.go: requesters' tickets and the ticket page
 	s.staffRoutes(mux)  // routes_staff.go: the queue, search and staff actions
 	s.adminRoutes(mux)  // routes_admin.go: staff dashboard data and admin pages
+	s.notifyRoutes(mux) // routes_notify.go: notifications and the live stream
 
 	// Anything else is our 404 page, not the mux's plain text.
 	s.handle(mux, "/", public, func(w http.ResponseWriter, r *http.Request) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/jcservicedesk/servicedesk/configs"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
+	"github.com/jcservicedesk/servicedesk/web/sse"
 )
 
 // Deps is what the portal needs from the process.
@@ -26,6 +27,8 @@ type Deps struct {
 	// (mailbox/intake, which web may not import; cmd wires it). Nil: the
 	// quarantine page offers no reprocess.
 	Reprocess func(ctx context.Context, actor *store.User, id int64) (Reprocessed, error)
+	// Live tunes the live pages' hub (notify.go).
+	Live LiveOptions
 }
 
 // Reprocessed is what a reprocess did with the message.
@@ -52,6 +55,8 @@ type Server struct {
 	static  *assets
 	proxies *proxies
 	handler http.Handler
+	hub     *sse.Hub // the live pages' one hub (notify.go)
+	live    LiveOptions
 }
 
 // New builds the portal. Every template is parsed here: a broken one stops
@@ -85,6 +90,7 @@ func New(d Deps) (*Server, error) {
 	if s.pages, err = s.parseTemplates(templateFS); err != nil {
 		return nil, err
 	}
+	s.newHub(d.Live)
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.middleware(mux)

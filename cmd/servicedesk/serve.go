@@ -120,6 +120,8 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer ln.Close()
 	srv := &http.Server{Handler: m.instrument(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Live streams never end by themselves: Shutdown would wait for them.
+	srv.RegisterOnShutdown(portal.CloseStreams)
 	var smtpSrv *smtpd.Server
 	var sln net.Listener
 	if cfg.SMTP.Addr != "" {
@@ -176,6 +178,9 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("smtp receiving", "addr", sln.Addr().String(), "addresses", cfg.Mail.Addresses)
 	}
 	g.Go(func() error { return wrapErr("sender", snd.Run(gctx)) })
+	// The live pages' hub: one reader of the event log, woken by LISTEN
+	// (PostgreSQL) or a short poll (SQLite).
+	g.Go(func() error { return wrapErr("live", portal.RunLive(gctx)) })
 	// SLA checks and retention, when jobs.enabled: the same code and lease
 	// as cron's commands, so several serve processes run each job once.
 	g.Go(func() error { return wrapErr("jobs", newJobs(d.app).Run(gctx)) })

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// watchPostgres listens on EventChannel through pgdriver's Listener. A
+// receive error drops the connection (the Listener reconnects and
+// listens again on the next call); once listening again, wake reads what
+// was committed meanwhile.
+func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func()) error {
+	ln := pgdriver.NewListener(s.write)
+	// Closing the listener is what interrupts a receive in progress.
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer func() {
+		if stop() {
+			_ = ln.Close()
+		}
+	}()
+	backoff := 100 * time.Millisecond
+	listening := false
+	for ctx.Err() == nil {
+		if !listening {
+			if err := ln.Listen(ctx, EventChannel); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				report(o, fmt.Errorf("store: listen %s: %w", EventChannel, err))
+				if !sleepCtx(ctx, backoff) {
+					break
+				}
+				backoff = min(backoff*2, 5*time.Second)
+				continue
+			}
+			listening, backoff = true, 100*time.Millisecond
+			// LISTEN is sent, not yet known to be in effect: a
+			// notification of our own comes back once it is, and its
+			// wake reads whatever committed while nobody listened.
+			if err := pgdriver.Notify(ctx, s.write, EventChannel, "listening"); err != nil {
+				wake() // the periodic read covers the gap then
+			}
+		}
+		_, _, err := ln.ReceiveTimeout(ctx, o.Poll)
+		switch {
+		case err == nil:
+			wake()
+		case ctx.Err() != nil:
+		case isTimeout(err):
+			wake() // the periodic read, in case a notification was lost
+		default:
+			report(o, fmt.Errorf("store: receive %s: %w", EventChannel, err))
+			listening = false
+		}
+	}
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func report(o EventBusOptions, err error) {
+	if o.OnError != nil {
+		o.OnError(err)
+	}
+}
+
+// sleepCtx waits d or until ctx ends; false when ctx ended.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
