@@ -217,6 +217,9 @@ type MailConfig struct {
 	// AckRatePerHour caps acknowledgements of new tickets to everyone
 	// together per hour; 0 = no global limit.
 	AckRatePerHour int `mapstructure:"ack_rate_per_hour" json:"ack_rate_per_hour" yaml:"ack_rate_per_hour"`
+	// MaxParts caps the MIME parts read from one message; the rest are
+	// left out with a note on the ticket (parse.Limits.MaxParts).
+	MaxParts int `mapstructure:"max_parts" json:"max_parts" yaml:"max_parts"`
 }
 
 // Values of MailConfig.SenderPolicy.
@@ -385,6 +388,7 @@ func Defaults() *Config {
 			AckLimitPerHour:  3,
 			SenderPolicy:     SenderPolicyFlag,
 			AckRatePerHour:   100,
+			MaxParts:         1000,
 			Port:             defaultMailServerPort,
 			UseTLS:           true,
 			DefaultSender:    defaultMailAddress,

@@ -494,5 +494,8 @@ func validateSenderAuth(m MailConfig) *Error {
 	if m.AckRatePerHour < 0 {
 		return &Error{Key: "mail.ack_rate_per_hour", Msg: fmt.Sprintf("%d is negative (want 0 for no global limit, or acknowledgements per hour)", m.AckRatePerHour)}
 	}
+	if m.MaxParts < 1 {
+		return positive("mail.max_parts", int64(m.MaxParts))
+	}
 	return nil
 }

@@ -84,6 +84,7 @@ func TestValidateErrors(t *testing.T) {
 		{"dns_resolver without port", func(c *Config) { c.Mail.DNSResolver = "127.0.0.1" }, "mail.dns_resolver", `"127.0.0.1" is not host:port (want e.g. 127.0.0.1:53)`},
 		{"trusted_authserv_id", func(c *Config) { c.Mail.TrustedAuthServID = "mx example" }, "mail.trusted_authserv_id", `"mx example" is not a host name (want the authserv-id of the receiving host, e.g. mx.example.com)`},
 		{"ack_rate negative", func(c *Config) { c.Mail.AckRatePerHour = -1 }, "mail.ack_rate_per_hour", "-1 is negative (want 0 for no global limit, or acknowledgements per hour)"},
+		{"max_parts", func(c *Config) { c.Mail.MaxParts = 0 }, "mail.max_parts", "0 is not positive (want at least 1)"},
 		{"retry_base", func(c *Config) { c.Mail.RetryBase = 0 }, "mail.retry_base", "0s is not positive (want a duration such as 30s or 1h)"},
 		{"retry_max", func(c *Config) { c.Mail.RetryMax = time.Second }, "mail.retry_max", "1s is shorter than mail.retry_base 1m0s"},
 		{"mail.server with port", func(c *Config) { c.Mail.Server = "smtp.x.com:587" }, "mail.server", `"smtp.x.com:587" is not a host name (want e.g. smtp.example.com; the port goes in mail.port)`},

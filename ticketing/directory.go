@@ -159,9 +159,15 @@ type UserInput struct {
 }
 
 // NormalizeAddress checks an email address and returns it lower-cased.
+// A local part with a dot at either end or two in a row (RFC 5322's
+// obs-local-part) is accepted: Japanese carriers hand such addresses out
+// (taro.@docomo.ne.jp) and real MTAs deliver to them.
 func NormalizeAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
+	if err != nil {
+		a, err = looseDots(s)
+	}
 	if err != nil || a.Address != s || !strings.Contains(a.Address, "@") {
 		return "", invalidf("invalid email address %q", s)
 	}
@@ -170,6 +176,31 @@ func NormalizeAddress(s string) (string, error) {
 		return "", invalidf("invalid email address %q", s)
 	}
 	return store.NormalizeEmail(a.Address), nil
+}
+
+// looseDots parses s when only the dots of its local part keep net/mail
+// from reading it: the local part without its stray dots must be a valid
+// dot-atom, and the domain is checked as usual.
+func looseDots(s string) (*mail.Address, error) {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return nil, fmt.Errorf("no @ in %q", s)
+	}
+	local := s[:at]
+	var words []string
+	for w := range strings.SplitSeq(local, ".") {
+		if w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 || strings.ContainsAny(local, `"\`) {
+		return nil, fmt.Errorf("local part %q is not an atom", local)
+	}
+	strict := strings.Join(words, ".") + s[at:]
+	if p, err := mail.ParseAddress(strict); err != nil || p.Address != strict {
+		return nil, fmt.Errorf("%q is not an address with stray dots", s)
+	}
+	return &mail.Address{Address: s}, nil
 }
 
 // CreateUser adds a user. Clients must belong to a company.

@@ -3,6 +3,8 @@ package ticketing
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -174,10 +176,21 @@ func (tx *Tx) Notices(ctx context.Context, ev Event, cfg NotifyConfig) ([]Notice
 			followers(NoticeCommented, false)
 			if r := ev.Recipients; r != nil {
 				for _, a := range r.Cc { // typed for this reply: told this once
-					if !seen[a] {
-						seen[a] = true
-						out = append(out, Notice{Kind: NoticeCommented, Address: a})
+					if seen[a] {
+						continue
 					}
+					seen[a] = true
+					n := Notice{Kind: NoticeCommented, Address: a}
+					// An account's address carries its user: outbound
+					// tells staff from outsiders by it (its mail budget).
+					u, err := q.UserByEmail(ctx, store.AllCompanies(), a)
+					switch {
+					case err == nil:
+						n.User = u
+					case !errors.Is(err, store.ErrNotFound):
+						return nil, fmt.Errorf("notices: Cc %s: %w", a, err)
+					}
+					out = append(out, n)
 				}
 			}
 		}

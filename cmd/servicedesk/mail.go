@@ -49,6 +49,7 @@ func (a *app) newIntake(ctx context.Context) (*intake.Intake, error) {
 		LoopValues:        []string{loop},
 		MaxMessageBytes:   cfg.SMTP.MaxMessageBytes,
 		MaxAttachment:     cfg.Attachments.MaxBytes,
+		MaxParts:          cfg.Mail.MaxParts,
 		Auth:              a.authenticator(),
 		SenderPolicy:      cfg.Mail.SenderPolicy,
 		BounceAddress:     bounceAddress(cfg.Mail),

@@ -56,6 +56,9 @@ type Config struct {
 	LoopValues       []string // values of our loop header
 	MaxMessageBytes  int64
 	MaxAttachment    int64
+	// MaxParts caps the MIME parts read from one message (0 = parse's
+	// default); what is past it is left out with a note.
+	MaxParts int
 	// MaxAttempts is how many times a message may fail the same way (an
 	// error that is not the database being unavailable) before it is
 	// quarantined instead of retried (default 3).
@@ -246,7 +249,7 @@ func oneLine(s string) string {
 // prepare parses and classifies outside any transaction.
 func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	m := &inbound{env: env, raw: raw}
-	m.msg, m.parseErr = parse.Parse(raw, parse.Limits{MaxMessageBytes: in.cfg.MaxMessageBytes, MaxAttachmentBytes: in.cfg.MaxAttachment})
+	m.msg, m.parseErr = parse.Parse(raw, parse.Limits{MaxMessageBytes: in.cfg.MaxMessageBytes, MaxAttachmentBytes: in.cfg.MaxAttachment, MaxParts: in.cfg.MaxParts})
 	m.hash = contentHash(raw)
 	if m.parseErr != nil {
 		return m

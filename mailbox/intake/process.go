@@ -201,6 +201,8 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 		return delivery.Outcome{Action: store.MailIgnored, Reason: "our own mail came back (" + m.kind.Reason + ")"}, nil
 	case classify.Bounce:
 		return in.bounce(ctx, tx, m, rec)
+	case classify.Complaint:
+		return in.complaint(ctx, tx, m)
 	}
 	if m.from == "" {
 		return delivery.Outcome{}, &errQuarantine{"no sender address: mail is answered to its From, and this one names none"}
@@ -586,6 +588,32 @@ func (in *Intake) addParticipants(ctx context.Context, tx *ticketing.Tx, m *inbo
 		}
 	}
 	return nil
+}
+
+// complaint handles an ARF feedback report: a recipient told their
+// provider our mail is unwanted, so mail to them stops the way it does for
+// a bounce. It never opens a ticket; a not-spam report suppresses nothing.
+func (in *Intake) complaint(ctx context.Context, tx *ticketing.Tx, m *inbound) (delivery.Outcome, error) {
+	rep, ok := classify.ParseComplaint(m.raw)
+	if !ok {
+		return delivery.Outcome{Action: store.MailBounce, Reason: "complaint without a readable report (" + m.kind.Reason + ")"}, nil
+	}
+	out := delivery.Outcome{Action: store.MailBounce, Reason: fmt.Sprintf("complaint (%s) for %s", rep.FeedbackType, strings.Join(rep.Recipients, ", "))}
+	switch {
+	case len(rep.Recipients) == 0:
+		out.Reason = fmt.Sprintf("complaint (%s) naming no recipient; no address suppressed", rep.FeedbackType)
+	case !rep.Suppress():
+		out.Reason += " (not-spam; no address suppressed)"
+	default:
+		q := tx.MailIn()
+		for _, a := range rep.Recipients {
+			if err := q.MarkBouncing(ctx, a, "complaint: "+rep.FeedbackType); err != nil {
+				return delivery.Outcome{}, fmt.Errorf("suppress complainant %s: %w", a, err)
+			}
+		}
+		out.Reason += " (suppressed)"
+	}
+	return out, nil
 }
 
 // bounce records a delivery failure: it marks the failed addresses as

@@ -41,7 +41,7 @@ func (o *Outbound) noteWithheld(ctx context.Context, tx *ticketing.Tx, t *store.
 	if _, err := tx.Comment(ctx, ticketing.SystemActor(), t, ticketing.CommentInput{
 		Body: note, Internal: true, Source: store.SourceEmail, Automated: true,
 	}); err != nil {
-		return fmt.Errorf("outbound: note on withheld acknowledgement: %w", err)
+		return fmt.Errorf("outbound: note on withheld mail: %w", err)
 	}
 	return nil
 }

@@ -193,10 +193,19 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 		if err != nil {
 			return fmt.Errorf("outbound: %s to %s: %w", n.Kind, n.Address, err)
 		}
-		if withheld > 0 && n.Kind == ticketing.NoticeAck {
+		var note string
+		switch {
+		case withheld == 0:
+		case n.Kind == ticketing.NoticeAck:
 			// Staff see why the requester heard nothing.
-			note := fmt.Sprintf("Acknowledgement to %s not sent: %d automatic replies to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
+			note = fmt.Sprintf("Acknowledgement to %s not sent: %d automatic replies to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
 				n.Address, withheld, o.cfg.AckPerHour)
+		case o.bare(n):
+			// Whoever typed the Cc sees it was not mailed.
+			note = fmt.Sprintf("Reply to %s (a Cc with no account) not sent: %d mails to this address in the last hour (limit mail.ack_limit_per_hour = %d).",
+				n.Address, withheld, o.cfg.AckPerHour)
+		}
+		if note != "" {
 			if err := o.noteWithheld(ctx, tx, t, note); err != nil {
 				return err
 			}
@@ -209,19 +218,24 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 // withholds it, it returns the count of automatic mails that reached it.
 func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string, version string) (withheld int, err error) {
 	t := ev.Ticket
-	auto := "auto-generated"
+	auto, counted := "auto-generated", "auto-generated"
 	limit := o.cfg.PerHour
-	if n.Kind == ticketing.NoticeAck {
-		auto, limit = "auto-replied", o.cfg.AckPerHour
+	switch {
+	case n.Kind == ticketing.NoticeAck:
+		auto, counted, limit = "auto-replied", "auto-replied", o.cfg.AckPerHour
+	case o.bare(n):
+		// An address typed as a Cc: nobody proved it, so it gets the
+		// acknowledgements' budget, counting every mail it had from us.
+		counted, limit = "", o.cfg.AckPerHour
 	}
 	// The loop guard: however badly an auto-responder behaves, one address
 	// gets a bounded number of automatic mails from us.
 	// Staff and notify_to addresses are ours: they are never an
 	// auto-responder on the other side, and must not miss notices.
-	capped := n.Kind == ticketing.NoticeAck || (n.User != nil && !n.User.IsStaff())
+	capped := n.Kind == ticketing.NoticeAck || (n.User != nil && !n.User.IsStaff()) || o.bare(n)
 	sent := 0
 	if capped {
-		if sent, err = q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), auto); err != nil {
+		if sent, err = q.CountMailTo(ctx, n.Address, o.now().Add(-time.Hour), counted); err != nil {
 			return 0, err
 		}
 	}
@@ -318,6 +332,20 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	// Replies quoting this mail thread back onto the ticket.
 	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
 		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
+}
+
+// bare reports whether n goes to an address with no account that is not
+// a configured notify_to address (a reply's typed Cc).
+func (o *Outbound) bare(n ticketing.Notice) bool {
+	if n.User != nil {
+		return false
+	}
+	for _, a := range o.cfg.NotifyTo {
+		if store.NormalizeEmail(a) == store.NormalizeEmail(n.Address) {
+			return false
+		}
+	}
+	return true
 }
 
 func (o *Outbound) replyBase(kind string) string {
