@@ -77,8 +77,11 @@ func TestCorpus(t *testing.T) {
 				c.Addresses = []string{"support@helpdesk.example", "suporte@jcservicedesk.example"}
 			})
 			ctx := context.Background()
-			if strings.HasPrefix(name, "dsn-") {
+			switch {
+			case strings.HasPrefix(name, "dsn-"):
 				bouncedOurMail(t, r, raw)
+			case strings.HasPrefix(name, "arf-"):
+				complainedOurMail(t, r, raw)
 			}
 			out, err := r.in.Deliver(ctx, delivery.Envelope{Source: delivery.SourceIMAP, Recipients: []string{"support@helpdesk.example"}}, raw)
 			if err != nil {
@@ -153,18 +156,34 @@ func TestCorpus(t *testing.T) {
 // ticket with that outbound Message-ID to the failed recipient.
 func bouncedOurMail(t *testing.T, r *rig, raw []byte) {
 	t.Helper()
-	ctx := context.Background()
 	rep, ok := classify.ParseBounce(raw)
 	if !ok || rep.OriginalMessageID == "" || len(rep.Recipients) == 0 {
 		t.Fatalf("fixture is not a readable bounce about one of our mails: %+v", rep)
 	}
+	sentOurMail(t, r, rep.OriginalMessageID, rep.Recipients[0])
+}
+
+// complainedOurMail does the same for a complaint's reported message.
+func complainedOurMail(t *testing.T, r *rig, raw []byte) {
+	t.Helper()
+	rep, ok := classify.ParseComplaint(raw)
+	if !ok || rep.OriginalMessageID == "" || len(rep.Recipients) == 0 {
+		t.Fatalf("fixture is not a readable complaint about one of our mails: %+v", rep)
+	}
+	sentOurMail(t, r, rep.OriginalMessageID, rep.Recipients[0])
+}
+
+// sentOurMail records that we sent message id to recipient, on a ticket.
+func sentOurMail(t *testing.T, r *rig, id, recipient string) {
+	t.Helper()
+	ctx := context.Background()
 	tk, err := r.svc.Create(ctx, ticketing.SystemActor(), ticketing.CreateInput{Requester: r.tech, CompanyID: r.acme.ID, Subject: "Enviado por nós"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = r.st.InTx(ctx, func(q *store.Q) error {
-		return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(rep.OriginalMessageID), OriginalID: rep.OriginalMessageID,
-			TicketID: tk.ID, Direction: "out", Recipient: rep.Recipients[0]})
+		return q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(id), OriginalID: id,
+			TicketID: tk.ID, Direction: "out", Recipient: recipient})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -605,11 +605,31 @@ func (in *Intake) complaint(ctx context.Context, tx *ticketing.Tx, m *inbound) (
 	case !rep.Suppress():
 		out.Reason += " (not-spam; no address suppressed)"
 	default:
+		// Only a complaint about a mail we sent counts, and only for the
+		// address we sent it to: a forged report must not switch anyone's
+		// mail off (the rule bounceTarget applies to bounces).
 		q := tx.MailIn()
+		ref, err := q.FindMessageRef(ctx, []string{thread.NormalizeID(rep.OriginalMessageID)})
+		switch {
+		case rep.OriginalMessageID == "" || errors.Is(err, store.ErrNotFound) || (err == nil && ref.Direction != "out"):
+			out.Reason += " (not about a mail we sent; no address suppressed)"
+			return out, nil
+		case err != nil:
+			return delivery.Outcome{}, err
+		}
+		marked := 0
 		for _, a := range rep.Recipients {
+			if ref.Recipient == "" || !strings.EqualFold(store.NormalizeEmail(a), ref.Recipient) {
+				continue
+			}
 			if err := q.MarkBouncing(ctx, a, "complaint: "+rep.FeedbackType); err != nil {
 				return delivery.Outcome{}, fmt.Errorf("suppress complainant %s: %w", a, err)
 			}
+			marked++
+		}
+		if marked == 0 {
+			out.Reason += " (not the recipient of that mail; no address suppressed)"
+			return out, nil
 		}
 		out.Reason += " (suppressed)"
 	}
