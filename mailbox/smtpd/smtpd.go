@@ -91,6 +91,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	addr     net.Addr
+	ln       net.Listener // what Serve accepts on; Shutdown closes it first
 	draining bool
 	sessions map[*session]struct{}
 }
@@ -214,10 +215,12 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	s.addr = l.Addr()
+	ll := newLimitListener(l, s.cfg, s.log)
+	s.ln = ll
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())
 
-	err := s.smtp.Serve(newLimitListener(l, s.cfg, s.log))
+	err := s.smtp.Serve(ll)
 	s.mu.Lock()
 	draining := s.draining
 	s.mu.Unlock()
@@ -253,13 +256,20 @@ func (s *Server) Run(ctx context.Context, l net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
+	// Stop accepting before telling sessions: once one has its 421, no new
+	// connection may still be greeted.
+	if s.ln != nil {
+		s.ln.Close()
+	}
 	for sess := range s.sessions {
 		sess.drain()
 	}
 	s.mu.Unlock()
 
 	err := s.smtp.Shutdown(ctx)
-	if errors.Is(err, smtp.ErrServerClosed) {
+	// The listener is closed already (above): go-smtp closing it again is
+	// no failure.
+	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	if ctx.Err() != nil {
