@@ -80,7 +80,7 @@ func (q *Q) Audit(ctx context.Context, actor *User, companyID int64, entity stri
 	if e.After, err = auditJSON(after); err != nil {
 		return err
 	}
-	if _, err := q.db.NewInsert().Model(e).Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, e, nil); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
 	return nil

@@ -52,7 +52,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *Event) error {
 			return fmt.Errorf("store: append event: lock: %w", err)
 		}
 	}
-	if _, err := q.db.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, e, &e.ID); err != nil {
 		return fmt.Errorf("store: append event: %w", err)
 	}
 	if q.pg {

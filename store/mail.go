@@ -103,7 +103,7 @@ func (q *Q) InsertMailMessage(ctx context.Context, m *MailMessage) error {
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = now()
 	}
-	if _, err := q.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, m, &m.ID); err != nil {
 		return conflict(err, "mail "+m.ContentHash)
 	}
 	return nil
@@ -111,7 +111,7 @@ func (q *Q) InsertMailMessage(ctx context.Context, m *MailMessage) error {
 
 // UpdateMailMessage saves the outcome columns of m.
 func (q *Q) UpdateMailMessage(ctx context.Context, m *MailMessage) error {
-	_, err := q.db.NewUpdate().Model(m).Column("action", "reason", "kind", "ticket_id", "comment_id").WherePK().Exec(ctx)
+	_, err := q.hotExec(ctx, hotMailUpdate, m.Action, m.Reason, m.Kind, m.TicketID, m.CommentID, m.ID)
 	if err != nil {
 		return fmt.Errorf("store: update mail %d: %w", m.ID, err)
 	}
@@ -126,6 +126,26 @@ func (q *Q) MailByHash(ctx context.Context, hash string) (*MailMessage, error) {
 		return nil, notFound(err, "mail "+hash)
 	}
 	return m, nil
+}
+
+// MailsForDuplicate lists, in one query, the ingested messages with this
+// content hash or this Message-ID (empty: by hash only), oldest first.
+func (q *Q) MailsForDuplicate(ctx context.Context, hash, messageID string) ([]*MailMessage, error) {
+	if messageID == "" {
+		m, err := q.MailByHash(ctx, hash)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []*MailMessage{m}, nil
+	}
+	var ms []*MailMessage
+	if err := q.hotScan(ctx, &ms, hotMailDup, hash, messageID); err != nil {
+		return nil, fmt.Errorf("store: mail for duplicate check: %w", err)
+	}
+	return ms, nil
 }
 
 // MailsByMessageID lists ingested messages with this Message-ID.
@@ -199,7 +219,7 @@ func (q *Q) AddMessageID(ctx context.Context, r MessageRef) error {
 	}
 	row := &messageIDRow{MessageID: r.MessageID, OriginalID: r.OriginalID, TicketID: r.TicketID, Direction: r.Direction,
 		Recipient: r.Recipient, Event: r.Event, CreatedAt: now()}
-	if _, err := q.db.NewInsert().Model(row).On("CONFLICT (message_id, ticket_id) DO NOTHING").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, row, nil); err != nil {
 		return fmt.Errorf("store: add message-id: %w", err)
 	}
 	return nil
@@ -402,8 +422,7 @@ func (q *Q) MarkBouncing(ctx context.Context, email, reason string) error {
 // ClearBouncing forgets that email bounced (mail came from it again, or an
 // admin says so). It reports whether it was marked.
 func (q *Q) ClearBouncing(ctx context.Context, email string) (bool, error) {
-	res, err := q.db.NewUpdate().Model((*MailAddress)(nil)).Set("bouncing_since = NULL").Set("updated_at = ?", now()).
-		Where("email = ? AND bouncing_since IS NOT NULL", NormalizeEmail(email)).Exec(ctx)
+	res, err := q.hotExec(ctx, hotClearBouncing, now(), NormalizeEmail(email))
 	if err != nil {
 		return false, fmt.Errorf("store: clear bouncing: %w", err)
 	}
@@ -426,8 +445,13 @@ func (q *Q) BouncingAmong(ctx context.Context, emails []string) (map[string]bool
 		norm[i] = NormalizeEmail(e)
 	}
 	var bouncing []string
-	err := q.db.NewSelect().Model((*MailAddress)(nil)).Column("email").
-		Where("email IN (?) AND bouncing_since IS NOT NULL", bun.In(norm)).Scan(ctx, &bouncing)
+	var err error
+	if len(norm) == 1 { // the common case: a notice to its one recipient
+		err = q.hotScan(ctx, &bouncing, hotBouncingOne, norm[0])
+	} else {
+		err = q.db.NewSelect().Model((*MailAddress)(nil)).Column("email").
+			Where("email IN (?) AND bouncing_since IS NOT NULL", bun.In(norm)).Scan(ctx, &bouncing)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: bouncing among: %w", err)
 	}

@@ -251,12 +251,8 @@ func (q *Q) SLAPlanByRef(ctx context.Context, ref string) (*SLAPlan, error) {
 // ActiveSLAPlansFor lists the active plans that may apply to a ticket of
 // companyID: the company's own and the global ones, by id.
 func (q *Q) ActiveSLAPlansFor(ctx context.Context, companyID int64) ([]*SLAPlan, error) {
-	var ps []*SLAPlan
-	err := q.db.NewSelect().Model(&ps).
-		Where("sp.active").
-		Where("sp.company_id IS NULL OR sp.company_id = ?", companyID).
-		OrderExpr("sp.id").Scan(ctx)
-	if err != nil {
+	ps := []*SLAPlan{}
+	if err := q.hotScan(ctx, &ps, hotSLAPlans, companyID); err != nil {
 		return nil, fmt.Errorf("store: SLA plans of company %d: %w", companyID, err)
 	}
 	return ps, nil

@@ -102,19 +102,16 @@ func (t *Ticket) AssignedTo(u *User) bool {
 // NextTicketNumber reserves the next human ticket number (#1001, #1002…).
 // Call it inside the transaction that inserts the ticket.
 func (q *Q) NextTicketNumber(ctx context.Context) (int64, error) {
-	var n int64
-	var err error
-	if q.pg {
-		err = q.db.NewRaw("SELECT nextval('ticket_number_seq')").Scan(ctx, &n)
-	} else {
-		// SQLite serialises writers, so MAX+1 inside the write transaction
-		// is race-free.
-		err = q.db.NewRaw("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets").Scan(ctx, &n)
-	}
-	if err != nil {
+	// PostgreSQL: a sequence. SQLite serialises writers, so MAX+1 inside
+	// the write transaction is race-free.
+	var n []int64
+	if err := q.hotScan(ctx, &n, hotNextNumber); err != nil {
 		return 0, fmt.Errorf("store: next ticket number: %w", err)
 	}
-	return n, nil
+	if len(n) != 1 {
+		return 0, fmt.Errorf("store: next ticket number: %d rows", len(n))
+	}
+	return n[0], nil
 }
 
 // CreateTicket inserts t. Number must be set (NextTicketNumber).
@@ -123,7 +120,7 @@ func (q *Q) CreateTicket(ctx context.Context, t *Ticket) error {
 		t.CreatedAt = now()
 	}
 	t.UpdatedAt = t.CreatedAt
-	if _, err := q.db.NewInsert().Model(t).Returning("id").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, t, &t.ID); err != nil {
 		return conflict(err, "ticket #"+strconv.FormatInt(t.Number, 10))
 	}
 	return nil
@@ -415,16 +412,9 @@ func (q *Q) RemoveParticipant(ctx context.Context, ticketID, userID int64) (bool
 
 // Participants lists the users following a ticket.
 func (q *Q) Participants(ctx context.Context, ticketID int64) ([]*User, error) {
-	var ps []*Participant
-	err := q.db.NewSelect().Model(&ps).Relation("User").Where("tp.ticket_id = ?", ticketID).Order("tp.added_at").Scan(ctx)
-	if err != nil {
+	us := []*User{}
+	if err := q.hotScan(ctx, &us, hotParticipants, ticketID); err != nil {
 		return nil, fmt.Errorf("store: participants: %w", err)
-	}
-	us := make([]*User, 0, len(ps))
-	for _, p := range ps {
-		if p.User != nil {
-			us = append(us, p.User)
-		}
 	}
 	return us, nil
 }

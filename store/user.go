@@ -124,6 +124,9 @@ func (q *Q) UpdateUser(ctx context.Context, u *User) error {
 
 // User returns a user by id within scope.
 func (q *Q) User(ctx context.Context, sc Scope, id int64) (*User, error) {
+	if sc.All() {
+		return q.hotUser(ctx, hotUserByID, "user "+strconv.FormatInt(id, 10), id)
+	}
 	u := new(User)
 	sel, err := sc.where(q.db.NewSelect().Model(u).Where("u.id = ?", id), "u.company_id")
 	if err != nil {
@@ -135,8 +138,23 @@ func (q *Q) User(ctx context.Context, sc Scope, id int64) (*User, error) {
 	return u, nil
 }
 
+// hotUser is the one user a hot statement finds.
+func (q *Q) hotUser(ctx context.Context, name, what string, arg any) (*User, error) {
+	var us []*User
+	if err := q.hotScan(ctx, &us, name, arg); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	if len(us) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
+	}
+	return us[0], nil
+}
+
 // UserByEmail finds a user by address, case-insensitively, within scope.
 func (q *Q) UserByEmail(ctx context.Context, sc Scope, email string) (*User, error) {
+	if sc.All() {
+		return q.hotUser(ctx, hotUserByEmail, "user "+email, NormalizeEmail(email))
+	}
 	u := new(User)
 	sel, err := sc.where(q.db.NewSelect().Model(u).Where("u.email = ?", NormalizeEmail(email)), "u.company_id")
 	if err != nil {

@@ -169,17 +169,19 @@ func (in *Intake) duplicate(ctx context.Context, q *store.Q, m *inbound) (*store
 		}
 	}
 	m.reuses = nil
-	if d, err := q.MailByHash(ctx, m.hash); err == nil {
-		return d, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	if m.messageID == "" {
-		return nil, nil
-	}
-	same, err := q.MailsByMessageID(ctx, m.messageID)
+	// One query for both: the same content hash, or the same Message-ID.
+	cands, err := q.MailsForDuplicate(ctx, m.hash, m.messageID)
 	if err != nil {
 		return nil, err
+	}
+	var same []*store.MailMessage
+	for _, d := range cands {
+		if d.ContentHash == m.hash {
+			return d, nil
+		}
+		if d.MessageID == m.messageID {
+			same = append(same, d)
+		}
 	}
 	for _, d := range same {
 		if d.FromAddr == m.from && d.Subject == m.msg.Subject && d.DateHeader == m.msg.Header.Get("Date") {
