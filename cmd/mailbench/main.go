@@ -4,6 +4,10 @@
 // reports messages per second, the replies it got, and the latency from
 // the end of DATA to the server's answer: the daemon answers 250 only
 // after the message is durably committed, so that is DATA → commit.
+//
+// It can also be the DNS server the daemon's sender authentication asks
+// (-dns, answering "no record" for every name), and read the daemon's CPU
+// profile by stage of the mail path (-stages).
 package main
 
 import (
@@ -78,25 +82,27 @@ daemon at it with SERVICEDESK_MAIL_DNS_RESOLVER=ADDR. With
 started before the daemon.
 
 -stages FILE reads a CPU profile of the daemon (serve --cpuprofile FILE,
-written when serve stops) and prints the CPU per message of each stage of
-the mail path: smtp (the receiver, reading DATA), parse, authenticate,
-commit (the transaction, and today the outbox mail composed inside it
-when not labelled outbox), outbox (composing, DKIM signing, the sender),
-and other (unlabelled: the garbage collector's workers, HTTP, timers),
-with other's top functions. It divides by -stages-n (default -n) and
-sends nothing.
+written when serve stops on SIGINT) and prints the CPU per message of
+each stage of the mail path, by the "stage" label the code sets: smtp (the
+receiver, reading DATA included), parse, authenticate, commit (the
+transaction and all that runs in it), outbox (composing and DKIM signing,
+even inside the commit, and the sender loop), and other (unlabelled: the
+garbage collector's workers, HTTP, timers), with other's top functions.
+It divides by -stages-n (default -n) and sends nothing.
 
-A measured run on SQLite, by stage:
-  go run ./cmd/mailbench -dns 127.0.0.1:5354 -serve-dns-only &
+A measured run on SQLite, by stage (README.md, "Mail performance"):
+  go build -o /tmp/mailbench ./cmd/mailbench && go build -o /tmp/servicedesk ./cmd/servicedesk
+  /tmp/mailbench -dns 127.0.0.1:5354 -serve-dns-only & DNS=$!
   SERVICEDESK_SMTP_ADDR=127.0.0.1:2525 SERVICEDESK_HTTP_ADDR=127.0.0.1:4480 \
   SERVICEDESK_DATABASE_URL=sqlite:////tmp/bench.db \
   SERVICEDESK_MAIL_UNKNOWN_SENDER=create SERVICEDESK_MAIL_RATE_LIMIT_PER_HOUR=0 \
   SERVICEDESK_MAIL_DNS_RESOLVER=127.0.0.1:5354 \
-  go run ./cmd/servicedesk serve --cpuprofile /tmp/serve.pprof &
-  go run ./cmd/mailbench -c 4 -n 5000
-  kill -INT %2; wait %2     # serve writes the profile as it stops
-  go run ./cmd/mailbench -stages /tmp/serve.pprof -stages-n 5000
-  kill -INT %1
+  /tmp/servicedesk serve --cpuprofile /tmp/serve.pprof & SERVE=$!
+  until curl -fs http://127.0.0.1:4480/readyz >/dev/null; do sleep 0.2; done
+  /tmp/mailbench -c 4 -n 5000
+  kill -INT $SERVE; wait $SERVE     # serve writes the profile as it stops
+  /tmp/mailbench -stages /tmp/serve.pprof -stages-n 5000
+  kill $DNS
 
 Flags:
 `
