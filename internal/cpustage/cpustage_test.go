@@ -74,8 +74,14 @@ func TestSumByStage(t *testing.T) {
 	if ms("smtp") != 0 {
 		t.Errorf("smtp %.0f ms, want 0: nothing was labelled so", ms("smtp"))
 	}
-	if len(s.OtherTop) == 0 || !strings.Contains(s.OtherTop[0].Name, "sha256") && !strings.Contains(s.OtherTop[0].Name, "spin") && !strings.Contains(s.OtherTop[0].Name, "time.") {
-		t.Errorf("top function of other = %+v, want the busy loop's", s.OtherTop)
+	// The unlabelled busy loop is among other's top functions (under
+	// -race, behind the race detector's own).
+	found := false
+	for _, f := range s.OtherTop {
+		found = found || strings.Contains(f.Name, "sha256")
+	}
+	if !found || len(s.OtherTop) > 5 {
+		t.Errorf("other's top functions = %+v, want at most 5 with the busy loop's", s.OtherTop)
 	}
 	var out bytes.Buffer
 	if err := s.Write(&out, 1); err != nil {
