@@ -17,6 +17,10 @@ var imports = []struct {
 }{
 	{"cmd/...", []string{"..."}},
 	{"configs", nil},
+	// cpustage sums CPU profiles by the mail path's "stage" label, for
+	// mailbench and the intake's benchmark; the labels themselves are
+	// plain runtime/pprof, so no mail package imports it.
+	{"internal/cpustage", nil},
 	{"store", nil},
 	{"store/storetest", []string{"store"}},
 	{"store/seedload", []string{"store"}},

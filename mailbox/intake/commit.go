@@ -57,6 +57,8 @@ var errRerun = errors.New("intake: a message of the group failed; run it again w
 // it after them. On PostgreSQL, where each message has its own concurrent
 // transaction, Run only waits for ctx.
 func (in *Intake) Run(ctx context.Context) error {
+	ctx, unlabel := withStage(ctx, "commit") // CPU profiles: the group commits are the commit stage
+	defer unlabel()
 	if in.st.Driver() != store.SQLite {
 		<-ctx.Done()
 		return nil

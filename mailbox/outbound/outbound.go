@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,8 @@ import (
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
 )
+
+var outboxStage = pprof.Labels("stage", "outbox")
 
 // Config is what composing and queueing need of the configuration.
 type Config struct {
@@ -302,7 +305,10 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	if err != nil {
 		return 0, err
 	}
-	m, err := o.composer.Compose(d, override)
+	var m compose.Message
+	// Rendering and signing are the "outbox" stage of a CPU profile, even
+	// here inside the commit.
+	pprof.Do(ctx, outboxStage, func(context.Context) { m, err = o.composer.Compose(d, override) })
 	if err != nil {
 		return 0, err
 	}
@@ -313,7 +319,7 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	}
 	raw := m.Raw
 	if o.cfg.DKIM != nil {
-		if raw, err = o.cfg.DKIM.Sign(raw); err != nil {
+		if pprof.Do(ctx, outboxStage, func(context.Context) { raw, err = o.cfg.DKIM.Sign(raw) }); err != nil {
 			return 0, err
 		}
 	}

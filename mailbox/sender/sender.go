@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -253,6 +254,10 @@ const markTimeout = 30 * time.Second
 // immediate retry. Run returns nil on shutdown and an error only for an
 // unusable configuration.
 func (s *Sender) Run(ctx context.Context) error {
+	// CPU profiles: the sender and its workers are the "outbox" stage.
+	defer pprof.SetGoroutineLabels(ctx)
+	ctx = pprof.WithLabels(ctx, pprof.Labels("stage", "outbox"))
+	pprof.SetGoroutineLabels(ctx)
 	if err := s.cfg.validate(); err != nil {
 		return err
 	}

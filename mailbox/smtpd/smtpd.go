@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ const (
 	// RFC's 1000, and rejecting them loses real mail.
 	maxLineLength = 64 << 10
 )
+
+// smtpStage labels the receiver's CPU in profiles.
+var smtpStage = pprof.Labels("stage", "smtp")
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown.
 var ErrServerClosed = errors.New("smtpd: server closed")
@@ -153,7 +157,9 @@ func New(cfg Config, d delivery.Deliverer, log *slog.Logger) *Server {
 	for _, a := range cfg.Addresses {
 		s.owned[strings.ToLower(strings.TrimSpace(a))] = struct{}{}
 	}
-	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	// Sessions, and every Deliver under them, are the "smtp" stage of a
+	// CPU profile (internal/cpustage); the intake's own stages nest in it.
+	s.baseCtx, s.cancelBase = context.WithCancel(pprof.WithLabels(context.Background(), smtpStage))
 
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Addr = cfg.Addr
@@ -220,7 +226,9 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())
 
-	err := s.smtp.Serve(ll)
+	var err error
+	// The connection goroutines go-smtp starts inherit the label.
+	pprof.Do(s.baseCtx, smtpStage, func(context.Context) { err = s.smtp.Serve(ll) })
 	s.mu.Lock()
 	draining := s.draining
 	s.mu.Unlock()
