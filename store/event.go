@@ -48,7 +48,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *Event) error {
 		e.CreatedAt = now()
 	}
 	if q.pg {
-		if _, err := q.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", eventLockKey); err != nil {
+		if _, err := q.hotExec(ctx, hotEventLock, eventLockKey); err != nil {
 			return fmt.Errorf("store: append event: lock: %w", err)
 		}
 	}
@@ -56,7 +56,7 @@ func (q *Q) AppendEvent(ctx context.Context, e *Event) error {
 		return fmt.Errorf("store: append event: %w", err)
 	}
 	if q.pg {
-		if _, err := q.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", EventChannel, strconv.FormatInt(e.ID, 10)); err != nil {
+		if _, err := q.hotExec(ctx, hotEventNotify, EventChannel, strconv.FormatInt(e.ID, 10)); err != nil {
 			return fmt.Errorf("store: append event: notify: %w", err)
 		}
 	}

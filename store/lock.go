@@ -74,7 +74,7 @@ func (q *Q) LockKey(ctx context.Context, key string) error {
 	if !q.pg {
 		return nil
 	}
-	if _, err := q.db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockID(key)); err != nil {
+	if _, err := q.hotExec(ctx, hotLockKey, lockID(key)); err != nil {
 		return fmt.Errorf("store: lock %s: %w", key, err)
 	}
 	return nil

@@ -19,20 +19,23 @@ import (
 // a hex literal, an insert into tickets that also compiles the search
 // index's triggers), so SQLite parses and plans every one of them again:
 // a quarter of the intake's CPU went to sqlite3RunParser. hotStmts holds
-// those statements as fixed text with ? placeholders, prepared once on
-// SQLite's single writer connection and bound per call. PostgreSQL runs
-// the same text through bun, which inlines the values as before.
+// those statements as fixed text with placeholders, prepared once and
+// bound per call: on SQLite's single writer connection, and on each
+// PostgreSQL connection that runs them (where they also skip the planner
+// once the plan is cached). Outside a write transaction the same text
+// runs through bun, which inlines the values.
 type hotStmts struct {
 	db    *bun.DB
 	count *queryCounter
 	text  map[string]string
 	ins   map[reflect.Type]*hotInsert
 
-	sqlite bool
+	driver string
 	mu     sync.Mutex
 	ready  atomic.Bool // stmts is set, and no longer changes
-	// stmts: SQLite only, prepared on the writer pool (one connection;
-	// database/sql prepares again on a replacement connection).
+	// stmts: prepared on the writer pool (SQLite: one connection;
+	// database/sql prepares again on a replacement connection, and on
+	// each PostgreSQL connection the first time it runs one).
 	stmts map[string]*sql.Stmt
 }
 
@@ -54,6 +57,9 @@ const (
 	hotParticipants   = "ticket.participants"
 	hotSLAPlans       = "sla.plans"
 	hotSavepoint      = "savepoint"
+	hotLockKey        = "lock.key"     // PostgreSQL only
+	hotEventLock      = "event.lock"   // PostgreSQL only
+	hotEventNotify    = "event.notify" // PostgreSQL only
 	hotReleaseSP      = "savepoint.release"
 	hotRollbackSP     = "savepoint.rollback"
 	hotSavepointName  = "mail"
@@ -79,6 +85,9 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 		h.text[hotNextNumber] = "SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets"
 	} else {
 		h.text[hotNextNumber] = "SELECT nextval('ticket_number_seq')"
+		h.text[hotLockKey] = "SELECT pg_advisory_xact_lock(?)"
+		h.text[hotEventLock] = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
+		h.text[hotEventNotify] = "SELECT pg_notify(?, ?)"
 	}
 	h.text[hotSavepoint] = "SAVEPOINT " + hotSavepointName
 	h.text[hotReleaseSP] = "RELEASE SAVEPOINT " + hotSavepointName
@@ -97,16 +106,16 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 			return nil, err
 		}
 	}
-	h.sqlite = driver == SQLite
+	h.driver = driver
 	return h, nil
 }
 
-// prepare prepares the statements on SQLite's writer pool, once: call it
-// outside any transaction (the pool has one connection). Until the schema
-// has the tables (a store not yet migrated) it fails and leaves the
+// prepare prepares the statements on the writer pool, once: call it
+// outside any transaction (SQLite's pool has one connection). Until the
+// schema has the tables (a store not yet migrated) it fails and leaves the
 // statements to bun; it tries again on the next call.
 func (h *hotStmts) prepare(ctx context.Context) {
-	if !h.sqlite || h.ready.Load() {
+	if h.ready.Load() {
 		return
 	}
 	h.mu.Lock()
@@ -116,6 +125,9 @@ func (h *hotStmts) prepare(ctx context.Context) {
 	}
 	stmts := make(map[string]*sql.Stmt, len(h.text))
 	for name, text := range h.text {
+		if h.driver == Postgres {
+			text = dollarPlaceholders(text)
+		}
 		st, err := h.db.DB.PrepareContext(ctx, text)
 		if err != nil {
 			for _, st := range stmts {
@@ -262,11 +274,28 @@ func (q *Q) prepared(ctx context.Context, name string) *sql.Stmt {
 	return q.tx.StmtContext(ctx, st)
 }
 
-// sqliteTime is how bun's SQLite dialect writes a time: the same text, so
-// that comparisons and ordering in SQL see one format.
+// dollarPlaceholders numbers the ? placeholders of text for PostgreSQL
+// ($1, $2…). The texts hold no ? in quotes or identifiers.
+func dollarPlaceholders(text string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range text {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// sqliteTime is how bun writes a time, on both dialects: the same text,
+// so that comparisons and ordering in SQLite see one format, and a zero
+// time is written as bun writes it rather than as NULL.
 const sqliteTime = "2006-01-02 15:04:05.999999-07:00"
 
-// bindArgs converts values for SQLite the way bun would inline them.
+// bindArgs converts values the way bun would inline them.
 func bindArgs(args []any) []any {
 	for i, a := range args {
 		switch v := a.(type) {

@@ -243,7 +243,7 @@ type Q struct {
 	db  bun.IDB
 	pg  bool
 	hot *hotStmts
-	// tx is the SQLite write transaction the hot statements bind to.
+	// tx is the write transaction the hot statements bind to.
 	tx *sql.Tx
 }
 
@@ -293,11 +293,7 @@ func (s *Store) InTxDurable(ctx context.Context, fn func(q *Q) error) error {
 
 // txQ is the set of queries bound to tx.
 func (s *Store) txQ(tx bun.Tx) *Q {
-	q := &Q{db: tx, pg: s.driver == Postgres, hot: s.hot}
-	if s.driver == SQLite {
-		q.tx = tx.Tx
-	}
-	return q
+	return &Q{db: tx, pg: s.driver == Postgres, hot: s.hot, tx: tx.Tx}
 }
 
 // Savepoint runs fn inside a savepoint of q's transaction: when fn fails,

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -171,7 +170,7 @@ func BenchmarkSMTPIngest(b *testing.B) {
 			lat []time.Duration
 		)
 		setParallelism(b)
-		stmts0, cpu0 := st.Statements(), cpuTime()
+		stmts0 := st.Statements()
 		b.ResetTimer()
 		stopProfile := profileStages(b)
 		b.RunParallel(func(pb *testing.PB) {
@@ -231,7 +230,6 @@ func BenchmarkSMTPIngest(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		b.ReportMetric(p99ms(lat), "p99-ms")
 		b.ReportMetric(float64(st.Statements()-stmts0)/float64(b.N), "stmts/msg")
-		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/msg")
 	})
 }
 
@@ -269,16 +267,6 @@ func BenchmarkDeliver(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		b.ReportMetric(p99ms(lat), "p99-ms")
 	})
-}
-
-// cpuTime is the CPU time (user and system) of the whole process so far:
-// server and clients, which share it.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func p99ms(ds []time.Duration) float64 {
