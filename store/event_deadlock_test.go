@@ -87,20 +87,7 @@ func TestEventLogDeadlockUserRow(t *testing.T) {
 		aDone <- err
 	}()
 	// A's notification waits for B's row: PostgreSQL says so.
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for blocked := 0; blocked == 0; {
-		select {
-		case err := <-aDone:
-			t.Fatalf("the reply did not wait for the requester's row (no notification?): %v", err)
-		case <-ctx.Done():
-			t.Fatal("the reply never waited for the requester's row")
-		case <-tick.C:
-		}
-		if err := s.DB().NewRaw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", bPID).Scan(ctx, &blocked); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitBlockedBy(t, ctx, s, bPID, aDone)
 	close(proceed)
 	errB, errA := <-bDone, <-aDone
 	for name, err := range map[string]error{"B (user row, then the log)": errB, "A (the reply)": errA} {
@@ -126,6 +113,133 @@ func TestEventLogDeadlockUserRow(t *testing.T) {
 	if !notified {
 		t.Errorf("the reply wrote no notification for the requester: %+v", es)
 	}
+}
+
+// waitBlockedBy returns once a backend waits for a lock held by pid, as
+// PostgreSQL reports it (pg_blocking_pids); it fails the test if done
+// receives first (the transaction it waited for never waited).
+func waitBlockedBy(t *testing.T, ctx context.Context, s *store.Store, pid int64, done <-chan error) {
+	t.Helper()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for blocked := 0; blocked == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("finished without waiting for backend %d: %v", pid, err)
+		case <-ctx.Done():
+			t.Fatalf("nobody waited for backend %d", pid)
+		case <-tick.C:
+		}
+		if err := s.DB().NewRaw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(ctx, &blocked); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEventLogDeadlockTicketRow: two changes of one ticket. In the order
+// every change takes (the ticket's row, then the log) the second waits for
+// the first and both commit, their entries in commit order. The other
+// order in one of them (the log, then the ticket's row) is the deadlock
+// the rule prevents: PostgreSQL aborts one with 40P01, which
+// store.IsRetryable recognises (the mail intake retries it; a web request
+// would show an error).
+func TestEventLogDeadlockTicketRow(t *testing.T) {
+	s := storetest.Open(t, store.Postgres)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tk := seedTicket(t, s)
+	lockTicket := func(q *store.Q) error { _, err := q.Ticket(ctx, store.AllCompanies(), tk.ID, true); return err }
+	entry := func() *store.Event {
+		return &store.Event{Name: "ticket", Kind: "commented", TicketID: &tk.ID, Data: `{}`}
+	}
+	// run is one change in a transaction of its own: first, then (after
+	// the test lets it go on) second; it reports its backend once first
+	// is done.
+	type change struct {
+		pid  chan int64
+		next chan struct{}
+		done chan error
+		e    *store.Event
+	}
+	run := func(first, second func(q *store.Q, e *store.Event) error) *change {
+		c := &change{pid: make(chan int64, 1), next: make(chan struct{}), done: make(chan error, 1), e: entry()}
+		go func() {
+			c.done <- s.InTx(ctx, func(q *store.Q) error {
+				if err := q.ExecTest(ctx, "SET LOCAL deadlock_timeout = '20ms'"); err != nil {
+					return err
+				}
+				if err := first(q, c.e); err != nil {
+					return err
+				}
+				pid, err := q.BackendPID(ctx)
+				if err != nil {
+					return err
+				}
+				c.pid <- pid
+				select {
+				case <-c.next:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return second(q, c.e)
+			})
+		}()
+		return c
+	}
+	rowFirst := func(q *store.Q, e *store.Event) error { return lockTicket(q) }
+	logAfter := func(q *store.Q, e *store.Event) error { return q.AppendEvent(ctx, e) }
+	logFirst := func(q *store.Q, e *store.Event) error { return q.AppendEvent(ctx, e) }
+	rowAfter := func(q *store.Q, e *store.Event) error { return lockTicket(q) }
+
+	t.Run("one order", func(t *testing.T) {
+		// A holds the row and the log; B asks for the row, and waits.
+		rowAndLog := func(q *store.Q, e *store.Event) error {
+			if err := lockTicket(q); err != nil {
+				return err
+			}
+			return q.AppendEvent(ctx, e)
+		}
+		nothing := func(*store.Q, *store.Event) error { return nil }
+		a := run(rowAndLog, nothing)
+		aPID := <-a.pid
+		b := run(rowFirst, logAfter)
+		waitBlockedBy(t, ctx, s, aPID, b.done)
+		close(a.next)
+		if err := <-a.done; err != nil {
+			t.Fatalf("A: %v", err)
+		}
+		<-b.pid
+		close(b.next)
+		if err := <-b.done; err != nil {
+			t.Fatalf("B: %v", err)
+		}
+		if a.e.ID >= b.e.ID {
+			t.Errorf("entries out of commit order: A %d, B %d", a.e.ID, b.e.ID)
+		}
+	})
+	t.Run("the other order deadlocks", func(t *testing.T) {
+		// A holds the log, B the row; then each asks for the other's.
+		a := run(logFirst, rowAfter)
+		b := run(rowFirst, logAfter)
+		<-a.pid
+		<-b.pid
+		close(a.next)
+		close(b.next)
+		errA, errB := <-a.done, <-b.done
+		failed := 0
+		for _, err := range []error{errA, errB} {
+			if err == nil {
+				continue
+			}
+			failed++
+			if sqlState(err) != "40P01" || !store.IsRetryable(err) {
+				t.Errorf("want a retryable deadlock (40P01), got %v", err)
+			}
+		}
+		if failed != 1 {
+			t.Errorf("%d of the two failed (A: %v, B: %v), want one deadlock", failed, errA, errB)
+		}
+	})
 }
 
 func sqlState(err error) string {

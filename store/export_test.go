@@ -57,3 +57,9 @@ func (q *Q) BackendPID(ctx context.Context) (int64, error) {
 	err := q.db.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid)
 	return pid, err
 }
+
+// ExecTest runs a statement in q's transaction (a test's SET LOCAL).
+func (q *Q) ExecTest(ctx context.Context, query string, args ...any) error {
+	_, err := q.db.ExecContext(ctx, query, args...)
+	return err
+}
