@@ -38,25 +38,48 @@ type Event struct {
 	CreatedAt time.Time `bun:"created_at,notnull"`
 }
 
-// AppendEvent writes e to the log inside q's transaction. On PostgreSQL
-// it first takes a transaction-level advisory lock, so appends commit in
-// id order (a sequence alone hands out ids in insert order, and a reader
-// that passed id 101 would never see a 100 committed later); the NOTIFY
-// it queues is sent at commit. SQLite's single writer orders them already.
+// AppendEvent writes e to the log inside q's transaction (AppendEvents).
 func (q *Q) AppendEvent(ctx context.Context, e *Event) error {
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+	return q.AppendEvents(ctx, []*Event{e})
+}
+
+// AppendEvents writes es, in order, to the log inside q's transaction.
+// On PostgreSQL it first takes a transaction-level advisory lock, so
+// appends commit in id order (a sequence alone hands out ids in insert
+// order, and a reader that passed id 101 would never see a 100 committed
+// later); the NOTIFY it queues is sent at commit. SQLite's single writer
+// orders them already.
+//
+// The lock is held until commit by every writer of the log in turn, so
+// it must be the last lock its transaction takes: call this after every
+// other write of the transaction, and write nothing after it that could
+// wait for another transaction's lock (a row lock, a foreign key's check
+// on a row someone holds). A writer holding the log while waiting for a
+// row whose holder then appends to the log is a deadlock PostgreSQL
+// breaks by aborting one of them (40P01). The events table has no
+// foreign keys for the same reason: its inserts wait for no row.
+func (q *Q) AppendEvents(ctx context.Context, es []*Event) error {
+	if len(es) == 0 {
+		return nil
 	}
 	if q.pg {
 		if _, err := q.hotExec(ctx, hotEventLock, eventLockKey); err != nil {
 			return fmt.Errorf("store: append event: lock: %w", err)
 		}
 	}
-	if err := q.hotInsert(ctx, e, &e.ID); err != nil {
-		return fmt.Errorf("store: append event: %w", err)
+	for _, e := range es {
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = now()
+		}
+		if err := q.hotInsert(ctx, e, &e.ID); err != nil {
+			return fmt.Errorf("store: append event: %w", err)
+		}
 	}
 	if q.pg {
-		if _, err := q.hotExec(ctx, hotEventNotify, EventChannel, strconv.FormatInt(e.ID, 10)); err != nil {
+		// The listeners read the log after the id they had, whatever the
+		// payload: one notification for the transaction's entries.
+		last := strconv.FormatInt(es[len(es)-1].ID, 10)
+		if _, err := q.hotExec(ctx, hotEventNotify, EventChannel, last); err != nil {
 			return fmt.Errorf("store: append event: notify: %w", err)
 		}
 	}

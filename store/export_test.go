@@ -49,3 +49,17 @@ func (s *Store) DB() *bun.DB { return s.write }
 
 // MigrationLockKey is the advisory lock number of schema's migrations.
 func MigrationLockKey(schema string) int64 { return migrationLockKey(schema) }
+
+// BackendPID is the PostgreSQL backend serving q's transaction, so a
+// test can see who waits for it (pg_blocking_pids).
+func (q *Q) BackendPID(ctx context.Context) (int64, error) {
+	var pid int64
+	err := q.db.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid)
+	return pid, err
+}
+
+// ExecTest runs a statement in q's transaction (a test's SET LOCAL).
+func (q *Q) ExecTest(ctx context.Context, query string, args ...any) error {
+	_, err := q.db.ExecContext(ctx, query, args...)
+	return err
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadSearch: a search text with nothing to look for (empty, only
@@ -47,7 +49,10 @@ type SearchTerm struct {
 // ParseSearch parses text: words, "quoted phrases", -word to exclude, OR
 // between two terms; the last word, when not quoted, matches as a prefix.
 // Anything else is text: no character has a meaning to the database.
+// The text is composed first (NFC), as the indexes compose what they
+// hold: "é" typed as "e" and U+0301 (macOS) is the same word.
 func ParseSearch(text string) (SearchQuery, error) {
+	text = norm.NFC.String(text)
 	if utf8.RuneCountInString(text) > maxSearchRunes {
 		return SearchQuery{}, fmt.Errorf("%w: longer than %d characters", ErrBadSearch, maxSearchRunes)
 	}

@@ -101,19 +101,31 @@ type LiveNoticeInfo struct {
 func TicketLink(number int64) string { return "/tickets/" + strconv.FormatInt(number, 10) }
 
 // recordLive writes events to the event log, and the notification
-// centre's rows with their events, inside the change's transaction.
+// centre's rows with their events, inside the change's transaction. The
+// rows come first, the log after them all: on PostgreSQL the log's
+// append takes a lock every writer shares until commit (store.AppendEvents),
+// and a notification's foreign keys wait for its user's and ticket's
+// rows. Taken in the other order, a writer holding the log would wait for
+// a user's row (a sign-in holds it) while the holder of that row might
+// wait for the log: PostgreSQL aborts one of them (40P01). After the
+// log's lock nothing is written but the log.
 func (tx *Tx) recordLive(ctx context.Context, events []Event) error {
+	var log []*store.Event
 	for _, ev := range events {
-		if err := tx.recordLiveOne(ctx, ev); err != nil {
+		es, err := tx.liveEntries(ctx, ev)
+		if err != nil {
 			return err
 		}
+		log = append(log, es...)
 	}
-	return nil
+	return tx.q.AppendEvents(ctx, log)
 }
 
-func (tx *Tx) recordLiveOne(ctx context.Context, ev Event) error {
+// liveEntries are ev's log entries, in order: the ticket's, then one per
+// notified user (whose notification-centre row it writes).
+func (tx *Tx) liveEntries(ctx context.Context, ev Event) ([]*store.Event, error) {
 	if ev.Ticket == nil || ev.Kind == EventAccount {
-		return nil
+		return nil, nil
 	}
 	t := ev.Ticket
 	at := tx.s.clock()
@@ -125,24 +137,30 @@ func (tx *Tx) recordLiveOne(ctx context.Context, ev Event) error {
 		internal = ev.Comment.Internal
 		c, err := tx.liveComment(ctx, ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.Comment = c
 	}
-	if err := tx.appendLive(ctx, name, string(ev.Kind), t, nil, internal, p); err != nil {
-		return err
+	e, err := liveEntry(name, string(ev.Kind), t, nil, internal, p)
+	if err != nil {
+		return nil, err
 	}
-	return tx.notify(ctx, ev, p, internal)
+	notices, err := tx.notify(ctx, ev, p, internal)
+	if err != nil {
+		return nil, err
+	}
+	return append([]*store.Event{e}, notices...), nil
 }
 
-func (tx *Tx) appendLive(ctx context.Context, name, kind string, t *store.Ticket, user *int64, internal bool, p LivePayload) error {
+// liveEntry is a log entry about ticket t (for user alone when set).
+func liveEntry(name, kind string, t *store.Ticket, user *int64, internal bool, p LivePayload) (*store.Event, error) {
 	data, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("ticketing: live event: %w", err)
+		return nil, fmt.Errorf("ticketing: live event: %w", err)
 	}
 	tid, cid := t.ID, t.CompanyID
-	return tx.q.AppendEvent(ctx, &store.Event{Name: name, Kind: kind, TicketID: &tid, CompanyID: &cid, UserID: user,
-		Internal: internal, Data: string(data), CreatedAt: p.At})
+	return &store.Event{Name: name, Kind: kind, TicketID: &tid, CompanyID: &cid, UserID: user,
+		Internal: internal, Data: string(data), CreatedAt: p.At}, nil
 }
 
 func liveTicket(t *store.Ticket, ev Event) *LiveTicketInfo {

@@ -7,13 +7,15 @@ import (
 	"github.com/jcservicedesk/servicedesk/store"
 )
 
-// notify writes a notification-centre row, and its live event, for each
-// user the notice rules tell about ev (the same rules as mail: Notices).
-func (tx *Tx) notify(ctx context.Context, ev Event, p LivePayload, internal bool) error {
+// notify writes a notification-centre row for each user the notice rules
+// tell about ev (the same rules as mail: Notices), and returns their log
+// entries for recordLive to append.
+func (tx *Tx) notify(ctx context.Context, ev Event, p LivePayload, internal bool) ([]*store.Event, error) {
 	notices, err := tx.Notices(ctx, ev, NotifyConfig{})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var log []*store.Event
 	for _, n := range notices {
 		if n.User == nil || n.User.ID == 0 {
 			continue
@@ -27,18 +29,20 @@ func (tx *Tx) notify(ctx context.Context, ev Event, p LivePayload, internal bool
 		row := &store.Notification{UserID: n.User.ID, TicketID: &t.ID, Kind: n.Kind, TicketNumber: t.Number,
 			Message: t.Subject, CreatedAt: p.At}
 		if err := tx.q.AddNotification(ctx, row); err != nil {
-			return err
+			return nil, err
 		}
 		np := p
 		np.Topic = "user"
 		np.Comment = nil // the notification says what happened; the ticket page shows the text
 		np.Notification = &LiveNoticeInfo{ID: row.ID, Kind: n.Kind, Link: TicketLink(t.Number)}
 		uid := n.User.ID
-		if err := tx.appendLive(ctx, LiveNotification, string(ev.Kind), t, &uid, internal, np); err != nil {
-			return err
+		e, err := liveEntry(LiveNotification, string(ev.Kind), t, &uid, internal, np)
+		if err != nil {
+			return nil, err
 		}
+		log = append(log, e)
 	}
-	return nil
+	return log, nil
 }
 
 // Notifications lists actor's latest notifications, newest first, and

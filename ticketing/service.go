@@ -311,7 +311,11 @@ func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error)
 		return nil, hookErr
 	}
 	// The event log last (ticketing/live.go): on PostgreSQL its append
-	// takes the log's lock, held until commit, after every row lock.
+	// takes the log's lock, held until commit, after every row lock and
+	// every write that could wait for one (the lock order: ticket rows,
+	// then the rows they reference, then the log). A caller of Within
+	// writes nothing after it that can wait for another transaction (the
+	// mail intake updates only its own new mail row).
 	if err := tx.recordLive(ctx, events); err != nil {
 		return nil, mapStoreErr(err)
 	}
