@@ -130,6 +130,7 @@ func (d *daemon) run(ctx context.Context) error {
 			return err
 		}
 		smtpSrv = smtpd.New(scfg, m.deliverer(in), log)
+		m.watchSMTP(smtpSrv.Stats)
 		if sln, err = net.Listen("tcp", cfg.SMTP.Addr); err != nil {
 			return fmt.Errorf("smtp: listen %s: %w", cfg.SMTP.Addr, err)
 		}

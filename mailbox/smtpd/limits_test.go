@@ -75,7 +75,7 @@ func TestSlowSenderGets250(t *testing.T) {
 // 554.
 func TestStalledUploadIs451(t *testing.T) {
 	rec := &recorder{}
-	_, addr := startServer(t, Config{ReadTimeout: 200 * time.Millisecond}, rec)
+	s, addr := startServer(t, Config{ReadTimeout: 200 * time.Millisecond}, rec)
 	c := startUpload(t, addr)
 	if _, err := c.conn.Write(body("stalled", 10<<10)); err != nil {
 		t.Fatal(err)
@@ -86,6 +86,9 @@ func TestStalledUploadIs451(t *testing.T) {
 	}
 	if n := len(rec.delivered()); n != 0 {
 		t.Fatalf("delivered %d", n)
+	}
+	if st := s.Stats(); st.UploadsCutShort != 1 || st.IdleTimeouts != 0 {
+		t.Errorf("stats %+v: want 1 upload cut short, no idle timeout", st)
 	}
 }
 
@@ -156,7 +159,7 @@ func TestMemoryBudgetSpools(t *testing.T) {
 			t.Errorf("message %d not delivered byte-exact", i)
 		}
 	}
-	if st := s.Stats(); st != (Stats{}) {
+	if st := s.Stats().InProgress(); st != (Stats{Connections: st.Connections}) {
 		t.Errorf("after: %+v, want all zero (budget given back, spool files gone)", st)
 	}
 }
@@ -258,7 +261,7 @@ func readUntil(c net.Conn, want int) error {
 // TestConnectionsPerIP: one address cannot take every slot; another
 // address still gets in.
 func TestConnectionsPerIP(t *testing.T) {
-	_, addr := startServer(t, Config{MaxConnsPerIP: 2}, &recorder{})
+	s, addr := startServer(t, Config{MaxConnsPerIP: 2}, &recorder{})
 	dialRaw(t, addr)
 	dialRaw(t, addr)
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -271,6 +274,9 @@ func TestConnectionsPerIP(t *testing.T) {
 	n, _ := c.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "421 4.7.0") {
 		t.Fatalf("third connection from one address got %q, want 421", buf[:n])
+	}
+	if st := s.Stats(); st.RefusedPerIP != 1 || st.Connections != 2 || st.RefusedConnections != 0 {
+		t.Errorf("stats %+v: want 1 refused per address, 2 open", st)
 	}
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
 	other, err := d.Dial("tcp", addr)
@@ -287,12 +293,15 @@ func TestConnectionsPerIP(t *testing.T) {
 
 // TestIdleSessionIsClosed: a client that says nothing more is let go.
 func TestIdleSessionIsClosed(t *testing.T) {
-	_, addr := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, &recorder{})
+	s, addr := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, &recorder{})
 	c := dialRaw(t, addr)
 	c.expect("EHLO client.test", 250)
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if code, msg := c.read(); code != 421 || !strings.Contains(msg, "Idle timeout") {
 		t.Fatalf("got %d %s, want 421 idle timeout", code, msg)
+	}
+	if st := s.Stats(); st.IdleTimeouts != 1 {
+		t.Errorf("stats %+v: want 1 idle timeout", st)
 	}
 }
 
@@ -300,7 +309,7 @@ func TestIdleSessionIsClosed(t *testing.T) {
 // RCPT and DATA counted), so a NOOP loop held a connection slot forever.
 // A delivered message resets the budget.
 func TestNOOPLoopIsCutOff(t *testing.T) {
-	_, addr := startServer(t, Config{MaxCommands: 30, MaxRecipients: 5}, &recorder{})
+	s, addr := startServer(t, Config{MaxCommands: 30, MaxRecipients: 5}, &recorder{})
 	c := dialRaw(t, addr)
 	c.expect("EHLO client.test", 250)
 	for range 20 {
@@ -318,6 +327,9 @@ func TestNOOPLoopIsCutOff(t *testing.T) {
 		}
 		if code != 421 || !strings.Contains(msg, "too many commands") || i < 25 {
 			t.Fatalf("NOOP %d: %d %s", i, code, msg)
+		}
+		if st := s.Stats(); st.TooManyCommands != 1 || st.IdleTimeouts != 0 {
+			t.Errorf("stats %+v: want 1 session cut off for commands", st)
 		}
 		return
 	}

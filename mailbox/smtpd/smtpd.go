@@ -215,7 +215,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	s.addr = l.Addr()
-	ll := newLimitListener(l, s.cfg, s.log)
+	ll := newLimitListener(l, s.cfg, &s.stats, s.log)
 	s.ln = ll
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())

@@ -11,23 +11,56 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// Stats is a snapshot of the receiver's uploads, for metrics and tests.
+// Stats is a snapshot of the receiver's state, for metrics and tests: what
+// is in progress now, the limits it runs under, and what it refused since
+// it started.
 type Stats struct {
+	// Now.
+	Connections int64 // sessions open
 	Uploads     int64 // messages being received now (in DATA)
 	Spooled     int64 // of those, how many are held in a spool file
 	MemoryBytes int64 // message bytes held in memory, of MemoryBudget
 	// ReceivedBytes counts what the uploads in progress have read so far.
 	ReceivedBytes int64
+
+	// Limits (the configuration, defaults applied).
+	MaxConnections int64
+	MemoryBudget   int64
+
+	// Since start.
+	RefusedConnections int64 // 421 at connect: MaxConnections reached
+	RefusedPerIP       int64 // 421 at connect: MaxConnsPerIP reached for the client's address
+	TooManyCommands    int64 // sessions closed for MaxCommands
+	IdleTimeouts       int64 // sessions closed waiting for a command past IdleTimeout
+	UploadsCutShort    int64 // uploads that stalled past ReadTimeout or whose sender left
+}
+
+// InProgress is s with only what is happening now: zero once the receiver
+// is idle.
+func (s Stats) InProgress() Stats {
+	return Stats{Connections: s.Connections, Uploads: s.Uploads, Spooled: s.Spooled,
+		MemoryBytes: s.MemoryBytes, ReceivedBytes: s.ReceivedBytes}
 }
 
 type counters struct {
 	uploads, spooled, memory, received atomic.Int64
+	conns                              atomic.Int64 // the listener's cap counts these
+	refusedMax, refusedPerIP           atomic.Int64
+	tooManyCommands, idleTimeouts      atomic.Int64
+	cutShort                           atomic.Int64
 }
 
-// Stats reports the uploads in progress.
+// Stats reports the receiver's state.
 func (s *Server) Stats() Stats {
-	return Stats{Uploads: s.stats.uploads.Load(), Spooled: s.stats.spooled.Load(),
-		MemoryBytes: s.stats.memory.Load(), ReceivedBytes: s.stats.received.Load()}
+	c := &s.stats
+	return Stats{
+		Connections: c.conns.Load(), Uploads: c.uploads.Load(), Spooled: c.spooled.Load(),
+		MemoryBytes: c.memory.Load(), ReceivedBytes: c.received.Load(),
+		MaxConnections: int64(s.cfg.MaxConnections), MemoryBudget: s.cfg.MemoryBudget,
+		RefusedConnections: c.refusedMax.Load(), RefusedPerIP: c.refusedPerIP.Load(),
+		TooManyCommands: c.tooManyCommands.Load(), IdleTimeouts: c.idleTimeouts.Load(),
+		UploadsCutShort: c.cutShort.Load(),
+	}
 }
 
 const (
@@ -79,6 +112,7 @@ func (s *session) readMessage(r io.Reader) (*upload, error) {
 			if errors.Is(err, smtp.ErrDataTooLarge) {
 				return nil, errTooLarge
 			}
+			srv.stats.cutShort.Add(1)
 			srv.log.Info("upload cut short", "remote", s.conn.RemoteAddr().String(), "bytes", u.size, "err", err)
 			return nil, errReadFailed
 		}
