@@ -141,6 +141,10 @@ type SMTPConfig struct {
 	// MaxCommands bounds the commands between two delivered messages (a
 	// NOOP loop is cut off).
 	MaxCommands int `mapstructure:"max_commands" json:"max_commands" yaml:"max_commands"`
+	// SpoolMaxBytes bounds the bytes all spool files hold together (the
+	// uploads beyond MemoryBudget); an upload that would exceed it gets
+	// 451 4.3.1. 0 is no limit.
+	SpoolMaxBytes int64 `mapstructure:"spool_max_bytes" json:"spool_max_bytes" yaml:"spool_max_bytes"`
 }
 
 // Values of MailConfig.UnknownSender.
@@ -378,6 +382,7 @@ func Defaults() *Config {
 			MaxConnsPerIP:   20,
 			IdleTimeout:     60 * time.Second,
 			MaxCommands:     250,
+			SpoolMaxBytes:   2 << 30,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},

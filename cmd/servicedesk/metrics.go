@@ -130,6 +130,9 @@ var smtpSeries = []struct {
 	{smtpDesc("upload_received_bytes", "Bytes the uploads in progress have read so far."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.ReceivedBytes }},
 	{smtpDesc("memory_bytes", "Message bytes held in memory by the uploads in progress."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MemoryBytes }},
 	{smtpDesc("memory_budget_bytes", "Message bytes the uploads may hold in memory together (smtp.memory_budget); beyond it they spool to disk."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MemoryBudget }},
+	{smtpDesc("spool_bytes", "Message bytes held in spool files by the uploads in progress."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.SpoolBytes }},
+	{smtpDesc("spool_max_bytes", "Message bytes the spool files may hold together (smtp.spool_max_bytes; 0: no limit)."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.SpoolMaxBytes }},
+	{smtpDesc("spool_full_total", "Uploads refused with 451 4.3.1 because the spool was at smtp.spool_max_bytes."), prometheus.CounterValue, func(s smtpd.Stats) int64 { return s.SpoolFull }},
 	{smtpDesc("uploads_cut_short_total", "Uploads that stalled past smtp.read_timeout or whose sender left, answered 451."), prometheus.CounterValue, func(s smtpd.Stats) int64 { return s.UploadsCutShort }},
 }
 

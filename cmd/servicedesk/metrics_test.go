@@ -215,7 +215,8 @@ func scrapeURL(t *testing.T, url string) string {
 // refused for the per-address cap, one closed idle, a delivered message.
 func TestServeExportsSMTPStats(t *testing.T) {
 	c := newCLI(t, "sqlite")
-	c.env = append(c.env, "SERVICEDESK_SMTP_MAX_CONNS_PER_IP=1", "SERVICEDESK_SMTP_IDLE_TIMEOUT=1s")
+	c.env = append(c.env, "SERVICEDESK_SMTP_MAX_CONNS_PER_IP=1", "SERVICEDESK_SMTP_IDLE_TIMEOUT=1s",
+		"SERVICEDESK_SMTP_SPOOL_MAX_BYTES=104857600")
 	smtpAddr, base, _ := startServe(t, c)
 	series := func(body string) map[string]float64 {
 		out := map[string]float64{}
@@ -223,6 +224,7 @@ func TestServeExportsSMTPStats(t *testing.T) {
 			"servicedesk_smtp_connections", "servicedesk_smtp_connections_max", "servicedesk_smtp_uploads",
 			"servicedesk_smtp_uploads_spooled", "servicedesk_smtp_memory_bytes", "servicedesk_smtp_memory_budget_bytes",
 			"servicedesk_smtp_upload_received_bytes", "servicedesk_smtp_uploads_cut_short_total",
+			"servicedesk_smtp_spool_bytes", "servicedesk_smtp_spool_max_bytes", "servicedesk_smtp_spool_full_total",
 			`servicedesk_smtp_connections_refused_total{reason="max_per_ip"}`,
 			`servicedesk_smtp_connections_refused_total{reason="max_connections"}`,
 			`servicedesk_smtp_sessions_closed_total{reason="idle_timeout"}`,
@@ -249,6 +251,8 @@ func TestServeExportsSMTPStats(t *testing.T) {
 			want = 200
 		case "servicedesk_smtp_memory_budget_bytes":
 			want = 64 << 20
+		case "servicedesk_smtp_spool_max_bytes":
+			want = 100 << 20 // smtp.spool_max_bytes reached the receiver
 		case `servicedesk_mail_received_total{channel="smtp"}`:
 			want = -1 // no series before the first message
 		}
