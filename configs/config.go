@@ -35,6 +35,8 @@ type Config struct {
 	Jobs        JobsConfig        `mapstructure:"jobs" json:"jobs" yaml:"jobs"`
 	Metrics     MetricsConfig     `mapstructure:"metrics" json:"metrics" yaml:"metrics"`
 	Retention   RetentionConfig   `mapstructure:"retention" json:"retention" yaml:"retention"`
+	// Notifications: how long the bell's rows are kept (configs/notifications.go).
+	Notifications NotificationsConfig `mapstructure:"notifications" json:"notifications" yaml:"notifications"`
 
 	// File is the configuration file Load read, "" when none was found.
 	// It is not a setting, so it is never printed or decoded.
@@ -418,6 +420,7 @@ func Defaults() *Config {
 		Jobs:    JobsConfig{SLACheckInterval: time.Minute, RetentionAt: "03:30"},
 		Retention: RetentionConfig{ClosedTicketDays: 365, AuditDays: 730, QuarantineDays: 90, OutboxDays: 30,
 			LeaseTTL: 2 * time.Minute},
+		Notifications: defaultNotifications(),
 	}
 	return c
 }

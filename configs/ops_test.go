@@ -50,3 +50,16 @@ func TestValidateSpoolMaxBytes(t *testing.T) {
 		t.Errorf("from the file: got %d", c.SMTP.SpoolMaxBytes)
 	}
 }
+
+func TestValidateNotifications(t *testing.T) {
+	checkValidate(t, []opsCase{
+		{"read negative", func(c *Config) { c.Notifications.KeepReadDays = -1 }, "notifications.keep_read_days",
+			"-1 is negative (want days, or 0 to keep forever)"},
+		{"unread negative", func(c *Config) { c.Notifications.KeepUnreadDays = -5 }, "notifications.keep_unread_days",
+			"-5 is negative (want days, or 0 to keep forever)"},
+	})
+	d := Defaults().Notifications
+	if d.KeepReadDays != 90 || d.KeepUnreadDays != 365 {
+		t.Errorf("defaults %+v, want 90 and 365", d)
+	}
+}

@@ -62,6 +62,7 @@ func (c *Config) Validate() error {
 		c.checkLook,
 		c.checkMetrics,
 		c.checkJobs,
+		c.checkNotifications,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
