@@ -37,6 +37,8 @@ type Config struct {
 	Retention   RetentionConfig   `mapstructure:"retention" json:"retention" yaml:"retention"`
 	// Notifications: how long the bell's rows are kept (configs/notifications.go).
 	Notifications NotificationsConfig `mapstructure:"notifications" json:"notifications" yaml:"notifications"`
+	// Live: the limits of the live pages' streams (configs/live.go).
+	Live LiveConfig `mapstructure:"live" json:"live" yaml:"live"`
 
 	// File is the configuration file Load read, "" when none was found.
 	// It is not a setting, so it is never printed or decoded.
@@ -421,6 +423,7 @@ func Defaults() *Config {
 		Retention: RetentionConfig{ClosedTicketDays: 365, AuditDays: 730, QuarantineDays: 90, OutboxDays: 30,
 			LeaseTTL: 2 * time.Minute},
 		Notifications: defaultNotifications(),
+		Live:          defaultLive(),
 	}
 	return c
 }

@@ -2,7 +2,9 @@ package configs
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 // opsCase is a bad value and the one-line error that names its key.
@@ -61,5 +63,30 @@ func TestValidateNotifications(t *testing.T) {
 	d := Defaults().Notifications
 	if d.KeepReadDays != 90 || d.KeepUnreadDays != 365 {
 		t.Errorf("defaults %+v, want 90 and 365", d)
+	}
+}
+
+func TestValidateLive(t *testing.T) {
+	checkValidate(t, []opsCase{
+		{"per user zero", func(c *Config) { c.Live.MaxStreamsPerUser = 0 }, "live.max_streams_per_user",
+			"0 is out of range (want 1 to 20000, at most live.max_streams, e.g. 16)"},
+		{"per user above the total", func(c *Config) { c.Live.MaxStreams, c.Live.MaxStreamsPerUser = 10, 11 }, "live.max_streams_per_user",
+			"11 is out of range (want 1 to 10, at most live.max_streams, e.g. 16)"},
+		{"max streams", func(c *Config) { c.Live.MaxStreams = -1 }, "live.max_streams", "-1 is out of range (want 1 to 1000000, e.g. 20000)"},
+		{"buffer", func(c *Config) { c.Live.StreamBuffer = 5000 }, "live.stream_buffer", "5000 is out of range (want 1 to 4096, e.g. 64)"},
+		{"workers", func(c *Config) { c.Live.Workers = 0 }, "live.workers", "0 is out of range (want 1 to 1024, e.g. 32)"},
+		{"heartbeat", func(c *Config) { c.Live.Heartbeat = 10 * time.Millisecond }, "live.heartbeat", "10ms is too short (want at least 1s, e.g. 20s)"},
+		{"session check", func(c *Config) { c.Live.SessionCheck = 0 }, "live.session_check", "0s is too short (want at least 1s, e.g. 1m)"},
+		{"write timeout", func(c *Config) { c.Live.WriteTimeout = -time.Second }, "live.write_timeout", "-1s is too short (want at least 100ms, e.g. 5s)"},
+		{"reconnect", func(c *Config) { c.Live.ReconnectDelay = time.Millisecond }, "live.reconnect_delay", "1ms is too short (want at least 100ms, e.g. 3s)"},
+		{"resume window", func(c *Config) { c.Live.ResumeWindow = time.Second }, "live.resume_window", "1s is too short (want at least 1m0s, e.g. 72h)"},
+		{"event poll", func(c *Config) { c.Live.EventPoll = time.Millisecond }, "live.event_poll", "1ms is too short (want 0 for the database's default, or at least 10ms, e.g. 100ms)"},
+	})
+	// From the environment, as an operator sets it.
+	if c := mustLoad(t, nil, "SERVICEDESK_LIVE_MAX_STREAMS_PER_USER=2", "SERVICEDESK_LIVE_HEARTBEAT=45s"); c.Live.MaxStreamsPerUser != 2 || c.Live.Heartbeat != 45*time.Second {
+		t.Errorf("from the environment: %+v", c.Live)
+	}
+	if _, err := loadIn(t, nil, "SERVICEDESK_LIVE_MAX_STREAMS_PER_USER=0"); err == nil || !strings.Contains(err.Error(), "live.max_streams_per_user") {
+		t.Errorf("a bad value: %v", err)
 	}
 }

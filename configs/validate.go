@@ -63,6 +63,7 @@ func (c *Config) Validate() error {
 		c.checkMetrics,
 		c.checkJobs,
 		c.checkNotifications,
+		c.checkLive,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
