@@ -124,7 +124,7 @@ var smtpSeries = []struct {
 	value func(smtpd.Stats) int64
 }{
 	{smtpDesc("connections", "SMTP sessions open."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Connections }},
-	{smtpDesc("connections_max", "SMTP sessions allowed at once (smtp.max_connections)."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MaxConnections }},
+	{smtpDesc("connections_max", "SMTP sessions allowed at once; more get 421 at connect."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MaxConnections }},
 	{smtpDesc("uploads", "Messages being received now (in DATA)."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Uploads }},
 	{smtpDesc("uploads_spooled", "Messages being received now that are held in a spool file."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Spooled }},
 	{smtpDesc("upload_received_bytes", "Bytes the uploads in progress have read so far."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.ReceivedBytes }},
