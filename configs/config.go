@@ -35,6 +35,10 @@ type Config struct {
 	Jobs        JobsConfig        `mapstructure:"jobs" json:"jobs" yaml:"jobs"`
 	Metrics     MetricsConfig     `mapstructure:"metrics" json:"metrics" yaml:"metrics"`
 	Retention   RetentionConfig   `mapstructure:"retention" json:"retention" yaml:"retention"`
+	// Notifications: how long the bell's rows are kept (configs/notifications.go).
+	Notifications NotificationsConfig `mapstructure:"notifications" json:"notifications" yaml:"notifications"`
+	// Live: the limits of the live pages' streams (configs/live.go).
+	Live LiveConfig `mapstructure:"live" json:"live" yaml:"live"`
 
 	// File is the configuration file Load read, "" when none was found.
 	// It is not a setting, so it is never printed or decoded.
@@ -141,6 +145,10 @@ type SMTPConfig struct {
 	// MaxCommands bounds the commands between two delivered messages (a
 	// NOOP loop is cut off).
 	MaxCommands int `mapstructure:"max_commands" json:"max_commands" yaml:"max_commands"`
+	// SpoolMaxBytes bounds the bytes all spool files hold together (the
+	// uploads beyond MemoryBudget); an upload that would exceed it gets
+	// 451 4.3.1. 0 is no limit.
+	SpoolMaxBytes int64 `mapstructure:"spool_max_bytes" json:"spool_max_bytes" yaml:"spool_max_bytes"`
 }
 
 // Values of MailConfig.UnknownSender.
@@ -378,6 +386,7 @@ func Defaults() *Config {
 			MaxConnsPerIP:   20,
 			IdleTimeout:     60 * time.Second,
 			MaxCommands:     250,
+			SpoolMaxBytes:   2 << 30,
 		},
 		Mail: MailConfig{
 			Addresses:        []string{defaultMailAddress},
@@ -413,6 +422,8 @@ func Defaults() *Config {
 		Jobs:    JobsConfig{SLACheckInterval: time.Minute, RetentionAt: "03:30"},
 		Retention: RetentionConfig{ClosedTicketDays: 365, AuditDays: 730, QuarantineDays: 90, OutboxDays: 30,
 			LeaseTTL: 2 * time.Minute},
+		Notifications: defaultNotifications(),
+		Live:          defaultLive(),
 	}
 	return c
 }

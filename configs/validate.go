@@ -62,6 +62,8 @@ func (c *Config) Validate() error {
 		c.checkLook,
 		c.checkMetrics,
 		c.checkJobs,
+		c.checkNotifications,
+		c.checkLive,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -205,6 +207,9 @@ func (c *Config) checkSMTP() *Error {
 	}
 	if s.MaxCommands < 1 {
 		return positive("smtp.max_commands", int64(s.MaxCommands))
+	}
+	if s.SpoolMaxBytes != 0 && s.SpoolMaxBytes < s.MaxMessageBytes {
+		return &Error{Key: "smtp.spool_max_bytes", Msg: fmt.Sprintf("%d is below smtp.max_message_bytes %d (want 0 for no limit, or at least one whole message, e.g. 2147483648)", s.SpoolMaxBytes, s.MaxMessageBytes)}
 	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		key := "smtp.tls_key"

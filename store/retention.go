@@ -287,10 +287,15 @@ var purges = map[string]struct{ table, where string }{
 	"audit":      {"audit_log", "created_at < ?"},
 	"quarantine": {"mail_quarantine", "created_at < ?"},
 	"outbox":     {"mail_outbox", "status = 'sent' AND sent_at < ?"},
+	// A notification's age is its creation: one read today but created a
+	// year ago has done its work.
+	"notifications_read":   {"notifications", "read_at IS NOT NULL AND created_at < ?"},
+	"notifications_unread": {"notifications", "read_at IS NULL AND created_at < ?"},
 }
 
-// PurgeOld deletes up to PurgeBatch rows of kind ("audit", "quarantine"
-// or "outbox": sent mail) older than before and returns how many.
+// PurgeOld deletes up to PurgeBatch rows of kind ("audit", "quarantine",
+// "outbox": sent mail, "notifications_read" or "notifications_unread")
+// older than before and returns how many.
 func (q *Q) PurgeOld(ctx context.Context, kind string, before time.Time) (int64, error) {
 	p, ok := purges[kind]
 	if !ok {

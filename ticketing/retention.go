@@ -15,6 +15,9 @@ type RetentionPolicy struct {
 	AuditDays        int
 	QuarantineDays   int
 	OutboxDays       int // sent mail
+	// Notifications (the bell), by age: read ones go sooner than unread.
+	NotificationReadDays   int
+	NotificationUnreadDays int
 }
 
 // RetentionOptions tune a run.
@@ -46,7 +49,10 @@ type RetentionReport struct {
 	Audit      int64                 `json:"audit_deleted"`
 	Quarantine int64                 `json:"quarantine_deleted"`
 	OutboxSent int64                 `json:"outbox_sent_deleted"`
-	Batches    int                   `json:"batches"`
+	// Notifications deleted, read and unread.
+	NotificationsRead   int64 `json:"notifications_read_deleted"`
+	NotificationsUnread int64 `json:"notifications_unread_deleted"`
+	Batches             int   `json:"batches"`
 }
 
 // retentionLease keeps runs one at a time, from cron, serve or an admin.
@@ -86,7 +92,8 @@ func (s *Service) CompanyRetention(ctx context.Context, companyID int64) (*int, 
 // store.RetainTickets) in batches, each its own transaction, so a run
 // killed halfway leaves whole batches done and the next run does the
 // rest; then audit rows, quarantined mail and sent outbox mail older than
-// their periods are deleted. One run at a time (the lease); one audit row
+// their periods are deleted, and so are notifications (read ones and
+// unread ones, each by its own period). One run at a time (the lease); one audit row
 // per run, with counts only. Admins (and the system actor) only.
 func (s *Service) RunRetention(ctx context.Context, actor *store.User, o RetentionOptions) (*RetentionReport, error) {
 	if err := requireAdmin(actor); err != nil {
@@ -99,7 +106,8 @@ func (s *Service) RunRetention(ctx context.Context, actor *store.User, o Retenti
 		o.LeaseTTL = 2 * time.Minute
 	}
 	p := o.Policy
-	if p.ClosedTicketDays < 0 || p.AuditDays < 0 || p.QuarantineDays < 0 || p.OutboxDays < 0 {
+	if p.ClosedTicketDays < 0 || p.AuditDays < 0 || p.QuarantineDays < 0 || p.OutboxDays < 0 ||
+		p.NotificationReadDays < 0 || p.NotificationUnreadDays < 0 {
 		return nil, invalidf("retention periods must not be negative")
 	}
 	rep := &RetentionReport{DryRun: o.DryRun, Companies: []*CompanyRetention{}}
@@ -146,7 +154,9 @@ func (s *Service) RunRetention(ctx context.Context, actor *store.User, o Retenti
 		kind string
 		days int
 		n    *int64
-	}{{"audit", p.AuditDays, &rep.Audit}, {"quarantine", p.QuarantineDays, &rep.Quarantine}, {"outbox", p.OutboxDays, &rep.OutboxSent}} {
+	}{{"audit", p.AuditDays, &rep.Audit}, {"quarantine", p.QuarantineDays, &rep.Quarantine}, {"outbox", p.OutboxDays, &rep.OutboxSent},
+		{"notifications_read", p.NotificationReadDays, &rep.NotificationsRead},
+		{"notifications_unread", p.NotificationUnreadDays, &rep.NotificationsUnread}} {
 		if k.days == 0 {
 			continue
 		}
@@ -261,5 +271,6 @@ func (r *RetentionReport) summary() map[string]any {
 		per[fmt.Sprint(c.ID)] = c.RetentionCounts
 	}
 	return map[string]any{"total": r.Total, "companies": per, "audit_deleted": r.Audit,
-		"quarantine_deleted": r.Quarantine, "outbox_sent_deleted": r.OutboxSent, "batches": r.Batches}
+		"quarantine_deleted": r.Quarantine, "outbox_sent_deleted": r.OutboxSent,
+		"notifications_read_deleted": r.NotificationsRead, "notifications_unread_deleted": r.NotificationsUnread, "batches": r.Batches}
 }

@@ -92,7 +92,7 @@ func New(d Deps) (*Server, error) {
 	if s.pages, err = s.parseTemplates(templateFS); err != nil {
 		return nil, err
 	}
-	s.newHub(d.Live)
+	s.newHub(liveOptions(d.Cfg.Live, d.Live))
 	s.presence = newPresence(d.Svc.Store(), s.hub, s.now, s.log.With("component", "presence"))
 	mux := http.NewServeMux()
 	s.routes(mux)

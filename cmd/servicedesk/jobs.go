@@ -125,7 +125,8 @@ func (j *jobs) runRetention(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	j.log.Info("retention", "tickets", rep.Total.Tickets, "audit_deleted", rep.Audit,
-		"quarantine_deleted", rep.Quarantine, "outbox_sent_deleted", rep.OutboxSent)
+		"quarantine_deleted", rep.Quarantine, "outbox_sent_deleted", rep.OutboxSent,
+		"notifications_read_deleted", rep.NotificationsRead, "notifications_unread_deleted", rep.NotificationsUnread)
 	return rep, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/mailbox/poller"
 	"github.com/jcservicedesk/servicedesk/mailbox/sender"
+	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
 	"github.com/jcservicedesk/servicedesk/store"
 )
 
@@ -31,6 +32,8 @@ type (
 	}
 	// imapStatuses is the poller group's health.
 	imapStatuses func() []poller.Status
+	// smtpStats is the SMTP receiver's state.
+	smtpStats func() smtpd.Stats
 )
 
 // storeOutbox reads the outbox counts on the store's read side.
@@ -58,6 +61,7 @@ type metrics struct {
 	outbox outboxCounter
 	mu     sync.Mutex
 	imap   imapStatuses
+	smtp   smtpStats
 }
 
 var (
@@ -105,6 +109,52 @@ func (m *metrics) watchIMAP(fn imapStatuses) {
 	m.mu.Unlock()
 }
 
+// watchSMTP makes the SMTP receiver's state part of every scrape.
+func (m *metrics) watchSMTP(fn smtpStats) {
+	m.mu.Lock()
+	m.smtp = fn
+	m.mu.Unlock()
+}
+
+// smtpSeries are the receiver's Stats as metrics: each a description and
+// the field it reads.
+var smtpSeries = []struct {
+	desc  *prometheus.Desc
+	kind  prometheus.ValueType
+	value func(smtpd.Stats) int64
+}{
+	{smtpDesc("connections", "SMTP sessions open."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Connections }},
+	{smtpDesc("connections_max", "SMTP sessions allowed at once; more get 421 at connect."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MaxConnections }},
+	{smtpDesc("uploads", "Messages being received now (in DATA)."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Uploads }},
+	{smtpDesc("uploads_spooled", "Messages being received now that are held in a spool file."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.Spooled }},
+	{smtpDesc("upload_received_bytes", "Bytes the uploads in progress have read so far."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.ReceivedBytes }},
+	{smtpDesc("memory_bytes", "Message bytes held in memory by the uploads in progress."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MemoryBytes }},
+	{smtpDesc("memory_budget_bytes", "Message bytes the uploads may hold in memory together (smtp.memory_budget); beyond it they spool to disk."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.MemoryBudget }},
+	{smtpDesc("spool_bytes", "Message bytes held in spool files by the uploads in progress."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.SpoolBytes }},
+	{smtpDesc("spool_max_bytes", "Message bytes the spool files may hold together (smtp.spool_max_bytes; 0: no limit)."), prometheus.GaugeValue, func(s smtpd.Stats) int64 { return s.SpoolMaxBytes }},
+	{smtpDesc("spool_full_total", "Uploads refused with 451 4.3.1 because the spool was at smtp.spool_max_bytes."), prometheus.CounterValue, func(s smtpd.Stats) int64 { return s.SpoolFull }},
+	{smtpDesc("uploads_cut_short_total", "Uploads that stalled past smtp.read_timeout or whose sender left, answered 451."), prometheus.CounterValue, func(s smtpd.Stats) int64 { return s.UploadsCutShort }},
+}
+
+var (
+	smtpRefusedDesc = prometheus.NewDesc("servicedesk_smtp_connections_refused_total", "SMTP connections refused with 421 at connect, by reason (max_connections, max_per_ip).", []string{"reason"}, nil)
+	smtpClosedDesc  = prometheus.NewDesc("servicedesk_smtp_sessions_closed_total", "SMTP sessions closed by a limit, by reason (idle_timeout, too_many_commands).", []string{"reason"}, nil)
+)
+
+func smtpDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc("servicedesk_smtp_"+name, help, nil, nil)
+}
+
+func collectSMTP(ch chan<- prometheus.Metric, st smtpd.Stats) {
+	for _, s := range smtpSeries {
+		ch <- prometheus.MustNewConstMetric(s.desc, s.kind, float64(s.value(st)))
+	}
+	ch <- prometheus.MustNewConstMetric(smtpRefusedDesc, prometheus.CounterValue, float64(st.RefusedConnections), "max_connections")
+	ch <- prometheus.MustNewConstMetric(smtpRefusedDesc, prometheus.CounterValue, float64(st.RefusedPerIP), "max_per_ip")
+	ch <- prometheus.MustNewConstMetric(smtpClosedDesc, prometheus.CounterValue, float64(st.IdleTimeouts), "idle_timeout")
+	ch <- prometheus.MustNewConstMetric(smtpClosedDesc, prometheus.CounterValue, float64(st.TooManyCommands), "too_many_commands")
+}
+
 // scraped collects the values read at scrape time.
 type scraped metrics
 
@@ -112,6 +162,11 @@ func (s *scraped) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxDepthDesc
 	ch <- imapErrorsDesc
 	ch <- imapUpDesc
+	for _, s := range smtpSeries {
+		ch <- s.desc
+	}
+	ch <- smtpRefusedDesc
+	ch <- smtpClosedDesc
 }
 
 func (s *scraped) Collect(ch chan<- prometheus.Metric) {
@@ -133,8 +188,11 @@ func (s *scraped) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	m.mu.Lock()
-	imap := m.imap
+	imap, smtpFn := m.imap, m.smtp
 	m.mu.Unlock()
+	if smtpFn != nil {
+		collectSMTP(ch, smtpFn())
+	}
 	if imap == nil {
 		return
 	}

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,6 +179,140 @@ func TestServeMountsMetrics(t *testing.T) {
 	for _, want := range []string{`servicedesk_http_requests_total{code="200",route="GET /healthz"}`, `servicedesk_outbox_messages{status="queued"} 0`} {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics: %d, no %s in\n%s", resp.StatusCode, want, body)
+		}
+	}
+}
+
+// metricValue is the value of one series line in an exposition, or -1.
+func metricValue(body, series string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+func scrapeURL(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// TestServeExportsSMTPStats: the daemon's /metrics carries the SMTP
+// receiver's state, and real SMTP sessions move it: an open session, one
+// refused for the per-address cap, one closed idle, a delivered message.
+func TestServeExportsSMTPStats(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	c.env = append(c.env, "SERVICEDESK_SMTP_MAX_CONNS_PER_IP=1", "SERVICEDESK_SMTP_IDLE_TIMEOUT=1s",
+		"SERVICEDESK_SMTP_SPOOL_MAX_BYTES=104857600")
+	smtpAddr, base, _ := startServe(t, c)
+	series := func(body string) map[string]float64 {
+		out := map[string]float64{}
+		for _, s := range []string{
+			"servicedesk_smtp_connections", "servicedesk_smtp_connections_max", "servicedesk_smtp_uploads",
+			"servicedesk_smtp_uploads_spooled", "servicedesk_smtp_memory_bytes", "servicedesk_smtp_memory_budget_bytes",
+			"servicedesk_smtp_upload_received_bytes", "servicedesk_smtp_uploads_cut_short_total",
+			"servicedesk_smtp_spool_bytes", "servicedesk_smtp_spool_max_bytes", "servicedesk_smtp_spool_full_total",
+			`servicedesk_smtp_connections_refused_total{reason="max_per_ip"}`,
+			`servicedesk_smtp_connections_refused_total{reason="max_connections"}`,
+			`servicedesk_smtp_sessions_closed_total{reason="idle_timeout"}`,
+			`servicedesk_smtp_sessions_closed_total{reason="too_many_commands"}`,
+			`servicedesk_mail_received_total{channel="smtp"}`,
+		} {
+			out[s] = metricValue(body, s)
+		}
+		return out
+	}
+	// The probe startServe made may still be counted as open: wait until it is not.
+	var before map[string]float64
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		before = series(scrapeURL(t, base+"/metrics"))
+		if before["servicedesk_smtp_connections"] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for s, v := range before {
+		want := 0.0
+		switch s {
+		case "servicedesk_smtp_connections_max":
+			want = 200
+		case "servicedesk_smtp_memory_budget_bytes":
+			want = 64 << 20
+		case "servicedesk_smtp_spool_max_bytes":
+			want = 100 << 20 // smtp.spool_max_bytes reached the receiver
+		case `servicedesk_mail_received_total{channel="smtp"}`:
+			want = -1 // no series before the first message
+		}
+		if v != want {
+			t.Errorf("before: %s = %v, want %v", s, v, want)
+		}
+	}
+
+	first, err := net.DialTimeout("tcp", smtpAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(first)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "220") {
+		t.Fatalf("greeting: %q", line)
+	}
+	if v := series(scrapeURL(t, base+"/metrics"))["servicedesk_smtp_connections"]; v != 1 {
+		t.Errorf("one session open: connections = %v", v)
+	}
+	// A second connection from the same address is over the cap of 1.
+	second, err := net.DialTimeout("tcp", smtpAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.SetDeadline(time.Now().Add(30 * time.Second))
+	line, _ := bufio.NewReader(second).ReadString('\n')
+	second.Close()
+	if !strings.HasPrefix(line, "421") {
+		t.Fatalf("second connection: %q, want 421", line)
+	}
+	// The first says nothing more: closed after smtp.idle_timeout.
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "421") {
+		t.Fatalf("idle session: %q, want 421", line)
+	}
+	first.Close()
+	waitClosed := func() map[string]float64 {
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			got := series(scrapeURL(t, base+"/metrics"))
+			if got["servicedesk_smtp_connections"] == 0 || time.Now().After(deadline) {
+				return got
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitClosed() // the cap of 1 would refuse the next one until then
+	if err := sendSMTP(smtpAddr, "alice@customer.test", "support@localhost", "metrics", "hello", "<metrics-1@customer.test>"); err != nil {
+		t.Fatal(err)
+	}
+	after := waitClosed()
+	for s, want := range map[string]float64{
+		"servicedesk_smtp_connections":                                    0,
+		`servicedesk_smtp_connections_refused_total{reason="max_per_ip"}`: 1,
+		`servicedesk_smtp_sessions_closed_total{reason="idle_timeout"}`:   1,
+		`servicedesk_mail_received_total{channel="smtp"}`:                 1,
+		"servicedesk_smtp_uploads":                                        0,
+	} {
+		if after[s] != want {
+			t.Errorf("after: %s = %v, want %v", s, after[s], want)
 		}
 	}
 }

@@ -30,8 +30,8 @@ func (a *app) retentionRunCommand() *cobra.Command {
 		Short: "Apply the retention periods now (idempotent and resumable; one run at a time)",
 		Long: "For each company, closed tickets closed longer ago than its period (retention.closed_ticket_days unless " +
 			"the company sets its own; 0 keeps forever) lose the requester, their text, mail addresses, raw mails and " +
-			"attachments; statistics stay. Then audit rows, quarantined mail and sent outbox mail older than their periods " +
-			"are deleted. Works in batches, each committed on its own: a run that is killed leaves the rest to the next. " +
+			"attachments; statistics stay. Then audit rows, quarantined mail, sent outbox mail and notifications " +
+			"(notifications.keep_read_days, notifications.keep_unread_days) older than their periods are deleted. Works in batches, each committed on its own: a run that is killed leaves the rest to the next. " +
 			"Quiet on success unless --dry-run or -o json.",
 		Example: `  servicedesk retention run --dry-run
   30 3 * * *  servicedesk --config /etc/servicedesk/servicedesk.yaml retention run`,
@@ -54,13 +54,14 @@ func retentionOptions(cfg *configs.Config) ticketing.RetentionOptions {
 	r := cfg.Retention
 	return ticketing.RetentionOptions{
 		Policy: ticketing.RetentionPolicy{ClosedTicketDays: r.ClosedTicketDays, AuditDays: r.AuditDays,
-			QuarantineDays: r.QuarantineDays, OutboxDays: r.OutboxDays},
+			QuarantineDays: r.QuarantineDays, OutboxDays: r.OutboxDays,
+			NotificationReadDays: cfg.Notifications.KeepReadDays, NotificationUnreadDays: cfg.Notifications.KeepUnreadDays},
 		LeaseTTL: r.LeaseTTL,
 	}
 }
 
 func retentionRun(ctx context.Context, d *deps, o retentionRunOpts) error {
-	if err := o.confirm(d, "Remove the personal data of old closed tickets and delete old audit, quarantine and outbox rows"); err != nil {
+	if err := o.confirm(d, "Remove the personal data of old closed tickets and delete old audit, quarantine, outbox and notification rows"); err != nil {
 		return err
 	}
 	opts := retentionOptions(d.cfg)
@@ -83,8 +84,9 @@ func retentionRun(ctx context.Context, d *deps, o retentionRunOpts) error {
 		if r.DryRun {
 			verb = "would retain (dry run: nothing changed)"
 		}
-		fprintf(w, "%s %d tickets, %d comments, %d attachments, %d mails; deleted %d audit rows, %d quarantined, %d sent outbox mails\n",
-			verb, r.Total.Tickets, r.Total.Comments, r.Total.Attachments, r.Total.Mails, r.Audit, r.Quarantine, r.OutboxSent)
+		fprintf(w, "%s %d tickets, %d comments, %d attachments, %d mails; deleted %d audit rows, %d quarantined, %d sent outbox mails, %d read and %d unread notifications\n",
+			verb, r.Total.Tickets, r.Total.Comments, r.Total.Attachments, r.Total.Mails, r.Audit, r.Quarantine, r.OutboxSent,
+			r.NotificationsRead, r.NotificationsUnread)
 		for _, c := range r.Companies {
 			fprintf(w, "  %s (%d days, closed before %s): %d tickets\n", c.Name, c.Days, c.Cutoff.Format(timeFormat), c.Tickets)
 		}

@@ -130,6 +130,7 @@ func (d *daemon) run(ctx context.Context) error {
 			return err
 		}
 		smtpSrv = smtpd.New(scfg, m.deliverer(in), log)
+		m.watchSMTP(smtpSrv.Stats)
 		if sln, err = net.Listen("tcp", cfg.SMTP.Addr); err != nil {
 			return fmt.Errorf("smtp: listen %s: %w", cfg.SMTP.Addr, err)
 		}
@@ -278,7 +279,7 @@ func smtpConfig(cfg *configs.Config) (smtpd.Config, error) {
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients,
 		ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout, ShutdownTimeout: cfg.SMTP.ShutdownTimeout,
 		MemoryBudget: cfg.SMTP.MemoryBudget, MaxConnsPerIP: cfg.SMTP.MaxConnsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout,
-		MaxCommands: cfg.SMTP.MaxCommands,
+		MaxCommands: cfg.SMTP.MaxCommands, SpoolMaxBytes: cfg.SMTP.SpoolMaxBytes,
 	}
 	if cfg.SMTP.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -75,7 +76,7 @@ func TestSlowSenderGets250(t *testing.T) {
 // 554.
 func TestStalledUploadIs451(t *testing.T) {
 	rec := &recorder{}
-	_, addr := startServer(t, Config{ReadTimeout: 200 * time.Millisecond}, rec)
+	s, addr := startServer(t, Config{ReadTimeout: 200 * time.Millisecond}, rec)
 	c := startUpload(t, addr)
 	if _, err := c.conn.Write(body("stalled", 10<<10)); err != nil {
 		t.Fatal(err)
@@ -86,6 +87,9 @@ func TestStalledUploadIs451(t *testing.T) {
 	}
 	if n := len(rec.delivered()); n != 0 {
 		t.Fatalf("delivered %d", n)
+	}
+	if st := s.Stats(); st.UploadsCutShort != 1 || st.IdleTimeouts != 0 {
+		t.Errorf("stats %+v: want 1 upload cut short, no idle timeout", st)
 	}
 }
 
@@ -156,7 +160,7 @@ func TestMemoryBudgetSpools(t *testing.T) {
 			t.Errorf("message %d not delivered byte-exact", i)
 		}
 	}
-	if st := s.Stats(); st != (Stats{}) {
+	if st := s.Stats().InProgress(); st != (Stats{Connections: st.Connections}) {
 		t.Errorf("after: %+v, want all zero (budget given back, spool files gone)", st)
 	}
 }
@@ -258,7 +262,7 @@ func readUntil(c net.Conn, want int) error {
 // TestConnectionsPerIP: one address cannot take every slot; another
 // address still gets in.
 func TestConnectionsPerIP(t *testing.T) {
-	_, addr := startServer(t, Config{MaxConnsPerIP: 2}, &recorder{})
+	s, addr := startServer(t, Config{MaxConnsPerIP: 2}, &recorder{})
 	dialRaw(t, addr)
 	dialRaw(t, addr)
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -271,6 +275,9 @@ func TestConnectionsPerIP(t *testing.T) {
 	n, _ := c.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "421 4.7.0") {
 		t.Fatalf("third connection from one address got %q, want 421", buf[:n])
+	}
+	if st := s.Stats(); st.RefusedPerIP != 1 || st.Connections != 2 || st.RefusedConnections != 0 {
+		t.Errorf("stats %+v: want 1 refused per address, 2 open", st)
 	}
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
 	other, err := d.Dial("tcp", addr)
@@ -287,12 +294,15 @@ func TestConnectionsPerIP(t *testing.T) {
 
 // TestIdleSessionIsClosed: a client that says nothing more is let go.
 func TestIdleSessionIsClosed(t *testing.T) {
-	_, addr := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, &recorder{})
+	s, addr := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, &recorder{})
 	c := dialRaw(t, addr)
 	c.expect("EHLO client.test", 250)
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if code, msg := c.read(); code != 421 || !strings.Contains(msg, "Idle timeout") {
 		t.Fatalf("got %d %s, want 421 idle timeout", code, msg)
+	}
+	if st := s.Stats(); st.IdleTimeouts != 1 {
+		t.Errorf("stats %+v: want 1 idle timeout", st)
 	}
 }
 
@@ -300,7 +310,7 @@ func TestIdleSessionIsClosed(t *testing.T) {
 // RCPT and DATA counted), so a NOOP loop held a connection slot forever.
 // A delivered message resets the budget.
 func TestNOOPLoopIsCutOff(t *testing.T) {
-	_, addr := startServer(t, Config{MaxCommands: 30, MaxRecipients: 5}, &recorder{})
+	s, addr := startServer(t, Config{MaxCommands: 30, MaxRecipients: 5}, &recorder{})
 	c := dialRaw(t, addr)
 	c.expect("EHLO client.test", 250)
 	for range 20 {
@@ -319,6 +329,9 @@ func TestNOOPLoopIsCutOff(t *testing.T) {
 		if code != 421 || !strings.Contains(msg, "too many commands") || i < 25 {
 			t.Fatalf("NOOP %d: %d %s", i, code, msg)
 		}
+		if st := s.Stats(); st.TooManyCommands != 1 || st.IdleTimeouts != 0 {
+			t.Errorf("stats %+v: want 1 session cut off for commands", st)
+		}
 		return
 	}
 	t.Fatal("100 NOOPs after a message, never cut off")
@@ -336,4 +349,112 @@ func TestPostmasterAccepted(t *testing.T) {
 	}
 	c.expect("RCPT TO:<postmaster@elsewhere.test>", 550)
 	c.expect("RCPT TO:<hostmaster@example.com>", 550)
+}
+
+// TestSpoolLimit: the spool files together stay under SpoolMaxBytes. An
+// upload that would exceed it gets 451 4.3.1 (the sender retries) and
+// nothing of it is kept; once a spooled message is delivered, its room is
+// there for the next one.
+func TestSpoolLimit(t *testing.T) {
+	rec := &recorder{}
+	// go-smtp's data reader hands over whole chunks (readChunk) only: the
+	// sizes make each wait below see whole chunks.
+	const maxMsg, spoolMax, size = 100 << 10, 48 << 10, 40 << 10
+	dir := t.TempDir()
+	s, addr := startServer(t, Config{MaxMessageBytes: maxMsg, MemoryBudget: maxMsg, SpoolMaxBytes: spoolMax, SpoolDir: dir}, rec)
+	// hold starts an upload that takes the whole memory budget, so the
+	// next ones spool.
+	hold := func(name string) (*rawClient, []byte) {
+		msg := body(name, 98<<10) // three chunks: a buffer of the whole budget
+		c := startUpload(t, addr)
+		if _, err := c.conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		waitStats(t, s, name+" holding the memory budget", func(st Stats) bool { return st.MemoryBytes >= maxMsg })
+		return c, msg
+	}
+	// spool starts an upload of size bytes and waits until the spool has
+	// its first chunk.
+	spool := func(name string, before int64) (*rawClient, []byte) {
+		msg := body(name, size)
+		c := startUpload(t, addr)
+		if _, err := c.conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		waitStats(t, s, name+" spooled", func(st Stats) bool { return st.SpoolBytes >= before+readChunk })
+		return c, msg
+	}
+	finish := func(name string, c *rawClient, want int, enhanced string) {
+		t.Helper()
+		code, text := c.finish()
+		if code != want || !strings.HasPrefix(text, enhanced) {
+			t.Fatalf("%s: got %d %s, want %d %s", name, code, text, want, enhanced)
+		}
+	}
+
+	a, aMsg := hold("a")
+	b, bMsg := spool("b", 0)
+	// c's first chunk is over the limit already.
+	c := startUpload(t, addr)
+	if _, err := c.conn.Write(body("c", size)); err != nil {
+		t.Fatal(err)
+	}
+	finish("c over the spool limit", c, 451, "4.3.1")
+	st := s.Stats()
+	if st.SpoolFull != 1 || st.Spooled != 1 || st.SpoolBytes > int64(len(bMsg)) || st.SpoolMaxBytes != spoolMax {
+		t.Errorf("after c: %+v, want 1 refused, only b spooled", st)
+	}
+	finish("a", a, 250, "2.0.0")
+	finish("b", b, 250, "2.0.0")
+	if st := s.Stats(); st.SpoolBytes != 0 || st.Spooled != 0 {
+		t.Errorf("after b: %+v, want an empty spool", st)
+	}
+
+	// Its retry, spooled again while the memory is taken, now fits.
+	a2, a2Msg := hold("a2")
+	c2, cMsg := spool("c retried", 0)
+	finish("a2", a2, 250, "2.0.0")
+	finish("c retried", c2, 250, "2.0.0")
+
+	got := map[string]bool{}
+	for _, d := range rec.delivered() {
+		got[string(d.raw)] = true
+	}
+	if len(got) != 4 || !got[string(aMsg)] || !got[string(bMsg)] || !got[string(a2Msg)] || !got[string(cMsg)] {
+		t.Errorf("delivered %d messages, want a, b, a2 and the retried c byte-exact", len(got))
+	}
+	if st := s.Stats().InProgress(); st != (Stats{Connections: st.Connections}) {
+		t.Errorf("at the end: %+v, want nothing in progress", st)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("spool files left: %v", left)
+	}
+}
+
+// TestNoSpoolLimit: SpoolMaxBytes 0 spools without a limit.
+func TestNoSpoolLimit(t *testing.T) {
+	rec := &recorder{}
+	s, addr := startServer(t, Config{MaxMessageBytes: 100 << 10, MemoryBudget: 100 << 10, SpoolDir: t.TempDir()}, rec)
+	a := startUpload(t, addr)
+	if _, err := a.conn.Write(body("a", 98<<10)); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, s, "a holding the memory budget", func(st Stats) bool { return st.MemoryBytes >= 100<<10 })
+	var spooled []*rawClient
+	for i := range 3 {
+		c := startUpload(t, addr)
+		if _, err := c.conn.Write(body(fmt.Sprintf("s%d", i), 60<<10)); err != nil {
+			t.Fatal(err)
+		}
+		spooled = append(spooled, c)
+	}
+	waitStats(t, s, "three spooled", func(st Stats) bool { return st.Spooled == 3 && st.SpoolBytes >= 3*readChunk })
+	for i, c := range append([]*rawClient{a}, spooled...) {
+		if code, text := c.finish(); code != 250 {
+			t.Errorf("upload %d: %d %s", i, code, text)
+		}
+	}
+	if st := s.Stats(); st.SpoolFull != 0 {
+		t.Errorf("%+v: refused with no limit", st)
+	}
 }

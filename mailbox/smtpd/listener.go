@@ -18,7 +18,7 @@ type limitListener struct {
 	net.Listener
 	max          int64
 	perIP        int
-	active       atomic.Int64
+	stats        *counters // conns: the connections open, against max
 	log          *slog.Logger
 	writeTimeout time.Duration
 	dataTimeout  time.Duration // read deadline per chunk within DATA
@@ -28,8 +28,8 @@ type limitListener struct {
 	byIP map[string]int
 }
 
-func newLimitListener(l net.Listener, cfg Config, log *slog.Logger) *limitListener {
-	return &limitListener{Listener: l, max: int64(cfg.MaxConnections), perIP: cfg.MaxConnsPerIP, log: log,
+func newLimitListener(l net.Listener, cfg Config, stats *counters, log *slog.Logger) *limitListener {
+	return &limitListener{Listener: l, max: int64(cfg.MaxConnections), perIP: cfg.MaxConnsPerIP, stats: stats, log: log,
 		writeTimeout: cfg.WriteTimeout, dataTimeout: cfg.ReadTimeout, maxCommands: int64(cfg.MaxCommands), byIP: map[string]int{}}
 }
 
@@ -39,8 +39,9 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.active.Add(1) > l.max {
-			l.active.Add(-1)
+		if l.stats.conns.Add(1) > l.max {
+			l.stats.conns.Add(-1)
+			l.stats.refusedMax.Add(1)
 			l.refuse(c, "too many connections", "421 4.3.2 too many connections, try again later\r\n")
 			continue
 		}
@@ -52,7 +53,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		l.mu.Unlock()
 		if over {
-			l.active.Add(-1)
+			l.stats.conns.Add(-1)
+			l.stats.refusedPerIP.Add(1)
 			l.refuse(c, "too many connections from one address", "421 4.7.0 too many connections from your address, try again later\r\n")
 			continue
 		}
@@ -70,7 +72,7 @@ func (l *limitListener) refuse(c net.Conn, why, reply string) {
 }
 
 func (l *limitListener) release(ip string) {
-	l.active.Add(-1)
+	l.stats.conns.Add(-1)
 	l.mu.Lock()
 	if l.byIP[ip]--; l.byIP[ip] <= 0 {
 		delete(l.byIP, ip)
@@ -104,6 +106,10 @@ type countedConn struct {
 	tls          atomic.Bool // STARTTLS began: no plain-text reply fits any more
 	commands     atomic.Int64
 	writeTimeout time.Duration
+	// stalled: the last read timed out within DATA. go-smtp then reads out
+	// the rest of the message; that read's timeout is the same stall, not
+	// an idle session.
+	stalled atomic.Bool
 }
 
 const (
@@ -136,10 +142,19 @@ func (c *countedConn) Read(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Read(p)
 	var ne net.Error
-	if err != nil && c.draining.Load() && !c.inData.Load() && errors.As(err, &ne) && ne.Timeout() {
-		return 0, c.refuse(shutdownReply)
+	timeout := err != nil && errors.As(err, &ne) && ne.Timeout()
+	if timeout && !c.inData.Load() {
+		if c.draining.Load() {
+			return 0, c.refuse(shutdownReply)
+		}
+		// go-smtp answers 421 and ends the session.
+		if !c.stalled.Load() {
+			c.l.stats.idleTimeouts.Add(1)
+		}
 	}
+	c.stalled.Store(timeout && inData)
 	if n > 0 && !inData && c.countCommands(p[:n]) > c.l.maxCommands {
+		c.l.stats.tooManyCommands.Add(1)
 		c.l.log.Warn("session closed: too many commands", "remote", c.RemoteAddr().String(), "max", c.l.maxCommands)
 		return 0, c.refuse(tooManyCmdsReply)
 	}

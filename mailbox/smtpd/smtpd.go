@@ -68,8 +68,13 @@ type Config struct {
 	// together; an upload that would exceed it spools to a file in
 	// SpoolDir ("" = the system's temporary directory), and is read back
 	// for delivery when the budget has room.
-	MemoryBudget   int64
-	SpoolDir       string
+	MemoryBudget int64
+	SpoolDir     string
+	// SpoolMaxBytes bounds the bytes all spool files hold together: an
+	// upload that would exceed it is refused with 451 4.3.1 (the sender
+	// retries later) and nothing of it is kept. 0 is no limit (unlike
+	// the other fields, zero takes no default).
+	SpoolMaxBytes  int64
 	DeliverTimeout time.Duration // bound on one Deliver call
 	// ShutdownTimeout bounds Run's drain once its context ends: uploads in
 	// progress finish and commit, other commands get 421.
@@ -221,7 +226,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	s.addr = l.Addr()
-	ll := newLimitListener(l, s.cfg, s.log)
+	ll := newLimitListener(l, s.cfg, &s.stats, s.log)
 	s.ln = ll
 	s.mu.Unlock()
 	s.log.Info("smtp receiver listening", "addr", l.Addr().String())

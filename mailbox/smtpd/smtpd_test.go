@@ -375,7 +375,7 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestConnectionLimit(t *testing.T) {
-	_, addr := startServer(t, Config{MaxConnections: 2}, &recorder{})
+	s, addr := startServer(t, Config{MaxConnections: 2}, &recorder{})
 	a := dialRaw(t, addr)
 	b := dialRaw(t, addr)
 	a.expect("EHLO a.test", 250)
@@ -391,6 +391,9 @@ func TestConnectionLimit(t *testing.T) {
 	n, _ := c.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "421 4.3.2") {
 		t.Fatalf("third connection got %q, want 421", buf[:n])
+	}
+	if st := s.Stats(); st.RefusedConnections != 1 || st.Connections != 2 || st.MaxConnections != 2 {
+		t.Errorf("stats %+v: want 1 refused, 2 of 2 open", st)
 	}
 
 	// A slot frees up when a client leaves.

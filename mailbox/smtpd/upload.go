@@ -11,23 +11,60 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// Stats is a snapshot of the receiver's uploads, for metrics and tests.
+// Stats is a snapshot of the receiver's state, for metrics and tests: what
+// is in progress now, the limits it runs under, and what it refused since
+// it started.
 type Stats struct {
+	// Now.
+	Connections int64 // sessions open
 	Uploads     int64 // messages being received now (in DATA)
 	Spooled     int64 // of those, how many are held in a spool file
 	MemoryBytes int64 // message bytes held in memory, of MemoryBudget
+	SpoolBytes  int64 // message bytes held in spool files, of SpoolMaxBytes
 	// ReceivedBytes counts what the uploads in progress have read so far.
 	ReceivedBytes int64
+
+	// Limits (the configuration, defaults applied).
+	MaxConnections int64
+	MemoryBudget   int64
+	SpoolMaxBytes  int64 // 0: no limit
+
+	// Since start.
+	RefusedConnections int64 // 421 at connect: MaxConnections reached
+	RefusedPerIP       int64 // 421 at connect: MaxConnsPerIP reached for the client's address
+	TooManyCommands    int64 // sessions closed for MaxCommands
+	IdleTimeouts       int64 // sessions closed waiting for a command past IdleTimeout
+	UploadsCutShort    int64 // uploads that stalled past ReadTimeout or whose sender left
+	SpoolFull          int64 // uploads refused with 451 4.3.1: SpoolMaxBytes reached
+}
+
+// InProgress is s with only what is happening now: zero once the receiver
+// is idle.
+func (s Stats) InProgress() Stats {
+	return Stats{Connections: s.Connections, Uploads: s.Uploads, Spooled: s.Spooled,
+		MemoryBytes: s.MemoryBytes, SpoolBytes: s.SpoolBytes, ReceivedBytes: s.ReceivedBytes}
 }
 
 type counters struct {
 	uploads, spooled, memory, received atomic.Int64
+	conns                              atomic.Int64 // the listener's cap counts these
+	refusedMax, refusedPerIP           atomic.Int64
+	tooManyCommands, idleTimeouts      atomic.Int64
+	cutShort, spoolFull                atomic.Int64
+	spoolBytes                         atomic.Int64
 }
 
-// Stats reports the uploads in progress.
+// Stats reports the receiver's state.
 func (s *Server) Stats() Stats {
-	return Stats{Uploads: s.stats.uploads.Load(), Spooled: s.stats.spooled.Load(),
-		MemoryBytes: s.stats.memory.Load(), ReceivedBytes: s.stats.received.Load()}
+	c := &s.stats
+	return Stats{
+		Connections: c.conns.Load(), Uploads: c.uploads.Load(), Spooled: c.spooled.Load(),
+		MemoryBytes: c.memory.Load(), SpoolBytes: c.spoolBytes.Load(), ReceivedBytes: c.received.Load(),
+		MaxConnections: int64(s.cfg.MaxConnections), MemoryBudget: s.cfg.MemoryBudget, SpoolMaxBytes: s.cfg.SpoolMaxBytes,
+		RefusedConnections: c.refusedMax.Load(), RefusedPerIP: c.refusedPerIP.Load(),
+		TooManyCommands: c.tooManyCommands.Load(), IdleTimeouts: c.idleTimeouts.Load(),
+		UploadsCutShort: c.cutShort.Load(), SpoolFull: c.spoolFull.Load(),
+	}
 }
 
 const (
@@ -35,7 +72,12 @@ const (
 	minBufferCap = 4 << 10
 )
 
-var errReadFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "message not received whole, try again later"}
+var (
+	errReadFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "message not received whole, try again later"}
+	errSpoolFull  = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "insufficient system storage, try again later"}
+	// errNoSpace: the spool is at SpoolMaxBytes.
+	errNoSpace = errors.New("smtpd: spool full")
+)
 
 // upload is one message being received: in memory while the memory budget
 // has room for it, else in a spool file (unlinked at once where the system
@@ -47,6 +89,8 @@ type upload struct {
 	held int64 // reserved from the budget
 	file *os.File
 	size int64
+	// spooled: bytes written to file, counted against SpoolMaxBytes.
+	spooled int64
 	// unlinked: the spool file has no name left to remove.
 	unlinked bool
 }
@@ -67,6 +111,12 @@ func (s *session) readMessage(r io.Reader) (*upload, error) {
 		if n > 0 {
 			if werr := u.write((*chunk)[:n]); werr != nil {
 				u.release()
+				if errors.Is(werr, errNoSpace) {
+					srv.stats.spoolFull.Add(1)
+					srv.log.Warn("upload refused: spool full", "remote", s.conn.RemoteAddr().String(),
+						"spool_max_bytes", srv.cfg.SpoolMaxBytes, "memory_budget", srv.cfg.MemoryBudget)
+					return nil, errSpoolFull
+				}
 				srv.log.Error("spooling an upload failed", "err", werr)
 				return nil, errTempFail
 			}
@@ -79,6 +129,7 @@ func (s *session) readMessage(r io.Reader) (*upload, error) {
 			if errors.Is(err, smtp.ErrDataTooLarge) {
 				return nil, errTooLarge
 			}
+			srv.stats.cutShort.Add(1)
 			srv.log.Info("upload cut short", "remote", s.conn.RemoteAddr().String(), "bytes", u.size, "err", err)
 			return nil, errReadFailed
 		}
@@ -94,8 +145,7 @@ func (u *upload) write(p []byte) error {
 	u.size += int64(len(p))
 	u.srv.stats.received.Add(int64(len(p)))
 	if u.file != nil {
-		_, err := u.file.Write(p)
-		return err
+		return u.spoolWrite(p)
 	}
 	need := len(u.buf) + len(p)
 	if need > cap(u.buf) {
@@ -114,8 +164,36 @@ func (u *upload) write(p []byte) error {
 	return nil
 }
 
-// spool moves the upload to a file: the memory budget is spent.
+// reserve counts n more bytes against SpoolMaxBytes, or fails with
+// errNoSpace (counting nothing) when they would exceed it.
+func (u *upload) reserve(n int64) error {
+	c := &u.srv.stats
+	if max := u.srv.cfg.SpoolMaxBytes; max > 0 {
+		if c.spoolBytes.Add(n) > max {
+			c.spoolBytes.Add(-n)
+			return errNoSpace
+		}
+	} else {
+		c.spoolBytes.Add(n)
+	}
+	u.spooled += n
+	return nil
+}
+
+func (u *upload) spoolWrite(p []byte) error {
+	if err := u.reserve(int64(len(p))); err != nil {
+		return err
+	}
+	_, err := u.file.Write(p)
+	return err
+}
+
+// spool moves the upload to a file: the memory budget is spent. The spool
+// must have room for what the upload has so far, or no file is made.
 func (u *upload) spool(p []byte) error {
+	if err := u.reserve(int64(len(u.buf))); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(u.srv.cfg.SpoolDir, "servicedesk-smtp-*.eml")
 	if err != nil {
 		return fmt.Errorf("smtpd: spool: %w", err)
@@ -130,8 +208,7 @@ func (u *upload) spool(p []byte) error {
 	}
 	u.giveBack()
 	u.buf = nil
-	_, err = f.Write(p)
-	return err
+	return u.spoolWrite(p)
 }
 
 // giveBack returns the memory held to the budget.
@@ -175,6 +252,8 @@ func (u *upload) release() {
 		u.file = nil
 		u.srv.stats.spooled.Add(-1)
 	}
+	u.srv.stats.spoolBytes.Add(-u.spooled)
+	u.spooled = 0
 	u.srv.stats.received.Add(-u.size)
 	u.srv.stats.uploads.Add(-1)
 }
