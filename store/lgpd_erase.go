@@ -359,6 +359,8 @@ type rawRow struct {
 	MailFrom   string `bun:"mail_from"`
 	Subject    string `bun:"subject"`
 	Raw        []byte `bun:"raw"`
+	// RenderInput is mail_outbox's only.
+	RenderInput string `bun:"render_input"`
 }
 
 // mails deletes the raw mails they sent and scrubs them out of the mails
@@ -430,7 +432,7 @@ func (e *eraser) outbox(ctx context.Context) error {
 		return err
 	}
 	var rows []rawRow
-	err := e.q.db.NewRaw("SELECT id, recipients, subject, raw FROM mail_outbox WHERE ticket_id IN (?) OR recipients LIKE ?",
+	err := e.q.db.NewRaw("SELECT id, recipients, subject, raw, render_input FROM mail_outbox WHERE ticket_id IN (?) OR recipients LIKE ?",
 		in(e.involved), "%"+addr+"%").Scan(ctx, &rows)
 	if err != nil && ignoreNoRows(err) != nil {
 		return fmt.Errorf("store: erase outbox: %w", err)
@@ -449,11 +451,17 @@ func (e *eraser) outbox(ctx context.Context) error {
 			continue
 		}
 		rcpt, subj, clean := strings.Join(keep, ", "), e.sc.text(r.Subject), e.sc.bytes(r.Raw)
-		if rcpt == r.Recipients && subj == r.Subject && bytes.Equal(clean, r.Raw) {
+		// A mail not rendered yet holds their name and words in what it
+		// is to be composed of (JSON; mailbox/outbound).
+		input := e.sc.json(r.RenderInput)
+		if clean == nil {
+			clean = []byte{} // an unrendered row's raw: empty, NOT NULL
+		}
+		if rcpt == r.Recipients && subj == r.Subject && bytes.Equal(clean, r.Raw) && input == r.RenderInput {
 			continue
 		}
-		if err := e.exec(ctx, &e.c.OutboxRewritten, "UPDATE mail_outbox SET recipients = ?, subject = ?, raw = ? WHERE id = ?",
-			rcpt, subj, clean, r.ID); err != nil {
+		if err := e.exec(ctx, &e.c.OutboxRewritten, "UPDATE mail_outbox SET recipients = ?, subject = ?, raw = ?, render_input = ? WHERE id = ?",
+			rcpt, subj, clean, input, r.ID); err != nil {
 			return err
 		}
 	}

@@ -24,15 +24,18 @@ const (
 type OutboxMail struct {
 	bun.BaseModel `bun:"table:mail_outbox,alias:ob"`
 
-	ID            int64      `bun:"id,pk,autoincrement" json:"id"`
-	TicketID      *int64     `bun:"ticket_id" json:"ticket_id"`
-	Event         string     `bun:"event,notnull" json:"event"`
-	AutoKind      string     `bun:"auto_kind,notnull" json:"auto_kind"`
-	MailFrom      string     `bun:"mail_from,notnull" json:"mail_from"`
-	Recipients    string     `bun:"recipients,notnull" json:"to"`
-	Subject       string     `bun:"subject,notnull" json:"subject"`
-	MessageID     string     `bun:"message_id,notnull" json:"message_id"`
-	Raw           []byte     `bun:"raw,notnull" json:"-"`
+	ID         int64  `bun:"id,pk,autoincrement" json:"id"`
+	TicketID   *int64 `bun:"ticket_id" json:"ticket_id"`
+	Event      string `bun:"event,notnull" json:"event"`
+	AutoKind   string `bun:"auto_kind,notnull" json:"auto_kind"`
+	MailFrom   string `bun:"mail_from,notnull" json:"mail_from"`
+	Recipients string `bun:"recipients,notnull" json:"to"`
+	Subject    string `bun:"subject,notnull" json:"subject"`
+	MessageID  string `bun:"message_id,notnull" json:"message_id"`
+	Raw        []byte `bun:"raw,notnull" json:"-"`
+	// RenderInput is what a mail queued unrendered is composed of (JSON,
+	// mailbox/outbound); "" once Raw is stored. Raw is empty until then.
+	RenderInput   string     `bun:"render_input,notnull" json:"-"`
 	Status        string     `bun:"status,notnull" json:"status"`
 	Attempts      int        `bun:"attempts,notnull" json:"attempts"`
 	NextAttemptAt time.Time  `bun:"next_attempt_at,notnull" json:"next_attempt_at"`
@@ -45,8 +48,16 @@ type OutboxMail struct {
 	SentAt     *time.Time `bun:"sent_at" json:"sent_at"`
 }
 
-// EnqueueMail queues m for delivery now.
+// Rendered reports whether m's bytes are stored (false: m waits for the
+// sender to render it from RenderInput).
+func (m *OutboxMail) Rendered() bool { return len(m.Raw) > 0 }
+
+// EnqueueMail queues m for delivery now. m has its Raw, or a RenderInput
+// and Raw empty.
 func (q *Q) EnqueueMail(ctx context.Context, m *OutboxMail) error {
+	if m.Raw == nil {
+		m.Raw = []byte{} // NOT NULL: an unrendered row has no bytes yet
+	}
 	m.Status = OutboxQueued
 	m.CreatedAt = now()
 	m.NextAttemptAt = m.CreatedAt
@@ -96,6 +107,17 @@ func (s *Store) MailSent(ctx context.Context, id int64, token string) error {
 	})
 }
 
+// MailRendered stores the bytes rendered from a claimed message's
+// RenderInput, and the subject they carry, and drops the RenderInput: a
+// retry sends the same bytes, `mail outbox show` shows them, and the
+// composition data (names, comment text) is kept no longer than needed.
+// token is the claim's ("" skips the check).
+func (s *Store) MailRendered(ctx context.Context, id int64, token string, raw []byte, subject string) error {
+	return s.setMail(ctx, id, token, func(u *bun.UpdateQuery) *bun.UpdateQuery {
+		return u.Set("raw = ?", raw).Set("subject = ?", subject).Set("render_input = ''")
+	})
+}
+
 // MailRetry puts a message back in the queue for a later attempt.
 func (s *Store) MailRetry(ctx context.Context, id int64, token string, next time.Time, reason string) error {
 	return s.setMail(ctx, id, token, func(u *bun.UpdateQuery) *bun.UpdateQuery {
@@ -123,7 +145,7 @@ func (s *Store) MailFailed(ctx context.Context, id int64, token string, reason s
 			return fmt.Errorf("%w: outbox mail %d under this claim", ErrNotFound, id)
 		}
 		m := new(OutboxMail)
-		if err := q.db.NewSelect().Model(m).ExcludeColumn("raw").Where("id = ?", id).Scan(ctx); err != nil {
+		if err := q.db.NewSelect().Model(m).ExcludeColumn("raw", "render_input").Where("id = ?", id).Scan(ctx); err != nil {
 			return fmt.Errorf("store: mail failed: %w", err)
 		}
 		if m.TicketID == nil {
@@ -167,7 +189,7 @@ type OutboxFilter struct {
 // OutboxList lists outbox messages, newest first.
 func (q *Q) OutboxList(ctx context.Context, f OutboxFilter) ([]*OutboxMail, error) {
 	var ms []*OutboxMail
-	sel := q.db.NewSelect().Model(&ms).ExcludeColumn("raw").OrderExpr("id DESC")
+	sel := q.db.NewSelect().Model(&ms).ExcludeColumn("raw", "render_input").OrderExpr("id DESC")
 	if f.Status != "" {
 		sel = sel.Where("status = ?", f.Status)
 	}
@@ -184,7 +206,8 @@ func (q *Q) OutboxList(ctx context.Context, f OutboxFilter) ([]*OutboxMail, erro
 	return ms, nil
 }
 
-// OutboxGet returns one outbox message with its bytes.
+// OutboxGet returns one outbox message with its bytes (or, not rendered
+// yet, its RenderInput).
 func (q *Q) OutboxGet(ctx context.Context, id int64) (*OutboxMail, error) {
 	m := new(OutboxMail)
 	if err := q.db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {

@@ -96,3 +96,36 @@ func TestOutboxClaims(t *testing.T) {
 		}
 	})
 }
+
+// TestOutboxRendered: a row queued without bytes is claimed with its
+// render input; its bytes are stored under the claim only, and storing
+// them drops the input (lists never carry either).
+func TestOutboxRendered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := &store.OutboxMail{MailFrom: "support@x.example", Recipients: "r@x.example", Subject: "[#1] x",
+			MessageID: "jc.1@x.example", RenderInput: `{"v":1}`}
+		if err := s.InTx(ctx, func(q *store.Q) error { return q.EnqueueMail(ctx, m) }); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.ClaimMail(ctx, 1, time.Hour)
+		if err != nil || len(claimed) != 1 || claimed[0].Rendered() || claimed[0].RenderInput != `{"v":1}` {
+			t.Fatalf("claimed %+v %v", claimed, err)
+		}
+		if err := s.MailRendered(ctx, m.ID, "not-the-claim", []byte("x"), "y"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("stored under another claim: %v", err)
+		}
+		raw := []byte("Subject: [#1] y\r\n\r\nbody")
+		if err := s.MailRendered(ctx, m.ID, claimed[0].ClaimToken, raw, "[#1] y"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.R().OutboxGet(ctx, m.ID)
+		if err != nil || !got.Rendered() || string(got.Raw) != string(raw) || got.Subject != "[#1] y" || got.RenderInput != "" || got.Status != store.OutboxSending {
+			t.Fatalf("after render: %+v %v", got, err)
+		}
+		list, err := s.R().OutboxList(ctx, store.OutboxFilter{})
+		if err != nil || len(list) != 1 || list[0].Raw != nil || list[0].RenderInput != "" {
+			t.Fatalf("list %+v %v", list, err)
+		}
+	})
+}

@@ -269,11 +269,7 @@ func (p *portal) mailsTo(addr string) []*sentMail {
 		if !strings.Contains(strings.ToLower(m.Recipients), strings.ToLower(addr)) {
 			continue
 		}
-		full, err := p.st.R().OutboxGet(ctx, m.ID)
-		if err != nil {
-			p.t.Fatalf("outbox: %v", err)
-		}
-		out = append(out, parseMail(p.t, full.Raw))
+		out = append(out, parseMail(p.t, p.rawOf(m.ID)))
 	}
 	return out
 }

@@ -38,6 +38,7 @@ type portal struct {
 	srv           *web.Server  // the portal, for tests that run its live hub
 	admin         *store.User  // the seeded admin
 	adminPassword string
+	ob            *outbound.Outbound // renders queued mail, as the sender does after commit
 }
 
 // startPortal seeds st as `servicedesk serve` does and serves the portal
@@ -105,7 +106,7 @@ func startPortal(t testing.TB, st *store.Store, edit ...func(*configs.Config)) *
 	hs := &http.Server{Handler: h}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, h: h, srv: srv, admin: seeded.Admin, adminPassword: seeded.Password}
+	return &portal{t: t, st: st, svc: svc, cfg: cfg, base: base, h: h, srv: srv, admin: seeded.Admin, adminPassword: seeded.Password, ob: ob}
 }
 
 type testWriter struct{ t testing.TB }
@@ -144,14 +145,25 @@ func (p *portal) mailTo(addr string) *sentMail {
 		if !strings.Contains(strings.ToLower(m.Recipients), strings.ToLower(addr)) {
 			continue
 		}
-		full, err := p.st.R().OutboxGet(ctx, m.ID)
-		if err != nil {
-			p.t.Fatalf("outbox: %v", err)
-		}
-		return parseMail(p.t, full.Raw)
+		return parseMail(p.t, p.rawOf(m.ID))
 	}
 	p.t.Fatalf("outbox: no mail to %s", addr)
 	return nil
+}
+
+// rawOf is the bytes of outbox mail id, rendered as the sender would
+// render them if they are not yet.
+func (p *portal) rawOf(id int64) []byte {
+	p.t.Helper()
+	m, err := p.st.R().OutboxGet(context.Background(), id)
+	if err != nil {
+		p.t.Fatalf("outbox: %v", err)
+	}
+	raw, _, err := p.ob.Render(m)
+	if err != nil {
+		p.t.Fatalf("outbox %d: render: %v", id, err)
+	}
+	return raw
 }
 
 // sentMail is a mail as its reader sees it.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -254,6 +255,14 @@ func (q *countingQueue) Retry(ctx context.Context, id int64, next time.Time, rea
 
 func (q *countingQueue) Failed(ctx context.Context, id int64, reason string) error {
 	return q.count("failed", q.Queue.Failed(ctx, id, reason))
+}
+
+// Render passes the rendering of unrendered rows through (sender.Renderer).
+func (q *countingQueue) Render(ctx context.Context, m sender.Message) ([]byte, error) {
+	if r, ok := q.Queue.(sender.Renderer); ok {
+		return r.Render(ctx, m)
+	}
+	return nil, sender.Unrenderable(fmt.Errorf("outbox mail %d has no bytes and the queue renders none", m.ID))
 }
 
 // SentPartial keeps the refused recipients when the store can; otherwise

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -93,15 +94,18 @@ func (a *app) senderConfig() sender.Config {
 
 // outboxQueue is the sender's view of the outbox table. It remembers the
 // claim token of each message it handed out, so its marks apply only while
-// that claim is current.
+// that claim is current, and the rows claimed without their bytes, which
+// it renders (ob.Render) and stores before they are sent.
 type outboxQueue struct {
-	st     *store.Store
-	mu     sync.Mutex
-	tokens map[int64]string
+	st         *store.Store
+	ob         *outbound.Outbound
+	mu         sync.Mutex
+	tokens     map[int64]string
+	unrendered map[int64]*store.OutboxMail
 }
 
-func newOutboxQueue(st *store.Store) *outboxQueue {
-	return &outboxQueue{st: st, tokens: map[int64]string{}}
+func newOutboxQueue(st *store.Store, ob *outbound.Outbound) *outboxQueue {
+	return &outboxQueue{st: st, ob: ob, tokens: map[int64]string{}, unrendered: map[int64]*store.OutboxMail{}}
 }
 
 // token returns and forgets the claim token of id.
@@ -110,6 +114,7 @@ func (o *outboxQueue) token(id int64) string {
 	defer o.mu.Unlock()
 	t := o.tokens[id]
 	delete(o.tokens, id)
+	delete(o.unrendered, id)
 	return t
 }
 
@@ -123,11 +128,41 @@ func (o *outboxQueue) Claim(ctx context.Context, n int, lease time.Duration) ([]
 	defer o.mu.Unlock()
 	for _, r := range rows {
 		o.tokens[r.ID] = r.ClaimToken
+		if !r.Rendered() {
+			o.unrendered[r.ID] = r
+		}
 		out = append(out, sender.Message{ID: r.ID, MessageID: r.MessageID, From: r.MailFrom,
 			To: strings.Split(r.Recipients, ","), Raw: r.Raw, Attempts: r.Attempts, CreatedAt: r.CreatedAt})
 	}
 	return out, nil
 }
+
+// Render renders and signs a claimed row queued without its bytes and
+// stores them under the claim: a retry then sends the same bytes, and
+// `mail outbox show` shows them.
+func (o *outboxQueue) Render(ctx context.Context, m sender.Message) ([]byte, error) {
+	o.mu.Lock()
+	row, token := o.unrendered[m.ID], o.tokens[m.ID]
+	o.mu.Unlock()
+	if row == nil {
+		return nil, fmt.Errorf("outbox mail %d: not claimed here for rendering", m.ID)
+	}
+	raw, subject, err := o.ob.Render(row)
+	if errors.Is(err, outbound.ErrRender) {
+		return nil, sender.Unrenderable(err)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := o.st.MailRendered(ctx, m.ID, token, raw, subject); err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	delete(o.unrendered, m.ID)
+	o.mu.Unlock()
+	return raw, nil
+}
+
+var _ sender.Renderer = (*outboxQueue)(nil)
 
 func (o *outboxQueue) Sent(ctx context.Context, id int64) error {
 	return o.st.MailSent(ctx, id, o.token(id))

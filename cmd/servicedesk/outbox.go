@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/compose"
+	"github.com/jcservicedesk/servicedesk/mailbox/outbound"
 	"github.com/jcservicedesk/servicedesk/mailbox/sender"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/ticketing"
@@ -84,22 +85,36 @@ func (a *app) outboxShowCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "show ID", Short: "Show one outbound mail (--raw prints the .eml)", Args: cobra.ExactArgs(1),
 		PreRunE: o.idArg,
-		RunE:    a.action(func(ctx context.Context, d *deps) error { return outboxShow(ctx, d, o) }),
+		RunE:    a.action(func(ctx context.Context, d *deps) error { return outboxShow(ctx, d, o, a.outbound) }),
 	}
 	cmd.Flags().BoolVar(&o.raw, "raw", false, "print the message as sent")
 	return cmd
 }
 
-func outboxShow(ctx context.Context, d *deps, o idOpts) error {
+// outboxShow prints a row; "rendered" says whether its bytes are stored
+// yet. A mail queued by a change is rendered and signed by the sender
+// after the change commits: until then --raw prints a rendering made now
+// (same wording and headers; the DKIM signature is made again when sent).
+func outboxShow(ctx context.Context, d *deps, o idOpts, ob *outbound.Outbound) error {
 	m, err := d.st.R().OutboxGet(ctx, o.id)
 	if err != nil {
 		return err
 	}
-	if o.raw {
-		_, err := d.stdout.Write(m.Raw)
-		return err
+	if !o.raw {
+		return writeJSON(d.stdout, struct {
+			*store.OutboxMail
+			Rendered bool `json:"rendered"`
+		}{m, m.Rendered()})
 	}
-	return writeJSON(d.stdout, m)
+	raw := m.Raw
+	if !m.Rendered() {
+		if raw, _, err = ob.Render(m); err != nil {
+			return err
+		}
+		fprintf(d.stderr, "outbox %d is not rendered yet: this is a rendering made now; the sender stores its own when it sends it\n", m.ID)
+	}
+	_, err = d.stdout.Write(raw)
+	return err
 }
 
 func (a *app) outboxRetryCommand() *cobra.Command {

@@ -136,7 +136,7 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		defer sln.Close()
 	}
-	snd := sender.New(d.app.senderConfig(), m.queue(newOutboxQueue(d.st)), log)
+	snd := sender.New(d.app.senderConfig(), m.queue(newOutboxQueue(d.st, d.app.outbound)), log)
 	d.app.outbound.OnQueued(snd.Wake)
 	d.addCheck("outbox", func() (bool, any) {
 		st := snd.Status()

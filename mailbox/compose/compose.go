@@ -14,6 +14,7 @@ import (
 	"mime"
 	netmail "net/mail"
 	"strings"
+	texttemplate "text/template"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -143,61 +144,21 @@ func (c *Composer) Compose(d Data, override *Template) (Message, error) {
 }
 
 func (c *Composer) compose(d Data, override *Template) (Message, error) {
-	lang := normalizeLang(d.Lang)
-	d.Lang = lang
-	def := c.defaults[lang+"/"+d.Event]
-	if def == nil {
-		return Message{}, fmt.Errorf("compose: unknown event %q", d.Event)
+	def, err := c.defaultFor(&d)
+	if err != nil {
+		return Message{}, err
 	}
 	p := def
 	if override != nil {
-		var err error
 		if p, err = c.set.parse(*override, def); err != nil {
 			return Message{}, err
 		}
 	}
-
-	from, err := checkAddr(d.From.Email)
+	hd, err := checkHead(&d)
 	if err != nil {
-		return Message{}, fmt.Errorf("compose: from: %w", err)
+		return Message{}, err
 	}
-	if len(d.To) == 0 {
-		return Message{}, errors.New("compose: no recipients")
-	}
-	to := make([]string, 0, len(d.To))
-	toList := make([]*mail.Address, 0, len(d.To))
-	for _, a := range d.To {
-		e, err := checkAddr(a.Email)
-		if err != nil {
-			return Message{}, fmt.Errorf("compose: to: %w", err)
-		}
-		to = append(to, e)
-		toList = append(toList, &mail.Address{Name: oneLine(a.Name), Address: e})
-	}
-	var replyTo string
-	if d.ReplyTo != "" {
-		if replyTo, err = checkAddr(d.ReplyTo); err != nil {
-			return Message{}, fmt.Errorf("compose: reply-to: %w", err)
-		}
-	}
-	switch d.AutoSubmitted {
-	case "", "no", "auto-replied", "auto-generated":
-	default:
-		return Message{}, fmt.Errorf("compose: auto-submitted %q: want auto-replied or auto-generated", d.AutoSubmitted)
-	}
-
-	domain := from[strings.LastIndexByte(from, '@')+1:]
-	msgID := strings.Trim(strings.TrimSpace(d.MessageID), "<>")
-	if msgID == "" {
-		msgID = strings.Trim(thread.NewMessageID(domain), "<>")
-	} else if !thread.WritableID(msgID) {
-		return Message{}, fmt.Errorf("compose: message-id %q is not id@domain", d.MessageID)
-	}
-	date := d.Date
-	if date.IsZero() {
-		date = time.Now()
-	}
-	d.Date = date // account mails count their expiry from it
+	from, to, toList, replyTo, msgID, date, domain := hd.from, hd.to, hd.toList, hd.replyTo, hd.msgID, d.Date, hd.domain
 
 	// Boundaries and the logo's Content-ID derive from the Message-ID: unique
 	// per message, yet stable for golden files. "=_" cannot occur in
@@ -246,6 +207,114 @@ func (c *Composer) compose(d Data, override *Template) (Message, error) {
 		return Message{}, fmt.Errorf("compose: write: %w", err)
 	}
 	return Message{MessageID: msgID, From: from, To: to, Subject: subject, Raw: raw.Bytes()}, nil
+}
+
+// defaultFor normalises d.Lang and returns the default template of its
+// event.
+func (c *Composer) defaultFor(d *Data) (*parsed, error) {
+	d.Lang = normalizeLang(d.Lang)
+	def := c.defaults[d.Lang+"/"+d.Event]
+	if def == nil {
+		return nil, fmt.Errorf("compose: unknown event %q", d.Event)
+	}
+	return def, nil
+}
+
+// head is d's envelope and identity, checked.
+type head struct {
+	from, replyTo, msgID, domain string
+	to                           []string
+	toList                       []*mail.Address
+}
+
+// checkHead checks the addresses, Auto-Submitted and the Message-ID of d
+// (generating one when d has none) and defaults d.Date to now.
+func checkHead(d *Data) (head, error) {
+	var h head
+	var err error
+	if h.from, err = checkAddr(d.From.Email); err != nil {
+		return head{}, fmt.Errorf("compose: from: %w", err)
+	}
+	if len(d.To) == 0 {
+		return head{}, errors.New("compose: no recipients")
+	}
+	h.to = make([]string, 0, len(d.To))
+	h.toList = make([]*mail.Address, 0, len(d.To))
+	for _, a := range d.To {
+		e, err := checkAddr(a.Email)
+		if err != nil {
+			return head{}, fmt.Errorf("compose: to: %w", err)
+		}
+		h.to = append(h.to, e)
+		h.toList = append(h.toList, &mail.Address{Name: oneLine(a.Name), Address: e})
+	}
+	if d.ReplyTo != "" {
+		if h.replyTo, err = checkAddr(d.ReplyTo); err != nil {
+			return head{}, fmt.Errorf("compose: reply-to: %w", err)
+		}
+	}
+	switch d.AutoSubmitted {
+	case "", "no", "auto-replied", "auto-generated":
+	default:
+		return head{}, fmt.Errorf("compose: auto-submitted %q: want auto-replied or auto-generated", d.AutoSubmitted)
+	}
+	h.domain = h.from[strings.LastIndexByte(h.from, '@')+1:]
+	h.msgID = strings.Trim(strings.TrimSpace(d.MessageID), "<>")
+	if h.msgID == "" {
+		h.msgID = MessageIDFor(h.from)
+	} else if !thread.WritableID(h.msgID) {
+		return head{}, fmt.Errorf("compose: message-id %q is not id@domain", d.MessageID)
+	}
+	if d.Date.IsZero() {
+		d.Date = time.Now() // account mails count their expiry from it
+	}
+	return h, nil
+}
+
+// MessageIDFor returns a new Message-ID (without angle brackets) on the
+// domain of the From address from: the one Compose makes for Data with no
+// MessageID. A caller that must know the id before composing (the outbox
+// row is written before the mail is rendered) makes it here and passes it
+// in Data.MessageID.
+func MessageIDFor(from string) string {
+	from = strings.TrimSpace(from)
+	return strings.Trim(thread.NewMessageID(from[strings.LastIndexByte(from, '@')+1:]), "<>")
+}
+
+// Subject returns the subject line Compose gives d with override (tag
+// first), rendering the subject template only, so that it is cheap enough
+// to decide inside a transaction. It checks d as Compose does (addresses,
+// Message-ID); an override whose subject fails gives the default's, as in
+// Compose. When the override's other parts fail at Compose, its fallback to
+// the default wording may change the subject: Message.Subject is what went
+// out.
+func (c *Composer) Subject(d Data, override *Template) (string, error) {
+	def, err := c.defaultFor(&d)
+	if err != nil {
+		return "", err
+	}
+	if _, err := checkHead(&d); err != nil {
+		return "", err
+	}
+	v := newView(&d, nil) // no logo: a subject has no use for it
+	subj := ""
+	if override != nil && strings.TrimSpace(override.Subject) != "" {
+		t, err := texttemplate.New("subject").Option("missingkey=error").Parse(override.Subject)
+		if err == nil {
+			subj, err = executeSubject(t, v)
+		}
+		if err != nil {
+			override = nil
+		}
+	} else {
+		override = nil
+	}
+	if override == nil {
+		if subj, err = executeSubject(def.subject, v); err != nil {
+			return "", err
+		}
+	}
+	return subjectLine(subj, tagOf(&d)), nil
 }
 
 // writeBody writes multipart/alternative (text, html), wrapped in

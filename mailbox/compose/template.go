@@ -251,11 +251,12 @@ type rendered struct{ subject, text, html string }
 func render(p *parsed, set templateSet, v view) (rendered, error) {
 	var out rendered
 	var b bytes.Buffer
-	v.Comment = v.Data.CommentText
-	if err := p.subject.Execute(&b, v); err != nil {
-		return out, fmt.Errorf("%w: subject: %w", ErrTemplate, err)
+	subject, err := executeSubject(p.subject, v)
+	if err != nil {
+		return out, err
 	}
-	out.subject = b.String()
+	out.subject = subject
+	v.Comment = v.Data.CommentText
 	if IsAccount(v.Data.Event) {
 		v.Title = oneLine(out.subject) // no ticket subject to show
 	}
@@ -280,6 +281,16 @@ func render(p *parsed, set templateSet, v view) (rendered, error) {
 	}
 	out.html = b.String()
 	return out, nil
+}
+
+// executeSubject renders the subject template (before subjectLine).
+func executeSubject(t *texttemplate.Template, v view) (string, error) {
+	var b strings.Builder
+	v.Comment = v.Data.CommentText
+	if err := t.Execute(&b, v); err != nil {
+		return "", fmt.Errorf("%w: subject: %w", ErrTemplate, err)
+	}
+	return b.String(), nil
 }
 
 // tidyText removes what conditional template blocks leave behind: trailing

@@ -1,7 +1,9 @@
 // Package outbound turns ticket events into queued mail: for each person
-// the ticketing rules say should be told, it composes a templated,
-// threaded message and writes it to the outbox in the transaction of the
-// change. The sender loop (mailbox/sender) delivers it later.
+// the ticketing rules say should be told, it decides a templated,
+// threaded message (recipient, Message-ID, subject, threading, template)
+// and writes it to the outbox in the transaction of the change. The
+// sender loop (mailbox/sender) renders and signs it after commit (Render)
+// and delivers it.
 package outbound
 
 import (
@@ -217,7 +219,7 @@ func (o *Outbound) Hook(ctx context.Context, tx *ticketing.Tx, ev ticketing.Even
 	return nil
 }
 
-// queue composes and queues one notice. When the per-recipient limit
+// queue decides and queues one notice; Render makes its bytes later. When the per-recipient limit
 // withholds it, it returns the count of automatic mails that reached it.
 func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.Event, n ticketing.Notice, company *store.Company, refs []string, version string) (withheld int, err error) {
 	t := ev.Ticket
@@ -305,38 +307,27 @@ func (o *Outbound) queue(ctx context.Context, q ticketing.MailOut, ev ticketing.
 	if err != nil {
 		return 0, err
 	}
-	var m compose.Message
-	// Rendering and signing are the "outbox" stage of a CPU profile, even
-	// here inside the commit.
-	pprof.Do(ctx, outboxStage, func(context.Context) { m, err = o.composer.Compose(d, override) })
+	// Rendered and signed after commit (Render): the one write lock is no
+	// place for templates and RSA. What stays here (the subject, the
+	// composition input) is the "outbox" stage of a CPU profile too.
+	var row *store.OutboxMail
+	pprof.Do(ctx, outboxStage, func(context.Context) { row, err = o.unrendered(d, override, company.ID, version) })
 	if err != nil {
 		return 0, err
 	}
-	if m.TemplateErr != nil {
-		// The mail goes out with the default wording; the change stands.
-		o.log.Warn("mail template override failed; sent the default", "event", n.Kind, "lang", lang,
-			"company", company.ID, "ticket", t.Number, "err", m.TemplateErr)
-	}
-	raw := m.Raw
-	if o.cfg.DKIM != nil {
-		if pprof.Do(ctx, outboxStage, func(context.Context) { raw, err = o.cfg.DKIM.Sign(raw) }); err != nil {
-			return 0, err
-		}
-	}
-	row := &store.OutboxMail{TicketID: &t.ID, Event: n.Kind, AutoKind: auto, MailFrom: m.From,
-		Recipients: store.NormalizeEmail(n.Address), Subject: m.Subject, MessageID: m.MessageID, Raw: raw}
+	row.TicketID, row.Event, row.AutoKind, row.Recipients = &t.ID, n.Kind, auto, store.NormalizeEmail(n.Address)
 	if err := q.EnqueueMail(ctx, row); err != nil {
 		return 0, err
 	}
 	// Whoever we mail on the ticket's conversation is on its thread; an
 	// internal note goes to staff only, who need no thread.
 	if n.Kind != ticketing.NoticeInternal {
-		if err := q.AddThreadAddresses(ctx, t.ID, store.ThreadSentTo, m.MessageID, []string{row.Recipients}); err != nil {
+		if err := q.AddThreadAddresses(ctx, t.ID, store.ThreadSentTo, row.MessageID, []string{row.Recipients}); err != nil {
 			return 0, err
 		}
 	}
 	// Replies quoting this mail thread back onto the ticket.
-	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(m.MessageID), OriginalID: m.MessageID,
+	return 0, q.AddMessageID(ctx, store.MessageRef{MessageID: thread.NormalizeID(row.MessageID), OriginalID: row.MessageID,
 		TicketID: t.ID, Direction: "out", Recipient: row.Recipients, Event: n.Kind})
 }
 

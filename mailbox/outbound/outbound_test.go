@@ -31,6 +31,7 @@ type desk struct {
 	st   *store.Store
 	svc  *ticketing.Service
 	in   *intake.Intake
+	ob   *outbound.Outbound
 	tech *store.User
 	sent int64 // outbox rows already handed out by take
 	mu   sync.Mutex
@@ -52,7 +53,7 @@ func newDesk(t testing.TB, st *store.Store, mod ...func(*outbound.Config)) *desk
 		f(&cfg)
 	}
 	ob := outbound.New(cfg, c, log)
-	d := &desk{t: t, st: st}
+	d := &desk{t: t, st: st, ob: ob}
 	d.svc = ticketing.NewService(st, ticketing.WithTxHook(ob.Hook))
 	err = st.InTx(ctx, func(q *store.Q) error {
 		if err := q.CreateCompany(ctx, &store.Company{Name: "Default"}); err != nil {
@@ -84,7 +85,8 @@ func (d *desk) deliver(raw string) delivery.Outcome {
 	return out
 }
 
-// take returns the mails queued since the last call (as if delivered).
+// take returns the mails queued since the last call (as if delivered),
+// rendered.
 func (d *desk) take() []*store.OutboxMail {
 	d.t.Helper()
 	ms, err := d.st.R().OutboxList(context.Background(), store.OutboxFilter{Limit: 1000})
@@ -97,6 +99,12 @@ func (d *desk) take() []*store.OutboxMail {
 			m, err := d.st.R().OutboxGet(context.Background(), ms[i].ID)
 			if err != nil {
 				d.t.Fatal(err)
+			}
+			// Rendered after commit, as the sender does (cmd/servicedesk).
+			if !m.Rendered() {
+				if m.Raw, m.Subject, err = d.ob.Render(m); err != nil {
+					d.t.Fatal(err)
+				}
 			}
 			out = append(out, m)
 			d.sent = ms[i].ID

@@ -10,6 +10,12 @@
 // message whose lease is about to end is skipped rather than sent, so two
 // senders on one database never deliver the same message at the same time.
 //
+// A message may be queued before its bytes exist (Raw empty): the change
+// that queued it left rendering and signing until after its commit. When
+// the Queue is a Renderer, a worker renders such a message, and the queue
+// stores the bytes, before it is sent; a message that will never render
+// fails with the reason.
+//
 // Results are classified from the relay's replies:
 //   - 2xx after DATA: Sent.
 //   - 5xx at MAIL FROM or DATA, or 5xx for every recipient: Failed, with the

@@ -47,6 +47,29 @@ type PartialRecorder interface {
 	SentPartial(ctx context.Context, id int64, reason string) error
 }
 
+// Renderer is optionally implemented by a Queue whose messages may be
+// queued before their bytes exist (Raw empty: the change that queued one
+// left rendering and signing until after its commit). Render makes the
+// bytes of such a claimed message and stores them before they are sent,
+// so a retry sends the same bytes and an inspection shows them. An error
+// for which errors.Is(err, ErrUnrenderable) holds fails the message; any
+// other (the database busy) is retried like a relay error.
+type Renderer interface {
+	Render(ctx context.Context, m Message) ([]byte, error)
+}
+
+// ErrUnrenderable marks a message that will never render (see Unrenderable).
+var ErrUnrenderable = errors.New("sender: message cannot be rendered")
+
+// Unrenderable wraps err as a render failure that retrying cannot fix; the
+// message fails with err's own text as its reason.
+func Unrenderable(err error) error { return unrenderable{err} }
+
+type unrenderable struct{ error }
+
+func (u unrenderable) Unwrap() error        { return u.error }
+func (u unrenderable) Is(target error) bool { return target == ErrUnrenderable }
+
 // Config is the outbound SMTP relay and the outbox loop.
 type Config struct {
 	Server   string
@@ -368,9 +391,39 @@ func (s *Sender) worker(ctx context.Context, jobs <-chan job) {
 			s.log.Warn("lease nearly over before delivery; skipping", "id", j.m.ID, "message_id", j.m.MessageID)
 			continue
 		}
+		if len(j.m.Raw) == 0 {
+			if res, ok := s.render(ctx, &j.m); !ok {
+				s.mark(ctx, j.m, res)
+				continue
+			}
+		}
 		res := s.deliver(ctx, &c, j.m)
 		s.mark(ctx, j.m, res)
 	}
+}
+
+// render makes the bytes of m, queued without them, through the Queue's
+// Renderer. It runs on the workers, after commit and outside the write
+// lock of the change that queued m, Workers at a time.
+func (s *Sender) render(ctx context.Context, m *Message) (result, bool) {
+	r, ok := s.q.(Renderer)
+	if !ok {
+		return result{err: errors.New("sender: message has no bytes and the queue renders none"), permanent: true}, false
+	}
+	// Like a mark: a shutdown does not cut the store of the bytes short.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	raw, err := r.Render(rctx, *m)
+	switch {
+	case errors.Is(err, ErrUnrenderable):
+		return result{err: err, permanent: true}, false
+	case err != nil:
+		return result{err: fmt.Errorf("sender: render: %w", err)}, false
+	case len(raw) == 0:
+		return result{err: errors.New("sender: rendered message is empty"), permanent: true}, false
+	}
+	m.Raw = raw
+	return result{}, true
 }
 
 // deliver sends one message, reusing *cp when it still works.
@@ -432,6 +485,10 @@ func (s *Sender) mark(ctx context.Context, m Message, res result) {
 			log.Info("mail sent", "to", len(m.To))
 		}
 		err = s.q.Sent(mctx, m.ID)
+	case res.permanent && errors.Is(res.err, ErrUnrenderable):
+		s.failed(res.err, false)
+		log.Error("mail cannot be rendered; failed", "err", res.err)
+		err = s.q.Failed(mctx, m.ID, res.err.Error())
 	case res.permanent:
 		s.failed(res.err, false)
 		log.Warn("mail refused permanently", "err", res.err)
