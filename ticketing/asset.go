@@ -180,8 +180,9 @@ type AssetDeletion struct {
 // delete refused: a retired notebook should leave the register, and
 // the tickets keep their history (osTicket does the same with a deleted
 // help topic; the schema's ON DELETE SET NULL already meant it).
-// Supervisors and admins; company as in AssetUpdate.
-func (s *Service) DeleteAsset(ctx context.Context, actor *store.User, id int64, company string) (*AssetDeletion, error) {
+// Supervisors and admins; company as in AssetUpdate. With dryRun the
+// same checks run and nothing changes: what would be detached is said.
+func (s *Service) DeleteAsset(ctx context.Context, actor *store.User, id int64, company string, dryRun bool) (*AssetDeletion, error) {
 	if err := mayManageAssets(actor, "delete"); err != nil {
 		return nil, err
 	}
@@ -197,11 +198,18 @@ func (s *Service) DeleteAsset(ctx context.Context, actor *store.User, id int64, 
 			return err
 		}
 		for _, t := range ts {
+			if dryRun {
+				out.Detached = append(out.Detached, t.Number)
+				continue
+			}
 			if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "update",
 				map[string]any{"asset_id": a.ID}, map[string]any{"asset_id": nil, "reason": "asset deleted"}); err != nil {
 				return err
 			}
 			out.Detached = append(out.Detached, t.Number)
+		}
+		if dryRun {
+			return nil
 		}
 		if err := tx.q.DeleteAsset(ctx, a.ID); err != nil {
 			return mapStoreErr(err)

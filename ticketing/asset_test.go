@@ -56,7 +56,7 @@ func TestAssetUpdateDeletePolicy(t *testing.T) {
 						t.Fatalf("a refused update changed the asset: %+v", got)
 					}
 				}
-				_, err = w.svc.DeleteAsset(ctx, tc.actor, a.ID, tc.company)
+				_, err = w.svc.DeleteAsset(ctx, tc.actor, a.ID, tc.company, false)
 				if !errOK(err, tc.want) {
 					t.Fatalf("delete: %v, want %v", err, tc.want)
 				}
@@ -131,7 +131,19 @@ func TestAssetUpdateDelete(t *testing.T) {
 		if err != nil || counts[nb.ID] != 2 || counts[gx.ID] != 1 {
 			t.Fatalf("counts %v %v", counts, err)
 		}
-		del, err := w.svc.DeleteAsset(ctx, w.admin, nb.ID, "")
+		before, _ := st.R().AuditLog(ctx, "ticket", t1.ID)
+		dry, err := w.svc.DeleteAsset(ctx, w.superv, nb.ID, "Acme", true)
+		if err != nil || !slices.Equal(dry.Detached, []int64{t1.Number, t2.Number}) {
+			t.Fatalf("dry run %+v %v", dry, err)
+		}
+		after, _ := st.R().AuditLog(ctx, "ticket", t1.ID)
+		if _, err := st.R().Asset(ctx, nb.ID); err != nil || len(after) != len(before) {
+			t.Fatalf("a dry run changed something: %v, audit %d → %d", err, len(before), len(after))
+		}
+		if _, err := w.svc.DeleteAsset(ctx, w.tech, nb.ID, "", true); !errors.Is(err, ticketing.ErrNotAllowed) {
+			t.Fatalf("a tech's dry run: %v", err)
+		}
+		del, err := w.svc.DeleteAsset(ctx, w.admin, nb.ID, "", false)
 		if err != nil || del.Asset.ID != nb.ID || !slices.Equal(del.Detached, []int64{t1.Number, t2.Number}) {
 			t.Fatalf("%+v %v", del, err)
 		}
@@ -153,7 +165,7 @@ func TestAssetUpdateDelete(t *testing.T) {
 		if err != nil || log[len(log)-1].Action != "delete" {
 			t.Fatalf("asset audit %v %+v", err, log)
 		}
-		if _, err := w.svc.DeleteAsset(ctx, w.admin, nb.ID, ""); !errors.Is(err, ticketing.ErrNotFound) {
+		if _, err := w.svc.DeleteAsset(ctx, w.admin, nb.ID, "", false); !errors.Is(err, ticketing.ErrNotFound) {
 			t.Fatalf("deleting twice: %v", err)
 		}
 	})

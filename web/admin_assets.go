@@ -200,7 +200,7 @@ func (s *Server) assetDelete(w http.ResponseWriter, r *http.Request) error {
 		s.redirect(w, r, "/admin/assets/"+strconv.FormatInt(id, 10))
 		return nil
 	}
-	if _, err := s.svc.DeleteAsset(r.Context(), ctxOf(r).User, id, ""); err != nil {
+	if _, err := s.svc.DeleteAsset(r.Context(), ctxOf(r).User, id, "", false); err != nil {
 		return err
 	}
 	s.flash(w, r, "success", "assets.flash.deleted")
