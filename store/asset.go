@@ -44,6 +44,22 @@ func (q *Q) Asset(ctx context.Context, id int64) (*Asset, error) {
 	return a, nil
 }
 
+// LockAsset is Asset with the row locked until the transaction ends on
+// PostgreSQL: a ticket being pointed at it meanwhile (its foreign key
+// check shares the row) waits, so a delete detaches every ticket it
+// audits. SQLite has one writer at a time anyway.
+func (q *Q) LockAsset(ctx context.Context, id int64) (*Asset, error) {
+	a := new(Asset)
+	sel := q.db.NewSelect().Model(a).Where("ast.id = ?", id)
+	if q.pg {
+		sel = sel.For("UPDATE")
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, notFound(err, "asset "+strconv.FormatInt(id, 10))
+	}
+	return a, nil
+}
+
 // AssetByRef finds an asset of companyID by id, tag or name (any company
 // when companyID is 0).
 func (q *Q) AssetByRef(ctx context.Context, companyID int64, ref string) (*Asset, error) {

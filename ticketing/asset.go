@@ -105,7 +105,7 @@ type AssetUpdate struct {
 // assetForChange loads asset id for an update or a delete, checking that
 // it is of company when one is given.
 func (tx *Tx) assetForChange(ctx context.Context, id int64, company string) (*store.Asset, error) {
-	a, err := tx.q.Asset(ctx, id)
+	a, err := tx.q.LockAsset(ctx, id)
 	if err != nil {
 		return nil, mapStoreErr(err)
 	}
