@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -42,6 +44,22 @@ func (q *Q) Asset(ctx context.Context, id int64) (*Asset, error) {
 	return a, nil
 }
 
+// LockAsset is Asset with the row locked until the transaction ends on
+// PostgreSQL: a ticket being pointed at it meanwhile (its foreign key
+// check shares the row) waits, so a delete detaches every ticket it
+// audits. SQLite has one writer at a time anyway.
+func (q *Q) LockAsset(ctx context.Context, id int64) (*Asset, error) {
+	a := new(Asset)
+	sel := q.db.NewSelect().Model(a).Where("ast.id = ?", id)
+	if q.pg {
+		sel = sel.For("UPDATE")
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, notFound(err, "asset "+strconv.FormatInt(id, 10))
+	}
+	return a, nil
+}
+
 // AssetByRef finds an asset of companyID by id, tag or name (any company
 // when companyID is 0).
 func (q *Q) AssetByRef(ctx context.Context, companyID int64, ref string) (*Asset, error) {
@@ -75,4 +93,73 @@ func (q *Q) Assets(ctx context.Context, companyID int64) ([]*Asset, error) {
 		return nil, fmt.Errorf("store: assets: %w", err)
 	}
 	return as, nil
+}
+
+// UpdateAsset writes a's editable columns (not its company: tickets of
+// that company are about it).
+func (q *Q) UpdateAsset(ctx context.Context, a *Asset) error {
+	res, err := q.db.NewUpdate().Model(a).Column("name", "tag", "kind", "serial", "notes").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: update asset: %w", err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("store: asset %d: %w", a.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// AssetTicket is a ticket about an asset, as its deletion detaches it.
+type AssetTicket struct {
+	ID        int64 `bun:"id"`
+	Number    int64 `bun:"number"`
+	CompanyID int64 `bun:"company_id"`
+}
+
+// TicketsOfAsset lists the tickets about asset id, by number.
+func (q *Q) TicketsOfAsset(ctx context.Context, id int64) ([]AssetTicket, error) {
+	var ts []AssetTicket
+	err := q.db.NewSelect().Table("tickets").Column("id", "number", "company_id").
+		Where("asset_id = ?", id).OrderExpr("number").Scan(ctx, &ts)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: tickets of asset: %w", err)
+	}
+	return ts, nil
+}
+
+// CountTicketsOfAssets counts, per asset id, the tickets about it.
+func (q *Q) CountTicketsOfAssets(ctx context.Context) (map[int64]int, error) {
+	var rows []struct {
+		AssetID int64 `bun:"asset_id"`
+		N       int   `bun:"n"`
+	}
+	err := q.db.NewSelect().Table("tickets").ColumnExpr("asset_id, count(*) AS n").
+		Where("asset_id IS NOT NULL").Group("asset_id").Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: count tickets of assets: %w", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.AssetID] = r.N
+	}
+	return out, nil
+}
+
+// DeleteAsset detaches asset id from its tickets and deletes it; the
+// caller audits both (the foreign key would detach them silently).
+func (q *Q) DeleteAsset(ctx context.Context, id int64) error {
+	if _, err := q.db.NewUpdate().Table("tickets").Set("asset_id = NULL").Where("asset_id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("store: detach asset: %w", err)
+	}
+	res, err := q.db.NewDelete().Model((*Asset)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: delete asset: %w", err)
+	}
+	if n, err := rowsAffected(res); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("store: asset %d: %w", id, ErrNotFound)
+	}
+	return nil
 }

@@ -149,7 +149,7 @@ func (tx *Tx) Comment(ctx context.Context, actor *store.User, t *store.Ticket, i
 	// Staff who answer a ticket they are not assigned follow it, so they
 	// hear the requester's reply.
 	if actor.IsStaff() && actor.ID > 0 && !t.AssignedTo(actor) {
-		if _, err := tx.q.AddParticipant(ctx, t.ID, actor.ID); err != nil {
+		if _, err := tx.q.AddParticipantVia(ctx, t.ID, actor.ID, store.ParticipantReplied); err != nil {
 			return nil, err
 		}
 	}
@@ -401,30 +401,37 @@ func (s *Service) Rate(ctx context.Context, actor *store.User, number int64, rat
 
 // AddParticipant brings u into ticket number so they see it and are told
 // about it. A client participant must belong to the ticket's company.
+// The page shows them as invited (store.ParticipantInvited).
 func (s *Service) AddParticipant(ctx context.Context, actor *store.User, number int64, u *store.User) error {
 	return s.TxWith(ctx, func(tx *Tx) error {
 		t, err := tx.load(ctx, actor, number, ActManageParticipant)
 		if err != nil {
 			return err
 		}
-		return tx.AddParticipant(ctx, actor, t, u)
+		return tx.addParticipant(ctx, actor, t, u, store.ParticipantInvited)
 	})
 }
 
-// AddParticipant is Service.AddParticipant on a ticket loaded in tx. The
-// policy check is the caller's (mail intake adds Cc'd colleagues).
+// AddParticipant brings u, named in the To/Cc of a mail on t, into t
+// (store.ParticipantMail): mail intake adds Cc'd colleagues, a reply
+// its typed Cc. The policy check is the caller's.
 func (tx *Tx) AddParticipant(ctx context.Context, actor *store.User, t *store.Ticket, u *store.User) error {
+	return tx.addParticipant(ctx, actor, t, u, store.ParticipantMail)
+}
+
+func (tx *Tx) addParticipant(ctx context.Context, actor *store.User, t *store.Ticket, u *store.User, via string) error {
 	if !u.IsStaff() && u.CompanyIDValue() != t.CompanyID {
 		return notAllowedf("%s is not of the ticket's company", u.Email)
 	}
 	if u.ID == t.RequesterID {
 		return nil
 	}
-	added, err := tx.q.AddParticipant(ctx, t.ID, u.ID)
+	added, err := tx.q.AddParticipantVia(ctx, t.ID, u.ID, via)
 	if err != nil || !added {
 		return err
 	}
-	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "add_participant", nil, map[string]any{"user_id": u.ID, "email": u.Email}); err != nil {
+	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "add_participant", nil,
+		map[string]any{"user_id": u.ID, "email": u.Email, "joined": via}); err != nil {
 		return err
 	}
 	tx.emit(Event{Kind: EventParticipantAdded, Ticket: t, Actor: actor, User: u})
@@ -463,6 +470,10 @@ type View struct {
 	// the opening message (key 0) and each mail-originated comment (its
 	// id); mail from before the check has no entry.
 	MailAuth map[int64]store.MailAuth
+	// ParticipantVia is how each participant (by user id) came in:
+	// store.ParticipantCc, ParticipantMail, ParticipantInvited,
+	// ParticipantReplied, or "" for rows from before it was recorded.
+	ParticipantVia map[int64]string
 }
 
 // Get returns ticket number with what actor may see of it: a client never
@@ -482,6 +493,9 @@ func (s *Service) Get(ctx context.Context, actor *store.User, number int64) (*Vi
 		return nil, err
 	}
 	if v.Participants, err = q.Participants(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if v.ParticipantVia, err = q.ParticipantVias(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	if v.Attachments, err = q.Attachments(ctx, t.ID, internal); err != nil {

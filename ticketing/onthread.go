@@ -122,7 +122,7 @@ func (tx *Tx) JoinThread(ctx context.Context, t *store.Ticket, u *store.User, d 
 			return err
 		}
 	}
-	via := ""
+	via := store.ParticipantMail
 	if u.CompanyIDValue() != t.CompanyID {
 		via = store.ParticipantCc
 	}
@@ -132,7 +132,7 @@ func (tx *Tx) JoinThread(ctx context.Context, t *store.Ticket, u *store.User, d 
 	}
 	actor := SystemActor()
 	if err := tx.q.Audit(ctx, actor, t.CompanyID, "ticket", t.ID, "add_participant", nil,
-		map[string]any{"user_id": u.ID, "email": u.Email, "via": "mail thread", "how": d.How, "message_id": d.MessageID, "cc": via == store.ParticipantCc}); err != nil {
+		map[string]any{"user_id": u.ID, "email": u.Email, "via": "mail thread", "how": d.How, "message_id": d.MessageID, "cc": via == store.ParticipantCc, "joined": via}); err != nil {
 		return err
 	}
 	tx.emit(Event{Kind: EventParticipantAdded, Ticket: t, Actor: actor, User: u})

@@ -37,6 +37,17 @@ func TestBrowserStaffPages(t *testing.T) {
 			tk = x
 		}
 	}
+	// Participants with how they came in: a colleague Cc'd on a reply
+	// ("Cc") and one invited by staff ("convidado").
+	joao := p.user(co, "joao@cliente.example", "João Cc")
+	pedro := p.user(co, "pedro@cliente.example", "Pedro Convidado")
+	if _, err := p.svc.Comment(ctx, p.admin, tk.Number, ticketing.CommentInput{Body: "Copiando o João.",
+		Recipients: &ticketing.ReplyRecipients{To: []string{maria.Email}, Cc: []string{joao.Email}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.svc.AddParticipant(ctx, p.admin, tk.Number, pedro); err != nil {
+		t.Fatal(err)
+	}
 	b := newBrowser(t, p.base)
 	b.login(tech.Email, testPassword)
 	b.open("/tickets/")
@@ -64,6 +75,11 @@ func TestBrowserStaffPages(t *testing.T) {
 
 	b.open("/tickets/" + itoa(tk.Number))
 	b.waitText(".staff-panel", "Assumir")
+	for _, want := range []string{"João Cc Entrou por: Cc", "Pedro Convidado Entrou por: convidado"} {
+		if got := b.text(".staff-panel"); !strings.Contains(strings.Join(strings.Fields(got), " "), want) {
+			t.Errorf("the participants read %q, want %q", got, want)
+		}
+	}
 	b.page("staff-ticket", true)
 	b.submit(`form[action="/tickets/` + itoa(tk.Number) + `/take"] button`)
 	b.waitText(".staff-panel", "Téo Técnico")
@@ -81,4 +97,57 @@ func TestBrowserStaffPages(t *testing.T) {
 	b.page("staff-collision", false)
 	b.submit(`button[name="send_anyway"]`)
 	b.waitText(".conversation", "Já estou verificando.")
+}
+
+// TestBrowserAssetPages: the asset register as an admin sees it (list,
+// add form, edit and delete), with axe, shots and the phone width, and
+// the requester's ticket page with the participants' badges.
+func TestBrowserAssetPages(t *testing.T) {
+	browserPaths(t)
+	st := storetest.Open(t, store.SQLite)
+	p := startPortal(t, st)
+	ctx := context.Background()
+	co := p.company("Cliente Exemplo", "cliente.example")
+	maria := p.user(co, "maria@cliente.example", "Maria Reis")
+	pedro := p.user(co, "pedro@cliente.example", "Pedro Convidado")
+	nb, err := p.svc.CreateAsset(ctx, p.admin, ticketing.AssetInput{Company: co.Name, Name: "Notebook da recepção com nome comprido", Tag: "NB-0042", Kind: "notebook", Serial: "5CG1234XYZ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.svc.CreateAsset(ctx, p.admin, ticketing.AssetInput{Company: co.Name, Name: "Impressora", Tag: "PR-1"}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := p.svc.Create(ctx, maria, ticketing.CreateInput{Requester: maria, Subject: "Tela azul", Body: "Desde ontem.", Asset: "NB-0042"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.svc.AddParticipant(ctx, p.admin, tk.Number, pedro); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, p.base)
+	b.login(p.admin.Email, p.adminPassword)
+	b.open("/admin/assets")
+	b.waitText("main h1", "Ativos")
+	b.page("admin-assets", true)
+	b.open("/admin/assets/" + itoa(nb.ID))
+	b.waitText("main h1", "Notebook")
+	b.page("admin-asset-edit", true)
+	// Delete without scripts' help: the box is required, then the list.
+	b.check(`form[action$="/delete"] input[name=confirm]`)
+	b.submit(`form[action$="/delete"] button`)
+	b.wantPath("/admin/assets")
+	if strings.Contains(b.text(".asset-table"), "NB-0042") {
+		t.Error("the deleted asset is still listed")
+	}
+	b.logout()
+
+	b.login(maria.Email, testPassword)
+	b.acceptPolicy()
+	b.open("/tickets/" + itoa(tk.Number))
+	b.waitText(".ticket-side", "Pedro Convidado")
+	if got := strings.Join(strings.Fields(b.text(".ticket-side")), " "); !strings.Contains(got, "Pedro Convidado Entrou por: convidado") {
+		t.Errorf("the requester's participants read %q", got)
+	}
+	b.page("requester-ticket-participants", true)
 }

@@ -14,6 +14,7 @@ type dashboardView struct {
 	Inactive  bool // the company is switched off (company update --active=false)
 	Cards     []dashboardCard
 	Admin     bool // the quarantine card
+	Assets    bool // the asset register card (supervisors and admins)
 }
 
 // dashboardCard is one list with the queue page that shows all of it
@@ -44,6 +45,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 			v.Cards = append(v.Cards, dashboardCard{DashboardList: l, Title: "dashboard.card." + l.Name, Href: dashboardHrefs[l.Name]})
 		}
 		v.Admin = u.Role == store.RoleAdmin
+		v.Assets = ticketing.CanManageAssets(u)
 	}
 	return s.render(w, r, http.StatusOK, "dashboard", v)
 }

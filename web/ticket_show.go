@@ -30,6 +30,9 @@ type ticketPage struct {
 	Stars      []ratingStar
 	Links      []ticketRef // linked tickets the viewer may open
 	MaxMB      int64       // the attachment size limit, in MB (form hint)
+	// Participants are who else follows, with how they came in, on a
+	// requester's (or colleague's) page; staff see them in their panel.
+	Participants []participantRef
 	// RatingLabel names the rating given ("Bom"), "" when none.
 	RatingLabel string
 
@@ -142,6 +145,11 @@ func (s *Server) ticketPageFor(r *http.Request, n int64) (*ticketPage, error) {
 	t := v.Ticket
 	p := &ticketPage{View: v, Ticket: t, Staff: u.IsStaff(), Open: t.Open()}
 	p.Items = conversation(v)
+	if !p.Staff && u.CompanyIDValue() == t.CompanyID {
+		// Not for a Cc participant from outside: they see the
+		// conversation, not who else of the company follows it.
+		p.Participants = participantRefs(v, false)
+	}
 	if u.IsStaff() {
 		if err := s.linkMailSources(r, t.Number, p.Items); err != nil {
 			return nil, err

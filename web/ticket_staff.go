@@ -22,9 +22,9 @@ type staffData struct {
 	CanTake, CanTransfer, CanEdit, CanStatus, CanResolve, CanClose, CanReopen, CanParticipants bool
 	HasSLA, Paused, Closed                                                                     bool
 
-	Participants []*store.User // everyone following (Cc)
-	Candidates   []*store.User // staff who could be invited
-	Transferees  []*store.User // staff other than the assignee
+	Participants []participantRef // everyone following (Cc), with how they came in
+	Candidates   []*store.User    // staff who could be invited
+	Transferees  []*store.User    // staff other than the assignee
 
 	CategoryID      int64 // the subcategory when set, else the category (the select's choice)
 	QueueID         int64
@@ -70,7 +70,7 @@ func (s *Server) ticketStaffData(r *http.Request, v *ticketing.View) (*staffData
 		d.reactionSet, err = s.reactionBars(r, t.Number)
 		return d, err
 	}
-	d := &staffData{Number: t.Number, Staff: true, Ticket: t, Participants: v.Participants,
+	d := &staffData{Number: t.Number, Staff: true, Ticket: t, Participants: participantRefs(v, true),
 		Priorities: queuePriorities, Statuses: []string{store.StatusOpen, store.StatusPending},
 		Classifications: ticketing.Classifications, Emojis: ticketing.Emojis,
 		HasSLA: t.SLAPlanID != nil, Paused: t.SLAPausedAt != nil, Closed: t.Status == store.StatusClosed}
