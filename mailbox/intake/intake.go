@@ -115,6 +115,7 @@ func New(cfg Config, svc *ticketing.Service, log *slog.Logger) *Intake {
 type inbound struct {
 	env        delivery.Envelope
 	raw        []byte
+	rawGz      []byte         // raw, gzipped: before the commit, off the one writer
 	msg        *parse.Message // nil when it could not be parsed
 	parseErr   error
 	kind       classify.Result
@@ -288,6 +289,7 @@ func (in *Intake) prepare(env delivery.Envelope, raw []byte) *inbound {
 	m := &inbound{env: env, raw: raw}
 	m.msg, m.parseErr = parse.Parse(raw, parse.Limits{MaxMessageBytes: in.cfg.MaxMessageBytes, MaxAttachmentBytes: in.cfg.MaxAttachment, MaxParts: in.cfg.MaxParts})
 	m.hash = contentHash(raw)
+	m.rawGz = store.Gzip(raw)
 	if m.parseErr != nil {
 		return m
 	}
@@ -437,7 +439,7 @@ func (in *Intake) Reprocess(ctx context.Context, actor *store.User, id int64) (R
 // quarantine keeps the whole message with a reason, durably.
 func (in *Intake) quarantine(ctx context.Context, m *inbound, reason string) (delivery.Outcome, error) {
 	q := &store.Quarantined{Reason: reason, Source: string(m.env.Source), Envelope: envelopeJSON(m.env), ContentHash: m.hash,
-		MessageID: m.messageID, FromAddr: m.from, RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw)}
+		MessageID: m.messageID, FromAddr: m.from, RawSize: int64(len(m.raw)), RawGz: m.rawGz}
 	if m.msg != nil {
 		q.Subject = m.msg.Subject
 	}

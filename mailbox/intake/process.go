@@ -111,7 +111,7 @@ func (in *Intake) record(m *inbound, action, reason string, ticketID *int64) *st
 		Recipients: strings.Join(m.env.Recipients, ","), RemoteAddr: m.env.RemoteAddr, Mailbox: m.env.Mailbox,
 		UIDValidity: int64(m.env.UIDValidity), UID: int64(m.env.UID), FromAddr: m.from, Subject: m.msg.Subject,
 		DateHeader: m.msg.Header.Get("Date"), Kind: string(m.kind.Kind), Action: action, Reason: reason, TicketID: ticketID,
-		RawSize: int64(len(m.raw)), RawGz: store.Gzip(m.raw), ReceivedAt: m.env.ReceivedAt.UTC(),
+		RawSize: int64(len(m.raw)), RawGz: m.rawGz, ReceivedAt: m.env.ReceivedAt.UTC(),
 	}
 }
 
