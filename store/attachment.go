@@ -47,11 +47,11 @@ func (q *Q) AddAttachment(ctx context.Context, a *Attachment, data []byte) error
 		data = []byte{}
 	}
 	b := &blob{SHA256: a.SHA256, Size: a.Size, Data: data, CreatedAt: now()}
-	if _, err := q.db.NewInsert().Model(b).On("CONFLICT (sha256) DO NOTHING").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, b, nil); err != nil {
 		return fmt.Errorf("store: store blob: %w", err)
 	}
 	a.CreatedAt = now()
-	if _, err := q.db.NewInsert().Model(a).Returning("id").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, a, &a.ID); err != nil {
 		return fmt.Errorf("store: add attachment: %w", err)
 	}
 	return nil

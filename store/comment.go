@@ -31,7 +31,7 @@ func (q *Q) CreateComment(ctx context.Context, c *Comment) error {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now()
 	}
-	if _, err := q.db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+	if err := q.hotInsert(ctx, c, &c.ID); err != nil {
 		return fmt.Errorf("store: create comment: %w", err)
 	}
 	return nil

@@ -159,11 +159,14 @@ func (q *Q) DeleteCompany(ctx context.Context, id int64) error {
 
 // Company returns one company by id.
 func (q *Q) Company(ctx context.Context, id int64) (*Company, error) {
-	c := new(Company)
-	if err := q.db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "company "+strconv.FormatInt(id, 10))
+	var cs []*Company
+	if err := q.hotScan(ctx, &cs, hotCompanyByID, id); err != nil {
+		return nil, fmt.Errorf("store: company %d: %w", id, err)
 	}
-	return c, q.loadDomains(ctx, c)
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("%w: company %d", ErrNotFound, id)
+	}
+	return cs[0], q.loadDomains(ctx, cs[0])
 }
 
 // CompanyByName finds a company by name, case-insensitively.

@@ -51,6 +51,7 @@ const (
 	hotMailUpdate     = "mail.update"
 	hotUserByEmail    = "user.email"
 	hotUserByID       = "user.id"
+	hotCompanyByID    = "company.id"
 	hotClearBouncing  = "bouncing.clear"
 	hotBouncingOne    = "bouncing.one"
 	hotNextNumber     = "ticket.next"
@@ -74,6 +75,7 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 	h.text[hotMailUpdate] = `UPDATE "mail_messages" SET "action" = ?, "reason" = ?, "kind" = ?, "ticket_id" = ?, "comment_id" = ? WHERE "id" = ?`
 	h.text[hotUserByEmail] = db.NewSelect().Model((*User)(nil)).Where("u.email = ?", p).String()
 	h.text[hotUserByID] = db.NewSelect().Model((*User)(nil)).Where("u.id = ?", p).String()
+	h.text[hotCompanyByID] = db.NewSelect().Model((*Company)(nil)).Where("id = ?", p).String()
 	h.text[hotClearBouncing] = `UPDATE "mail_addresses" SET "bouncing_since" = NULL, "updated_at" = ? WHERE "email" = ? AND "bouncing_since" IS NOT NULL`
 	h.text[hotBouncingOne] = `SELECT "email" FROM "mail_addresses" WHERE "email" = ? AND "bouncing_since" IS NOT NULL`
 	h.text[hotParticipants] = db.NewSelect().Model((*User)(nil)).
@@ -101,6 +103,9 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 		{(*AuditEntry)(nil), ""},
 		{(*Event)(nil), ` RETURNING "id"`},
 		{(*messageIDRow)(nil), ` ON CONFLICT ("message_id", "ticket_id") DO NOTHING`},
+		{(*Comment)(nil), ` RETURNING "id"`},
+		{(*blob)(nil), ` ON CONFLICT ("sha256") DO NOTHING`},
+		{(*Attachment)(nil), ` RETURNING "id"`},
 	} {
 		if err := h.addInsert(m.model, m.suffix); err != nil {
 			return nil, err

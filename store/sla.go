@@ -372,6 +372,7 @@ func (q *Q) UpdateTicketSLA(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: update SLA of ticket #%d: %w", t.Number, err)
 	}
+	t.saved = nil // written in part: the next UpdateTicket writes every column
 	return nil
 }
 
@@ -410,5 +411,6 @@ func (q *Q) UpdateTicketPlan(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: update SLA plan of ticket #%d: %w", t.Number, err)
 	}
+	t.saved = nil // written in part: the next UpdateTicket writes every column
 	return nil
 }

@@ -87,6 +87,8 @@ type Ticket struct {
 	Requester *User     `bun:"rel:belongs-to,join:requester_id=id" json:"-"`
 	Assignee  *User     `bun:"rel:belongs-to,join:assignee_id=id" json:"-"`
 	Category  *Category `bun:"rel:belongs-to,join:category_id=id" json:"-"`
+
+	saved *Ticket // the columns as read or last written (ticket_changes.go)
 }
 
 // Open reports whether the ticket still needs work.
@@ -123,13 +125,21 @@ func (q *Q) CreateTicket(ctx context.Context, t *Ticket) error {
 	if err := q.hotInsert(ctx, t, &t.ID); err != nil {
 		return conflict(err, "ticket #"+strconv.FormatInt(t.Number, 10))
 	}
+	t.keep()
 	return nil
 }
 
 // UpdateTicket saves every column of t and bumps updated_at.
 func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
+	cols, all := q.changedTicketColumns(t)
 	t.UpdatedAt = now()
-	res, err := q.db.NewUpdate().Model(t).ExcludeColumn("id", "number", "created_at").WherePK().Exec(ctx)
+	upd := q.db.NewUpdate().Model(t).WherePK()
+	if all {
+		upd = upd.ExcludeColumn("id", "number", "created_at")
+	} else {
+		upd = upd.Column(append(cols, "updated_at")...)
+	}
+	res, err := upd.Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: update ticket #%d: %w", t.Number, err)
 	}
@@ -138,6 +148,7 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 	} else if n == 0 {
 		return fmt.Errorf("%w: ticket #%d", ErrNotFound, t.Number)
 	}
+	t.keep()
 	return nil
 }
 
