@@ -48,6 +48,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
+	s.hot.migrated()
 	var names []string
 	for _, mig := range group.Migrations {
 		names = append(names, mig.Name+"_"+mig.Comment)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type hotStmts struct {
 
 	driver string
 	mu     sync.Mutex
+	retry  time.Time   // after a failed prepare: not again before this
 	ready  atomic.Bool // stmts is set, and no longer changes
 	// stmts: prepared on the writer pool (SQLite: one connection;
 	// database/sql prepares again on a replacement connection, and on
@@ -125,7 +127,7 @@ func (h *hotStmts) prepare(ctx context.Context) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.ready.Load() {
+	if h.ready.Load() || time.Now().Before(h.retry) {
 		return
 	}
 	stmts := make(map[string]*sql.Stmt, len(h.text))
@@ -138,6 +140,11 @@ func (h *hotStmts) prepare(ctx context.Context) {
 			for _, st := range stmts {
 				st.Close()
 			}
+			// Bun runs them meanwhile; a store being migrated has its
+			// tables in a moment, so try again soon, not on every
+			// transaction.
+			h.retry = time.Now().Add(2 * time.Second)
+			slog.Debug("store: hot statements not prepared yet", "statement", name, "err", err)
 			return
 		}
 		stmts[name] = st
@@ -188,6 +195,14 @@ func plainColumn(t reflect.Type) bool {
 	return false
 }
 
+// migrated says the schema may have just got its tables: the next
+// transaction prepares at once.
+func (h *hotStmts) migrated() {
+	h.mu.Lock()
+	h.retry = time.Time{}
+	h.mu.Unlock()
+}
+
 func (h *hotStmts) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -234,7 +249,7 @@ func (q *Q) hotInsert(ctx context.Context, model any, id *int64) error {
 	for i, f := range ins.fields {
 		fv := f.Value(v)
 		switch {
-		case f.NullZero && fv.IsZero():
+		case f.NullZero && f.HasZeroValue(v):
 			args[i] = nil
 		case fv.Kind() == reflect.Pointer && fv.IsNil():
 			args[i] = nil

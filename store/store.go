@@ -245,6 +245,10 @@ type Q struct {
 	hot *hotStmts
 	// tx is the write transaction the hot statements bind to.
 	tx *sql.Tx
+	// written: the tickets this transaction wrote. Each remembers its
+	// columns as written (ticket_changes.go); when the writes are rolled
+	// back, that memory is wrong and is forgotten.
+	written []*Ticket
 }
 
 // R returns queries on the read side. Do not write through it.
@@ -254,9 +258,15 @@ func (s *Store) R() *Q { return &Q{db: s.read, pg: s.driver == Postgres, hot: s.
 // together or not at all.
 func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
 	s.hot.prepare(ctx)
-	return s.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(s.txQ(tx))
+	var q *Q
+	err := s.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q = s.txQ(tx)
+		return fn(q)
 	})
+	if err != nil && q != nil {
+		q.forget(0)
+	}
+	return err
 }
 
 // InTxDurable is InTx for commits that are promises to someone else (a
@@ -286,9 +296,15 @@ func (s *Store) InTxDurable(ctx context.Context, fn func(q *Q) error) error {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // returns that error: it is the point
 		}
 	}()
-	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(s.txQ(tx))
+	var q *Q
+	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q = s.txQ(tx)
+		return fn(q)
 	})
+	if err != nil && q != nil {
+		q.forget(0)
+	}
+	return err
 }
 
 // txQ is the set of queries bound to tx.
@@ -313,7 +329,9 @@ func (q *Q) Savepoint(ctx context.Context, name string, fn func() error) error {
 	if err := exec("SAVEPOINT ", hotSavepoint); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
+	written := len(q.written)
 	if err := fn(); err != nil {
+		q.forget(written)
 		if rerr := exec("ROLLBACK TO SAVEPOINT ", hotRollbackSP); rerr != nil {
 			return fmt.Errorf("store: rollback to savepoint: %w (after %w)", rerr, err)
 		}

@@ -125,7 +125,7 @@ func (q *Q) CreateTicket(ctx context.Context, t *Ticket) error {
 	if err := q.hotInsert(ctx, t, &t.ID); err != nil {
 		return conflict(err, "ticket #"+strconv.FormatInt(t.Number, 10))
 	}
-	t.keep()
+	q.wrote(t)
 	return nil
 }
 
@@ -148,7 +148,7 @@ func (q *Q) UpdateTicket(ctx context.Context, t *Ticket) error {
 	} else if n == 0 {
 		return fmt.Errorf("%w: ticket #%d", ErrNotFound, t.Number)
 	}
-	t.keep()
+	q.wrote(t)
 	return nil
 }
 

@@ -12,6 +12,25 @@ import (
 // updated_at change, nothing else does), and could overwrite a column
 // another transaction had changed since the read.
 
+// The snapshot is what this transaction read or wrote; it is only a true
+// picture of the row under the row's lock (ticketing reads the tickets it
+// changes FOR UPDATE on PostgreSQL; SQLite has one writer).
+
+// wrote records that q's transaction wrote t, and keeps its columns.
+func (q *Q) wrote(t *Ticket) {
+	t.keep()
+	q.written = append(q.written, t)
+}
+
+// forget drops the snapshots of the tickets written since the n-th
+// (rolled back): their next UpdateTicket writes every column.
+func (q *Q) forget(n int) {
+	for _, t := range q.written[n:] {
+		t.saved = nil
+	}
+	q.written = q.written[:n]
+}
+
 // AfterScanRow keeps the columns as read (bun calls it for each row).
 func (t *Ticket) AfterScanRow(context.Context) error {
 	t.keep()

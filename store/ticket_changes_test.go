@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -48,6 +49,22 @@ func TestUpdateTicketWritesWhatChanged(t *testing.T) {
 			}
 			if got.Status != store.StatusOpen || got.ResolutionDue == nil || !got.ResolutionDue.Equal(later) {
 				t.Errorf("status %q, resolution due %v; want open, %v", got.Status, got.ResolutionDue, later)
+			}
+			// A write rolled back is forgotten: the same change, tried
+			// again with the same ticket, is written.
+			mine.Status = store.StatusPending
+			errRollback := errors.New("rolled back")
+			if err := st.InTx(ctx, func(q *store.Q) error {
+				if err := q.UpdateTicket(ctx, mine); err != nil {
+					return err
+				}
+				return errRollback
+			}); !errors.Is(err, errRollback) {
+				t.Fatalf("rolled-back transaction: %v", err)
+			}
+			must(t, st.InTx(ctx, func(q *store.Q) error { return q.UpdateTicket(ctx, mine) }))
+			if got, err := st.R().Ticket(ctx, store.AllCompanies(), tk.ID, false); err != nil || got.Status != store.StatusPending {
+				t.Fatalf("after a rollback and a retry: status %v (%v), want pending", got.Status, err)
 			}
 			// A ticket never read (built by hand) writes every column.
 			fresh := *got

@@ -215,7 +215,7 @@ func (in *Intake) place(ctx context.Context, tx *ticketing.Tx, m *inbound, rec *
 	automated := m.kind.Automated()
 	// The tickets it answers come first: whether its sender is on their
 	// thread decides before the unknown-sender policy does.
-	m.joined, m.related = nil, nil // a retried transaction decides again
+	m.joined, m.related, m.newSender = nil, nil, false // a retried transaction decides again
 	cands, err := in.candidates(ctx, tx, m)
 	if err != nil {
 		return delivery.Outcome{}, err
