@@ -54,6 +54,10 @@ type MailMessage struct {
 	RawSize     int64     `bun:"raw_size,notnull" json:"raw_size"`
 	RawGz       []byte    `bun:"raw_gz,notnull" json:"-"`
 	ReceivedAt  time.Time `bun:"received_at,notnull" json:"received_at"`
+	// What sender authentication found (mail_auth.go), written with the
+	// row; SetMailAuth changes it later.
+	AuthVerdict string `bun:"auth_verdict,notnull" json:"-"`
+	AuthSummary string `bun:"auth_summary,notnull" json:"-"`
 }
 
 // gzipWriters reuses compressors: a new one allocates about a megabyte,

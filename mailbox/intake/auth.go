@@ -61,12 +61,13 @@ func (in *Intake) authenticate(ctx context.Context, m *inbound) error {
 	return nil
 }
 
-// recordAuth stores the verdict on the message's row.
-func (in *Intake) recordAuth(ctx context.Context, q *store.Q, m *inbound, rec *store.MailMessage) error {
+// recordAuth puts the verdict on the message's row before it is
+// inserted: one statement, not an insert and then an update of it.
+func (in *Intake) recordAuth(m *inbound, rec *store.MailMessage) {
 	if m.auth == nil {
-		return nil
+		return
 	}
-	return q.SetMailAuth(ctx, rec.ID, m.auth.Verdict(), m.auth.Summary())
+	rec.AuthVerdict, rec.AuthSummary = m.auth.Verdict(), m.auth.Summary()
 }
 
 // checkSender applies the authentication rules once the sender's user is

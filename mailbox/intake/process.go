@@ -46,10 +46,8 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		return result{out: out}
 	}
 	rec := in.record(m, store.MailIgnored, "", nil)
+	in.recordAuth(m, rec)
 	if err := q.InsertMailMessage(ctx, rec); err != nil {
-		return result{err: err}
-	}
-	if err := in.recordAuth(ctx, q, m, rec); err != nil {
 		return result{err: err}
 	}
 	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
