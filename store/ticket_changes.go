@@ -22,6 +22,16 @@ func (q *Q) wrote(t *Ticket) {
 	q.written = append(q.written, t)
 }
 
+// wroteBefore reports whether q's transaction has written t already.
+func (q *Q) wroteBefore(t *Ticket) bool {
+	for _, w := range q.written {
+		if w == t {
+			return true
+		}
+	}
+	return false
+}
+
 // forget drops the snapshots of the tickets written since the n-th
 // (rolled back): their next UpdateTicket writes every column.
 func (q *Q) forget(n int) {
