@@ -75,7 +75,17 @@ type Event struct {
 	// Automated marks changes caused by automated mail (auto-replies,
 	// bounces): nobody is told about them automatically.
 	Automated bool
+	// mailed is set by the transaction that emitted the event when it
+	// queued mail (nil: an event made elsewhere, which may have).
+	mailed *bool
 }
+
+// MayHaveQueuedMail reports whether the transaction that made ev may have
+// queued mail: false only when it is known that it queued none. The
+// sender's wake-up after each change is for those that did (a ticket
+// whose acknowledgement was withheld queues nothing, and a claim that
+// finds nothing is three statements).
+func (ev Event) MayHaveQueuedMail() bool { return ev.mailed == nil || *ev.mailed }
 
 // TxHook runs inside the transaction of a change, so what it writes (an
 // outbox row, a notification) commits with it or not at all.

@@ -49,7 +49,23 @@ type MailOut interface {
 func (tx *Tx) MailIn() MailIn { return tx.q }
 
 // MailOut gives the outbound hook its queries in tx.
-func (tx *Tx) MailOut() MailOut { return tx.q }
+func (tx *Tx) MailOut() MailOut { return mailOut{tx.q, tx.mailed} }
+
+// mailOut is the store's queries, noting that the transaction queued mail.
+type mailOut struct {
+	*store.Q
+	mailed *bool
+}
+
+func (m mailOut) EnqueueMail(ctx context.Context, row *store.OutboxMail) error {
+	if err := m.Q.EnqueueMail(ctx, row); err != nil {
+		return err
+	}
+	if m.mailed != nil {
+		*m.mailed = true
+	}
+	return nil
+}
 
 // CreateUser adds a user inside tx without a policy check: the caller
 // decided (mail from a company's domain). Audited with actor (nil: the

@@ -81,6 +81,9 @@ type Tx struct {
 	s    *Service
 	q    *store.Q
 	emit func(Event)
+	// mailed: this transaction queued mail (MailOut's EnqueueMail); the
+	// events it emits point at it (Event.MayHaveQueuedMail).
+	mailed *bool
 }
 
 func mapStoreErr(err error) error {
@@ -295,8 +298,9 @@ func auditTicket(t *store.Ticket) map[string]any {
 func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error) ([]Event, error) {
 	var events []Event
 	var hookErr error
-	tx := &Tx{s: s, q: q}
+	tx := &Tx{s: s, q: q, mailed: new(bool)}
 	tx.emit = func(ev Event) {
+		ev.mailed = tx.mailed
 		events = append(events, ev)
 		for _, h := range s.hooks {
 			if hookErr == nil {

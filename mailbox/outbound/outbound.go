@@ -138,13 +138,14 @@ func (o *Outbound) OnQueued(fn func()) {
 	o.mu.Unlock()
 }
 
-// Listener wakes the sender after each committed change (an account
-// mail too: it has no Ticket, and nothing here needs one).
+// Listener wakes the sender after each committed change that may have
+// queued mail (an account mail too: it has no Ticket, and nothing here
+// needs one).
 func (o *Outbound) Listener(ev ticketing.Event) {
 	o.mu.Lock()
 	fn := o.wakeFn
 	o.mu.Unlock()
-	if fn != nil && !ev.Automated {
+	if fn != nil && !ev.Automated && ev.MayHaveQueuedMail() {
 		fn()
 	}
 }
