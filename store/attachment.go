@@ -54,6 +54,7 @@ func (q *Q) AddAttachment(ctx context.Context, a *Attachment, data []byte) error
 	if err := q.hotInsert(ctx, a, &a.ID); err != nil {
 		return fmt.Errorf("store: add attachment: %w", err)
 	}
+	q.searchNew()
 	return nil
 }
 

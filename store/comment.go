@@ -34,6 +34,7 @@ func (q *Q) CreateComment(ctx context.Context, c *Comment) error {
 	if err := q.hotInsert(ctx, c, &c.ID); err != nil {
 		return fmt.Errorf("store: create comment: %w", err)
 	}
+	q.searchNew()
 	return nil
 }
 

@@ -63,3 +63,6 @@ func (q *Q) ExecTest(ctx context.Context, query string, args ...any) error {
 	_, err := q.db.ExecContext(ctx, query, args...)
 	return err
 }
+
+// DB is q's connection or transaction, for tests that write by hand.
+func (q *Q) DB() bun.IDB { return q.db }

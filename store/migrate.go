@@ -49,6 +49,11 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	s.hot.migrated()
+	// Rows that were put in while the index had no trigger for them
+	// (none, normally) are indexed now.
+	if err := s.IndexSearch(ctx); err != nil {
+		return nil, err
+	}
 	var names []string
 	for _, mig := range group.Migrations {
 		names = append(names, mig.Name+"_"+mig.Comment)

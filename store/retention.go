@@ -427,6 +427,7 @@ func (q *Q) BulkAddComments(ctx context.Context, from, to, authorID int64, body 
 	if err != nil {
 		return fmt.Errorf("store: bulk comments: %w", err)
 	}
+	q.searchNew()
 	return nil
 }
 

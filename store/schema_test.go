@@ -31,6 +31,7 @@ var (
 		"ticket_search_docsize": "FTS5 shadow table",
 		"ticket_search_idx":     "FTS5 shadow table",
 		"ticket_search_vocab":   "FTS5 vocabulary of ticket_search (long prefixes)",
+		"search_indexed":        "how far the FTS5 index has caught up (store/search_index.go)",
 	}
 	postgresOnlyTables = map[string]string{
 		"ticket_search": "tsvector side table with a GIN index",

@@ -508,6 +508,7 @@ func (q *Q) BulkInsertComments(ctx context.Context, cs []Comment) error {
 	if _, err := q.db.NewInsert().Model(&cs).Exec(ctx); err != nil {
 		return fmt.Errorf("store: bulk insert comments: %w", err)
 	}
+	q.searchNew()
 	return nil
 }
 

@@ -249,6 +249,11 @@ type Q struct {
 	// columns as written (ticket_changes.go); when the writes are rolled
 	// back, that memory is wrong and is forgotten.
 	written []*Ticket
+	// unindexed: this transaction inserted rows the search index has not
+	// learnt of yet (SQLite; search_index.go).
+	unindexed bool
+	// deferIndex: leave that to a later IndexSearch.
+	deferIndex bool
 }
 
 // R returns queries on the read side. Do not write through it.
@@ -258,10 +263,20 @@ func (s *Store) R() *Q { return &Q{db: s.read, pg: s.driver == Postgres, hot: s.
 // together or not at all.
 func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
 	s.hot.prepare(ctx)
+	return s.runTx(ctx, s.write.RunInTx, fn)
+}
+
+// runTx runs fn in the transaction that run begins, then indexes for
+// search what fn inserted. When the transaction does not commit, for
+// whatever reason, the ticket snapshots it took are forgotten.
+func (s *Store) runTx(ctx context.Context, run func(context.Context, *sql.TxOptions, func(context.Context, bun.Tx) error) error, fn func(q *Q) error) error {
 	var q *Q
-	err := s.write.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := run(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		q = s.txQ(tx)
-		return fn(q)
+		if err := fn(q); err != nil {
+			return err
+		}
+		return q.indexSearch(ctx)
 	})
 	if err != nil && q != nil {
 		q.forget(0)
@@ -296,15 +311,7 @@ func (s *Store) InTxDurable(ctx context.Context, fn func(q *Q) error) error {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // returns that error: it is the point
 		}
 	}()
-	var q *Q
-	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q = s.txQ(tx)
-		return fn(q)
-	})
-	if err != nil && q != nil {
-		q.forget(0)
-	}
-	return err
+	return s.runTx(ctx, conn.RunInTx, fn)
 }
 
 // txQ is the set of queries bound to tx.

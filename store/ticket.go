@@ -125,6 +125,7 @@ func (q *Q) CreateTicket(ctx context.Context, t *Ticket) error {
 	if err := q.hotInsert(ctx, t, &t.ID); err != nil {
 		return conflict(err, "ticket #"+strconv.FormatInt(t.Number, 10))
 	}
+	q.searchNew()
 	q.wrote(t)
 	return nil
 }
@@ -461,6 +462,7 @@ func (q *Q) BulkInsertTickets(ctx context.Context, ts []Ticket) error {
 	if _, err := q.db.NewInsert().Model(&ts).Exec(ctx); err != nil {
 		return fmt.Errorf("store: bulk insert tickets: %w", err)
 	}
+	q.searchNew()
 	if q.pg {
 		if _, err := q.db.NewRaw("SELECT setval('ticket_number_seq', GREATEST((SELECT MAX(number) FROM tickets), 1000))").Exec(ctx); err != nil {
 			return fmt.Errorf("store: ticket number sequence: %w", err)
