@@ -113,9 +113,15 @@ func (q *Q) InsertMailMessage(ctx context.Context, m *MailMessage) error {
 	return nil
 }
 
-// UpdateMailMessage saves the outcome columns of m.
+// UpdateMailMessage saves the outcome columns of m, and its raw copy: the
+// intake inserts the row without it and writes it here, once. SQLite
+// rewrites a whole row on update, so a row inserted with its raw message
+// and then given its outcome wrote a 50 KB attachment twice.
 func (q *Q) UpdateMailMessage(ctx context.Context, m *MailMessage) error {
-	_, err := q.hotExec(ctx, hotMailUpdate, m.Action, m.Reason, m.Kind, m.TicketID, m.CommentID, m.ID)
+	if m.RawGz == nil {
+		m.RawGz = []byte{}
+	}
+	_, err := q.hotExec(ctx, hotMailUpdate, m.Action, m.Reason, m.Kind, m.TicketID, m.CommentID, m.RawGz, m.ID)
 	if err != nil {
 		return fmt.Errorf("store: update mail %d: %w", m.ID, err)
 	}

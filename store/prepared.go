@@ -78,7 +78,7 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 	p := bun.Safe(hotPlaceholderArg)
 	h.text[hotMailDup] = db.NewSelect().Model((*MailMessage)(nil)).ExcludeColumn("raw_gz").
 		Where("mm.content_hash = ? OR mm.message_id = ?", p, p).Order("mm.id").String()
-	h.text[hotMailUpdate] = `UPDATE "mail_messages" SET "action" = ?, "reason" = ?, "kind" = ?, "ticket_id" = ?, "comment_id" = ? WHERE "id" = ?`
+	h.text[hotMailUpdate] = `UPDATE "mail_messages" SET "action" = ?, "reason" = ?, "kind" = ?, "ticket_id" = ?, "comment_id" = ?, "raw_gz" = ? WHERE "id" = ?`
 	h.text[hotUserByEmail] = db.NewSelect().Model((*User)(nil)).Where("u.email = ?", p).String()
 	h.text[hotUserByID] = db.NewSelect().Model((*User)(nil)).Where("u.id = ?", p).String()
 	h.text[hotCompanyByID] = db.NewSelect().Model((*Company)(nil)).Where("id = ?", p).String()

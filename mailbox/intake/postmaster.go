@@ -104,9 +104,7 @@ func (in *Intake) postmaster(ctx context.Context, q *store.Q, m *inbound, rec *s
 	if !only {
 		return delivery.Outcome{}, false, nil
 	}
-	out := delivery.Outcome{Action: store.MailForwarded, Reason: "for " + strings.Join(roles, ", ") + ": forwarded to mail.postmaster_address " + to}
-	rec.Action, rec.Reason = out.Action, out.Reason
-	return out, true, q.UpdateMailMessage(ctx, rec)
+	return delivery.Outcome{Action: store.MailForwarded, Reason: "for " + strings.Join(roles, ", ") + ": forwarded to mail.postmaster_address " + to}, true, nil
 }
 
 type forwarded struct {

@@ -47,7 +47,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	}
 	rec := in.record(m, store.MailIgnored, "", nil)
 	in.recordAuth(m, rec)
-	if err := q.InsertMailMessage(ctx, rec); err != nil {
+	// The row goes in now (what the message becomes refers to its id),
+	// its raw copy with the outcome at the end (finish): SQLite rewrites
+	// a whole row on update, and would write the raw message twice.
+	raw := rec.RawGz
+	rec.RawGz = []byte{}
+	err := q.InsertMailMessage(ctx, rec)
+	rec.RawGz = raw
+	if err != nil {
 		return result{err: err}
 	}
 	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
@@ -57,7 +64,7 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		}
 		return result{err: err}
 	} else if done {
-		return result{out: out}
+		return in.finish(ctx, q, rec, result{out: out})
 	}
 	var out delivery.Outcome
 	ctx = delivery.WithSenderTrust(ctx, &m.trust)
@@ -77,11 +84,17 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	if err != nil {
 		return result{err: err}
 	}
-	rec.Action, rec.Reason = out.Action, out.Reason
+	return in.finish(ctx, q, rec, result{out: out, events: events})
+}
+
+// finish writes the outcome of a placed message on its row, with the raw
+// copy.
+func (in *Intake) finish(ctx context.Context, q *store.Q, rec *store.MailMessage, res result) result {
+	rec.Action, rec.Reason = res.out.Action, res.out.Reason
 	if err := q.UpdateMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
-	return result{out: out, events: events}
+	return res
 }
 
 func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, rec *store.MailMessage, reason string) result {
