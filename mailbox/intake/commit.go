@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/delivery"
 	"github.com/jcservicedesk/servicedesk/store"
@@ -38,7 +39,18 @@ type committer struct {
 	// from the start, after a group had to be run again (Run's goroutine
 	// only).
 	guarded int
+	// unindexed: a group committed with its search indexing deferred;
+	// lastIndex: when the index last caught up (Run's goroutine only).
+	unindexed bool
+	lastIndex time.Time
 }
+
+// searchIndexEvery is how often, at most, the committer brings the search
+// index up to date while mail keeps coming (SQLite): new tickets and
+// comments are found by search that much later, at worst, and the index
+// takes a few hundred messages per FTS5 segment instead of one group's
+// two or three, each followed by merges.
+const searchIndexEvery = 200 * time.Millisecond
 
 // guardedGroups is how many groups after a failed message take the
 // savepoint path at once: a run of refused mail (a spam wave under
@@ -77,12 +89,20 @@ func (in *Intake) Run(ctx context.Context) error {
 		in.mu.Unlock()
 		close(c.stopped)
 	}()
+	index := time.NewTimer(time.Hour)
+	index.Stop()
+	defer index.Stop()
 	for {
 		var batch []*job
 		select {
 		case j := <-c.jobs:
 			batch = append(batch, j)
+		case <-index.C:
+			c.indexSearch(ctx, in)
+			continue
 		case <-ctx.Done():
+			// What is left is indexed at the next start (store.Migrate).
+			c.indexSearch(context.WithoutCancel(ctx), in)
 			return nil
 		}
 	more:
@@ -95,7 +115,29 @@ func (in *Intake) Run(ctx context.Context) error {
 			}
 		}
 		c.runGroup(context.WithoutCancel(ctx), in, batch)
+		if c.unindexed {
+			if wait := searchIndexEvery - time.Since(c.lastIndex); wait <= 0 {
+				c.indexSearch(context.WithoutCancel(ctx), in)
+			} else {
+				index.Reset(wait)
+			}
+		}
 	}
+}
+
+// indexSearch brings the search index up to date with what the groups
+// committed. A failure is logged and tried again after the next group;
+// the rows stay behind the index's mark meanwhile, so nothing is lost.
+func (c *committer) indexSearch(ctx context.Context, in *Intake) {
+	if !c.unindexed {
+		return
+	}
+	c.lastIndex = time.Now()
+	if err := in.st.IndexSearch(ctx); err != nil {
+		in.log.Error("search index: catching up with new mail failed", "err", err)
+		return
+	}
+	c.unindexed = false
 }
 
 // commit places m in the database, durably: through the group committer
@@ -161,6 +203,7 @@ func (in *Intake) commitAlone(ctx context.Context, m *inbound) (delivery.Outcome
 // is the commit; when one fails, the transaction is rolled back and the
 // group runs again with savepoints, so only that message fails.
 func (c *committer) runGroup(ctx context.Context, in *Intake, batch []*job) {
+	c.unindexed = true // its transaction defers the search index (commitGroup)
 	var results []result
 	var err error
 	if c.guarded > 0 && len(batch) > 1 {
@@ -184,6 +227,7 @@ func (c *committer) runGroup(ctx context.Context, in *Intake, batch []*job) {
 func (in *Intake) commitGroup(ctx context.Context, batch []*job, savepoints bool) ([]result, error) {
 	results := make([]result, len(batch))
 	err := in.st.InTxDurable(ctx, func(q *store.Q) error {
+		q.DeferSearchIndex()
 		for i, j := range batch {
 			if !savepoints {
 				r := in.processSafe(ctx, q, j.m)

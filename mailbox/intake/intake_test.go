@@ -448,3 +448,50 @@ func TestRunIsAnExplicitComponent(t *testing.T) {
 		deliver("after")
 	})
 }
+
+// Mail committed by the group committer is found by search soon after
+// (its indexing is batched, searchIndexEvery), and what is still behind
+// when Run stops is indexed at once.
+func TestGroupCommittedMailIsSearchable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st)
+		in := intake.New(r.cfg, r.svc, nil)
+		env := delivery.Envelope{Source: delivery.SourcePipe, Recipients: []string{"support@helpdesk.example"}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- in.Run(ctx) }()
+		stop := sync.OnceValue(func() error { cancel(); return <-done })
+		t.Cleanup(func() { _ = stop() })
+		find := func(word string) int {
+			t.Helper()
+			hits, err := st.R().SearchTickets(context.Background(), store.AllCompanies(), store.SearchFilter{Text: word})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(hits)
+		}
+		deliver := func(subject, id string) {
+			t.Helper()
+			out, err := in.Deliver(context.Background(), env, []byte(mail("maria@acme.example", subject, "corpo", "Message-ID: <"+id+"@acme.example>")))
+			if err != nil || out.Action != "ticket" {
+				t.Fatalf("deliver: %+v %v", out, err)
+			}
+		}
+		deliver("Scanner travado", "search-1")
+		deadline := time.Now().Add(10 * time.Second)
+		for find("scanner") != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("a group-committed ticket was not found by search within 10 s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Stopping Run indexes what is left, at once.
+		deliver("Teclado molhado", "search-2")
+		if err := stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if n := find("teclado"); n != 1 {
+			t.Fatalf("after Run stopped: %d hits for the last ticket, want 1", n)
+		}
+	})
+}
