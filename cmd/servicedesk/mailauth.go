@@ -20,10 +20,11 @@ func bounceAddress(m configs.MailConfig) string {
 
 // authenticator is sender authentication as configured: DNS from
 // mail.dns_resolver (the system's when empty), Authentication-Results
-// believed from mail.trusted_authserv_id only.
+// believed from mail.trusted_authserv_id only. Answers are cached for a
+// few minutes (auth.DefaultCacheConfig).
 func (a *app) authenticator() *auth.Verifier {
 	return auth.New(auth.Config{
 		TrustedAuthServID: a.cfg.Mail.TrustedAuthServID,
 		OwnAuthServID:     a.cfg.SMTP.Hostname,
-	}, auth.NewResolver(a.cfg.Mail.DNSResolver), a.log)
+	}, auth.NewCachingResolver(auth.NewResolver(a.cfg.Mail.DNSResolver), auth.DefaultCacheConfig), a.log)
 }
