@@ -162,7 +162,11 @@ func TestWatchEvents(t *testing.T) {
 			})
 		}()
 		defer func() { cancel(); <-done }()
-		<-woke // listening (PostgreSQL wakes once LISTEN is in place), or the first tick
+		select { // listening (PostgreSQL wakes once LISTEN is in place), or the first tick
+		case <-woke:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watcher never woke after it started")
+		}
 		for len(woke) > 0 {
 			<-woke
 		}

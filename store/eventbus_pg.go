@@ -24,7 +24,11 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 		}
 	}()
 	backoff := 100 * time.Millisecond
-	listening := false
+	// confirmed: a notification arrived since LISTEN was sent. pgdriver
+	// writes LISTEN without waiting for its answer, so a NOTIFY that
+	// commits before the server has read it is not delivered: until one
+	// arrives, our own "listening" is sent again every quarter second.
+	listening, confirmed := false, false
 	for ctx.Err() == nil {
 		if !listening {
 			if err := ln.Listen(ctx, EventChannel); err != nil {
@@ -38,7 +42,7 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 				backoff = min(backoff*2, 5*time.Second)
 				continue
 			}
-			listening, backoff = true, 100*time.Millisecond
+			listening, confirmed, backoff = true, false, 100*time.Millisecond
 			// LISTEN is sent, not yet known to be in effect: a
 			// notification of our own comes back once it is, and its
 			// wake reads whatever committed while nobody listened.
@@ -46,11 +50,20 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 				wake() // the periodic read covers the gap then
 			}
 		}
-		_, _, err := ln.ReceiveTimeout(ctx, o.Poll)
+		timeout := o.Poll
+		if !confirmed {
+			timeout = min(o.Poll, 250*time.Millisecond)
+		}
+		_, _, err := ln.ReceiveTimeout(ctx, timeout)
 		switch {
 		case err == nil:
+			confirmed = true
 			wake()
 		case ctx.Err() != nil:
+		case isTimeout(err) && !confirmed:
+			if err := pgdriver.Notify(ctx, s.write, EventChannel, "listening"); err != nil && ctx.Err() == nil {
+				wake()
+			}
 		case isTimeout(err):
 			wake() // the periodic read, in case a notification was lost
 		default:
