@@ -313,7 +313,10 @@ func (q *Q) LockUser(ctx context.Context, id int64) error {
 		return nil
 	}
 	var got int64
-	if err := q.db.NewSelect().Model((*User)(nil)).Column("u.id").Where("u.id = ?", id).For("UPDATE").Scan(ctx, &got); err != nil {
+	// NO KEY UPDATE: concurrent guesses queue behind each other, but a
+	// row that refers to the user (a comment, a notification: their
+	// foreign keys take KEY SHARE) is not held up by a sign-in.
+	if err := q.db.NewSelect().Model((*User)(nil)).Column("u.id").Where("u.id = ?", id).For("NO KEY UPDATE").Scan(ctx, &got); err != nil {
 		return notFound(err, "user "+strconv.FormatInt(id, 10))
 	}
 	return nil

@@ -15,8 +15,8 @@ import (
 // lock a ticket change takes. A staff reply (A) locks the ticket, writes
 // the comment and the requester's notification (whose foreign key waits
 // for the requester's row, here held by B), and only then the log. B, a
-// transaction that holds the requester's row (a sign-in does, with
-// store.LockUser) and then appends to the log, therefore finds the log
+// transaction that holds the requester's row FOR UPDATE (as deleting the
+// user does) and then appends to the log, therefore finds the log
 // free: had A taken the log's lock before the notification, A would wait
 // for B's row while B waited for A's log, and PostgreSQL would abort one
 // with 40P01.
@@ -59,7 +59,9 @@ func TestEventLogDeadlockUserRow(t *testing.T) {
 	bEvent := &store.Event{Name: "notification", Kind: "account", UserID: &client.ID, Data: `{}`}
 	go func() {
 		bDone <- s.InTx(ctx, func(q *store.Q) error {
-			if err := q.LockUser(ctx, client.ID); err != nil {
+			// The lock a user's deletion takes (LockUser's NO KEY UPDATE
+			// lets foreign keys through).
+			if _, err := q.DB().NewRaw("SELECT id FROM users WHERE id = ? FOR UPDATE", client.ID).Exec(ctx); err != nil {
 				return err
 			}
 			pid, err := q.BackendPID(ctx)
@@ -248,4 +250,82 @@ func sqlState(err error) string {
 		return pe.Field('C')
 	}
 	return ""
+}
+
+// TestLockUserLetsReferencesIn: a sign-in's LockUser queues the next
+// sign-in of the same user, but not a reply that refers to the user (the
+// notification's foreign key takes KEY SHARE, which NO KEY UPDATE allows).
+func TestLockUserLetsReferencesIn(t *testing.T) {
+	s := storetest.Open(t, store.Postgres)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	svc := ticketing.NewService(s)
+	var client, tech *store.User
+	err := s.InTx(ctx, func(q *store.Q) error {
+		c := &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
+		if err := q.CreateCompany(ctx, c); err != nil {
+			return err
+		}
+		cid := c.ID
+		client = &store.User{Email: "maria@acme.example", Name: "Maria", Role: store.RoleClient, CompanyID: &cid}
+		tech = &store.User{Email: "ana@help.example", Name: "Ana", Role: store.RoleTech}
+		for _, u := range []*store.User{client, tech} {
+			if err := q.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.Create(ctx, client, ticketing.CreateInput{Requester: client, Subject: "Impressora parada", Body: "Desde ontem.", Source: store.SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holding := make(chan int64)
+	release := make(chan struct{})
+	bDone := make(chan error, 1)
+	go func() {
+		bDone <- s.InTx(ctx, func(q *store.Q) error {
+			if err := q.LockUser(ctx, client.ID); err != nil {
+				return err
+			}
+			pid, err := q.BackendPID(ctx)
+			if err != nil {
+				return err
+			}
+			holding <- pid
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		})
+	}()
+	var bPID int64
+	select {
+	case bPID = <-holding:
+	case err := <-bDone:
+		t.Fatalf("B: %v", err)
+	}
+	// The reply (a comment and the requester's notification) commits
+	// while B still holds the row.
+	if _, err := svc.Comment(ctx, tech, tk.Number, ticketing.CommentInput{Body: "Trocamos o toner.", Source: store.SourceWeb}); err != nil {
+		t.Fatalf("reply while the requester's row is locked: %v", err)
+	}
+	// Another sign-in of the same user waits for B.
+	cDone := make(chan error, 1)
+	go func() {
+		cDone <- s.InTx(ctx, func(q *store.Q) error { return q.LockUser(ctx, client.ID) })
+	}()
+	waitBlockedBy(t, ctx, s, bPID, cDone)
+	close(release)
+	if err := <-bDone; err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	if err := <-cDone; err != nil {
+		t.Fatalf("C: %v", err)
+	}
 }
