@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,5 +110,54 @@ func TestCachingResolverSharesAndBounds(t *testing.T) {
 	c.mu.Unlock()
 	if n > 2 {
 		t.Fatalf("cache holds %d entries, limit 2", n)
+	}
+}
+
+// A caller whose deadline passes gets a timeout as the resolver reports
+// one (SPF maps it to temperror, not permerror), and the query it started
+// goes on for the others: a cancelled first caller fails nobody else.
+func TestCachingResolverDeadlines(t *testing.T) {
+	r := &countingResolver{gate: make(chan struct{}), txt: map[string]any{"ok.example": []string{"v=spf1 -all"}}}
+	c := NewCachingResolver(r, DefaultCacheConfig)
+	first, cancel := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := c.LookupTXT(first, "ok.example")
+		firstDone <- err
+	}()
+	for r.asked.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	otherDone := make(chan error, 1)
+	go func() {
+		txt, err := c.LookupTXT(context.Background(), "OK.example.") // the same name
+		if err == nil && (len(txt) != 1 || txt[0] != "v=spf1 -all") {
+			err = errors.New("wrong answer")
+		}
+		otherDone <- err
+	}()
+	cancel()
+	err := <-firstDone
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsTimeout || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: %#v, want a *net.DNSError timeout wrapping context.Canceled", err)
+	}
+	close(r.gate)
+	if err := <-otherDone; err != nil {
+		t.Fatalf("the other caller: %v", err)
+	}
+	if n := r.asked.Load(); n != 1 {
+		t.Fatalf("asked %d times, want 1", n)
+	}
+	// Too large to keep: asked again.
+	big := &countingResolver{txt: map[string]any{"big.example": []string{strings.Repeat("x", 5000)}}}
+	c = NewCachingResolver(big, DefaultCacheConfig)
+	for range 2 {
+		if _, err := c.LookupTXT(context.Background(), "big.example"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := big.asked.Load(); n != 2 {
+		t.Fatalf("a 5,000-byte answer was cached (asked %d times)", n)
 	}
 }
