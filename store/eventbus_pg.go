@@ -27,8 +27,14 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 	// confirmed: a notification arrived since LISTEN was sent. pgdriver
 	// writes LISTEN without waiting for its answer, so a NOTIFY that
 	// commits before the server has read it is not delivered: until one
-	// arrives, our own "listening" is sent again every quarter second.
+	// arrives, our own "listening" is sent again, from a quarter second
+	// apart up to o.Poll, at most maxConfirm times (behind PgBouncer in
+	// transaction mode none ever arrives: the poll alone serves then).
+	const maxConfirm = 8
 	listening, confirmed := false, false
+	resends, resendEvery := 0, time.Duration(0)
+	lastWake := time.Now()
+	wakeNow := func() { lastWake = time.Now(); wake() }
 	for ctx.Err() == nil {
 		if !listening {
 			if err := ln.Listen(ctx, EventChannel); err != nil {
@@ -43,29 +49,39 @@ func (s *Store) watchPostgres(ctx context.Context, o EventBusOptions, wake func(
 				continue
 			}
 			listening, confirmed, backoff = true, false, 100*time.Millisecond
+			resends, resendEvery = 0, min(o.Poll, 250*time.Millisecond)
 			// LISTEN is sent, not yet known to be in effect: a
 			// notification of our own comes back once it is, and its
 			// wake reads whatever committed while nobody listened.
 			if err := pgdriver.Notify(ctx, s.write, EventChannel, "listening"); err != nil {
-				wake() // the periodic read covers the gap then
+				wakeNow() // the periodic read covers the gap then
 			}
 		}
 		timeout := o.Poll
 		if !confirmed {
-			timeout = min(o.Poll, 250*time.Millisecond)
+			timeout = resendEvery
 		}
 		_, _, err := ln.ReceiveTimeout(ctx, timeout)
 		switch {
 		case err == nil:
 			confirmed = true
-			wake()
+			wakeNow()
 		case ctx.Err() != nil:
 		case isTimeout(err) && !confirmed:
+			if time.Since(lastWake) >= o.Poll {
+				wakeNow() // the periodic read, whatever LISTEN does
+			}
+			if resends++; resends >= maxConfirm {
+				confirmed = true // not really: polling from now on
+				report(o, fmt.Errorf("store: no notification on %s came back after LISTEN; relying on the %s poll", EventChannel, o.Poll))
+				break
+			}
+			resendEvery = min(resendEvery*2, o.Poll)
 			if err := pgdriver.Notify(ctx, s.write, EventChannel, "listening"); err != nil && ctx.Err() == nil {
-				wake()
+				wakeNow()
 			}
 		case isTimeout(err):
-			wake() // the periodic read, in case a notification was lost
+			wakeNow() // the periodic read, in case a notification was lost
 		default:
 			report(o, fmt.Errorf("store: receive %s: %w", EventChannel, err))
 			listening = false
