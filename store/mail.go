@@ -55,7 +55,7 @@ type MailMessage struct {
 	RawGz       []byte    `bun:"raw_gz,notnull" json:"-"`
 	ReceivedAt  time.Time `bun:"received_at,notnull" json:"received_at"`
 	// What sender authentication found (mail_auth.go), written with the
-	// row; SetMailAuth changes it later.
+	// row.
 	AuthVerdict string `bun:"auth_verdict,notnull" json:"-"`
 	AuthSummary string `bun:"auth_summary,notnull" json:"-"`
 }
@@ -113,13 +113,23 @@ func (q *Q) InsertMailMessage(ctx context.Context, m *MailMessage) error {
 	return nil
 }
 
-// UpdateMailMessage saves the outcome columns of m, and its raw copy: the
-// intake inserts the row without it and writes it here, once. SQLite
+// InsertPendingMail records a message about to be placed, without its raw
+// copy: FinishMailMessage writes that with the outcome, once. SQLite
 // rewrites a whole row on update, so a row inserted with its raw message
 // and then given its outcome wrote a 50 KB attachment twice.
-func (q *Q) UpdateMailMessage(ctx context.Context, m *MailMessage) error {
-	if m.RawGz == nil {
-		m.RawGz = []byte{}
+func (q *Q) InsertPendingMail(ctx context.Context, m *MailMessage) error {
+	row := *m
+	row.RawGz = []byte{}
+	err := q.InsertMailMessage(ctx, &row)
+	m.ID, m.ReceivedAt = row.ID, row.ReceivedAt
+	return err
+}
+
+// FinishMailMessage saves the outcome columns of a pending message
+// (InsertPendingMail) and its raw copy, which m must carry.
+func (q *Q) FinishMailMessage(ctx context.Context, m *MailMessage) error {
+	if len(m.RawGz) == 0 {
+		return fmt.Errorf("store: finish mail %d: no raw copy to write", m.ID)
 	}
 	_, err := q.hotExec(ctx, hotMailUpdate, m.Action, m.Reason, m.Kind, m.TicketID, m.CommentID, m.RawGz, m.ID)
 	if err != nil {

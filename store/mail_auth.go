@@ -15,18 +15,6 @@ const (
 	MailAuthNone = "none"
 )
 
-// SetMailAuth records what sender authentication found for an ingested
-// message: its verdict and the Authentication-Results-style summary.
-func (q *Q) SetMailAuth(ctx context.Context, mailID int64, verdict, summary string) error {
-	_, err := q.db.NewUpdate().Model((*MailMessage)(nil)).
-		Set("auth_verdict = ?", verdict).Set("auth_summary = ?", summary).
-		Where("id = ?", mailID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("store: mail %d auth result: %w", mailID, err)
-	}
-	return nil
-}
-
 // MailAuth is the authentication result of one ingested message.
 type MailAuth struct {
 	CommentID *int64 `bun:"comment_id"` // nil: the mail that opened the ticket

@@ -52,7 +52,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	// Rows that were put in while the index had no trigger for them
 	// (none, normally) are indexed now.
 	if err := s.IndexSearch(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: migrate: search index: %w", err)
 	}
 	var names []string
 	for _, mig := range group.Migrations {

@@ -264,8 +264,10 @@ func (q *Q) hotScan(ctx context.Context, dest any, name string, args ...any) err
 	return q.hot.db.ScanRows(ctx, rows, dest)
 }
 
-// hotInsert inserts model (a pointer to a registered struct) and, when
-// the statement returns the new id, sets *id.
+// hotInsert inserts model (a pointer to a registered struct) and, when id
+// is not nil, sets *id to the new row's id (RETURNING on PostgreSQL,
+// last_insert_rowid on SQLite: so a model inserted with ON CONFLICT DO
+// NOTHING must not ask for its id).
 func (q *Q) hotInsert(ctx context.Context, model any, id *int64) error {
 	v := reflect.ValueOf(model).Elem()
 	ins := q.hot.ins[v.Type()]
@@ -285,6 +287,9 @@ func (q *Q) hotInsert(ctx context.Context, model any, id *int64) error {
 		res, err := q.hotExec(ctx, ins.name, args...)
 		if err != nil || id == nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("store: %s inserted %d rows, no id (%v)", ins.name, n, err)
 		}
 		*id, err = res.LastInsertId()
 		return err

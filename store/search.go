@@ -500,7 +500,7 @@ func (s *Store) OptimizeSearch(ctx context.Context) error {
 }
 
 // BulkInsertComments inserts many comments at once (imports, load seeds);
-// the search index follows through its triggers.
+// the search index learns of them when the transaction ends.
 func (q *Q) BulkInsertComments(ctx context.Context, cs []Comment) error {
 	if len(cs) == 0 {
 		return nil

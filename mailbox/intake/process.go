@@ -48,13 +48,8 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	rec := in.record(m, store.MailIgnored, "", nil)
 	in.recordAuth(m, rec)
 	// The row goes in now (what the message becomes refers to its id),
-	// its raw copy with the outcome at the end (finish): SQLite rewrites
-	// a whole row on update, and would write the raw message twice.
-	raw := rec.RawGz
-	rec.RawGz = []byte{}
-	err := q.InsertMailMessage(ctx, rec)
-	rec.RawGz = raw
-	if err != nil {
+	// its raw copy with the outcome at the end (finish).
+	if err := q.InsertPendingMail(ctx, rec); err != nil {
 		return result{err: err}
 	}
 	if out, done, err := in.postmaster(ctx, q, m, rec); err != nil {
@@ -91,7 +86,7 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 // copy.
 func (in *Intake) finish(ctx context.Context, q *store.Q, rec *store.MailMessage, res result) result {
 	rec.Action, rec.Reason = res.out.Action, res.out.Reason
-	if err := q.UpdateMailMessage(ctx, rec); err != nil {
+	if err := q.FinishMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
 	return res
