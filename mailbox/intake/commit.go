@@ -98,11 +98,13 @@ func (in *Intake) Run(ctx context.Context) error {
 		case j := <-c.jobs:
 			batch = append(batch, j)
 		case <-index.C:
-			c.indexSearch(ctx, in)
+			if !c.catchUpSearch(context.WithoutCancel(ctx), in) {
+				index.Reset(searchIndexEvery)
+			}
 			continue
 		case <-ctx.Done():
-			// What is left is indexed at the next start (store.Migrate).
-			c.indexSearch(context.WithoutCancel(ctx), in)
+			// Should this fail, Migrate catches up at the next start.
+			c.catchUpSearch(context.WithoutCancel(ctx), in)
 			return nil
 		}
 	more:
@@ -116,28 +118,30 @@ func (in *Intake) Run(ctx context.Context) error {
 		}
 		c.runGroup(context.WithoutCancel(ctx), in, batch)
 		if c.unindexed {
-			if wait := searchIndexEvery - time.Since(c.lastIndex); wait <= 0 {
-				c.indexSearch(context.WithoutCancel(ctx), in)
-			} else {
-				index.Reset(wait)
+			wait := searchIndexEvery - time.Since(c.lastIndex)
+			if wait <= 0 && c.catchUpSearch(context.WithoutCancel(ctx), in) {
+				continue
 			}
+			index.Reset(max(wait, searchIndexEvery/4))
 		}
 	}
 }
 
-// indexSearch brings the search index up to date with what the groups
-// committed. A failure is logged and tried again after the next group;
-// the rows stay behind the index's mark meanwhile, so nothing is lost.
-func (c *committer) indexSearch(ctx context.Context, in *Intake) {
+// catchUpSearch brings the search index up to date with what the groups
+// committed, and reports whether it did. A failure is logged and tried
+// again soon; the rows stay above the index's mark meanwhile, so nothing
+// is lost.
+func (c *committer) catchUpSearch(ctx context.Context, in *Intake) bool {
 	if !c.unindexed {
-		return
+		return true
 	}
 	c.lastIndex = time.Now()
 	if err := in.st.IndexSearch(ctx); err != nil {
-		in.log.Error("search index: catching up with new mail failed", "err", err)
-		return
+		in.log.Error("search index: catching up with new mail failed; trying again", "err", err)
+		return false
 	}
 	c.unindexed = false
+	return true
 }
 
 // commit places m in the database, durably: through the group committer
@@ -247,6 +251,11 @@ func (in *Intake) commitGroup(ctx context.Context, batch []*job, savepoints bool
 				r = in.processSafe(ctx, q, j.m)
 				return r.err
 			})
+			if err != nil && err != r.err { //nolint:errorlint // the savepoint's own failure, not the message's
+				// Its writes may not have been undone: the whole
+				// group fails, and its senders try again.
+				return err
+			}
 			if err != nil {
 				r = result{err: err}
 			}
