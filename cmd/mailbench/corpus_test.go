@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +18,12 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/jcservicedesk/servicedesk/mailbox/intake"
+	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
+	"github.com/jcservicedesk/servicedesk/store"
+	"github.com/jcservicedesk/servicedesk/store/storetest"
+	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
 const newID = "<mbc.t.0.0@mailbench.example>"
@@ -399,6 +407,75 @@ func FuzzRewriteMessageID(f *testing.F) {
 		want := append(append(append([]byte(nil), out[:ids[0].start]...), "Message-ID: "+id2+"\r\n"...), out[ids[0].end:]...)
 		if !bytes.Equal(again, want) {
 			t.Fatalf("a second rewrite of %q:\n got %q\nwant %q", out, again, want)
+		}
+	})
+}
+
+// TestCorpusCopiesAreNewMail sends the fixtures twice over through the
+// daemon's SMTP receiver into the intake: every copy must be new mail
+// (its own mail row, or its own quarantine entry), none a duplicate of
+// the other copy.
+func TestCorpusCopiesAreNewMail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.InTx(ctx, func(q *store.Q) error {
+			return q.CreateCompany(ctx, &store.Company{Name: "Default"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		const dir = "../../mailbox/testdata"
+		cp, err := loadCorpus(dir, "*.eml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := len(cp.msgs)
+		const to = "support@helpdesk.example"
+		lg := slog.New(slog.NewTextHandler(io.Discard, nil))
+		in := intake.New(intake.Config{Addresses: []string{to}, UnknownSender: intake.UnknownCreate, DefaultCompany: "Default",
+			ReopenDays: 14, Secret: []byte("mailbench-corpus-test-secret"), LoopValues: []string{"helpdesk.example"},
+			MaxMessageBytes: 25 << 20, MaxAttachment: 10 << 20}, ticketing.NewService(st), lg)
+		runCtx, stop := context.WithCancel(ctx)
+		ran := make(chan error, 1)
+		go func() { ran <- in.Run(runCtx) }()
+		defer func() {
+			stop()
+			if err := <-ran; err != nil {
+				t.Errorf("intake: %v", err)
+			}
+		}()
+		srv := smtpd.New(smtpd.Config{Hostname: "mx.test", Addresses: []string{to}, MaxMessageBytes: 25 << 20}, in, lg)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+		defer func() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}()
+		res := run(options{addr: l.Addr().String(), to: to, helo: "client.test", n: 2 * k, c: 4,
+			run: "t", timeout: 5 * time.Minute, set: "mix", corpus: dir, cp: cp})
+		if res.OK != 2*k {
+			t.Fatalf("not every message was accepted: %s", res.summary())
+		}
+		mails, err := st.R().MailPage(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := st.R().QuarantinePage(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		ids := map[string]bool{}
+		for _, m := range mails {
+			actions[m.Action]++
+			ids[m.MessageID] = true
+		}
+		t.Logf("%d sends: %d mail rows %v (%d Message-IDs), %d held", 2*k, len(mails), actions, len(ids), len(held))
+		if actions["duplicate"] > 0 || len(mails)+len(held) != 2*k || len(ids) != len(mails) {
+			t.Errorf("%d sends: %d mail rows %v, %d held: not every copy is new mail", 2*k, len(mails), actions, len(held))
 		}
 	})
 }
