@@ -58,8 +58,8 @@ path; or PATH is an mbox file, split on its "From " lines, the body's
 ">From " lines unescaped (mboxrd, so mboxo too). The K messages are sent
 round-robin until -n are sent. Each copy gets a new Message-ID (the
 original replaced where it was, or one added before the first field),
-<mbc.RUN.K.COPY@mailbench.example>, so that the daemon takes every copy
-as new mail; every other byte is the file's, but that every line ending
+<mbc.RUN.MSG.COPY@mailbench.example> (MSG the message's place in the
+corpus, from 0), so that the daemon takes every copy as new mail; every other byte is the file's, but that every line ending
 (CRLF, bare LF or bare CR) is sent as CRLF, and a last line without one
 gets one. MAIL FROM is the address of the From header, or
 corpus@mailbench.example when it has none that can be (counted in the
