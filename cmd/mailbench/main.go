@@ -51,6 +51,22 @@ what a correct daemon makes of it ("expect"): one ticket per request, one
 comment per reply from someone on the thread, and per stranger's reply a
 new linked ticket (mail.unknown_sender create) or a quarantine entry.
 
+-corpus PATH replays a message set of your own instead: PATH is a
+directory, and every regular file under it (subdirectories too) whose name
+matches -corpus-match (default *.eml) is a message, in lexical order of the
+path; or PATH is an mbox file, split on its "From " lines, the body's
+">From " lines unescaped (mboxrd, so mboxo too). The K messages are sent
+round-robin until -n are sent. Each copy gets a new Message-ID (the
+original replaced where it was, or one added before the first field),
+<mbc.RUN.MSG.COPY@mailbench.example> (MSG the message's place in the
+corpus, from 0), so that the daemon takes every copy as new mail; every other byte is the file's, but that every line ending
+(CRLF, bare LF or bare CR) is sent as CRLF, and a last line without one
+gets one. MAIL FROM is the address of the From header, or
+corpus@mailbench.example when it has none that can be (counted in the
+result). In-Reply-To and References are left as they are. -corpus
+mailbox/testdata replays the project's real-world-shaped fixtures; RT5's
+t/data/emails has no extension: -corpus-match '*'.
+
 Message-IDs carry a run
 tag (-run, default: derived from the clock) so that repeated runs against
 the same database are not duplicates; the same -seed and -run reproduce
@@ -118,6 +134,8 @@ type options struct {
 	dnsOnly             bool   // ... and do nothing else
 	stages              string // report a profile by stage instead of sending
 	stagesN             int
+	corpus, corpusMatch string  // -corpus: replay these files instead
+	cp                  *corpus // -corpus, read
 }
 
 func main() {
@@ -137,6 +155,8 @@ func main() {
 	fs.BoolVar(&o.dnsOnly, "serve-dns-only", false, "with -dns: only serve DNS, until interrupted")
 	fs.StringVar(&o.stages, "stages", "", "print CPU per message by stage from this CPU profile of the daemon, and send nothing")
 	fs.IntVar(&o.stagesN, "stages-n", 0, "with -stages: messages the profile covers (default -n)")
+	fs.StringVar(&o.corpus, "corpus", "", "send the messages of this directory (files matching -corpus-match, subdirectories too) or mbox file, round-robin, instead of a generated set")
+	fs.StringVar(&o.corpusMatch, "corpus-match", "*.eml", "with -corpus DIR: the file names to send (filepath.Match pattern)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -184,6 +204,14 @@ func main() {
 	if o.run == "" {
 		o.run = strconv.FormatInt(time.Now().UnixNano()/1e6, 36)
 	}
+	if o.corpus != "" {
+		cp, err := loadCorpus(o.corpus, o.corpusMatch)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mailbench: -corpus:", err)
+			os.Exit(1)
+		}
+		o.cp = cp
+	}
 	res := run(o)
 	if o.json {
 		enc := json.NewEncoder(os.Stdout)
@@ -208,6 +236,10 @@ func badModes(o options) string {
 		return "-stages-n must be a positive count of messages"
 	case o.stagesN > 0 && o.stages == "":
 		return "-stages-n goes with -stages FILE"
+	case o.corpus != "" && o.set != "mix":
+		return "-corpus replaces the generated set: no -set with it"
+	case o.corpus != "" && (o.stages != "" || o.dnsOnly):
+		return "-corpus sends mail: not with -stages or -serve-dns-only"
 	}
 	return ""
 }
@@ -219,18 +251,23 @@ type result struct {
 	Concurrency int            `json:"concurrency"`
 	Seed        uint64         `json:"seed"`
 	Run         string         `json:"run"`
-	Mix         map[string]int `json:"mix"`
-	OK          int            `json:"replies_250"`
-	Temp        int            `json:"replies_4xx"`
-	Perm        int            `json:"replies_5xx"`
-	Errors      int            `json:"other_errors"` // network or protocol failures
-	NotSent     int            `json:"not_sent"`     // the timeout came first
-	ErrorSample map[string]int `json:"error_sample,omitempty"`
-	Bytes       int64          `json:"bytes"`
-	ElapsedS    float64        `json:"elapsed_s"`
-	MsgsPerS    float64        `json:"msgs_per_s"`
-	LatencyMS   latency        `json:"data_to_reply_ms"`
-	TimedOut    bool           `json:"timed_out"`
+	Mix         map[string]int `json:"mix,omitempty"` // the generated sets
+	// -corpus: the path, its message count and how many of those had no
+	// From address usable as MAIL FROM.
+	Corpus         string         `json:"corpus,omitempty"`
+	CorpusMessages int            `json:"corpus_messages,omitempty"`
+	CorpusNoFrom   int            `json:"corpus_fallback_from,omitempty"`
+	OK             int            `json:"replies_250"`
+	Temp           int            `json:"replies_4xx"`
+	Perm           int            `json:"replies_5xx"`
+	Errors         int            `json:"other_errors"` // network or protocol failures
+	NotSent        int            `json:"not_sent"`     // the timeout came first
+	ErrorSample    map[string]int `json:"error_sample,omitempty"`
+	Bytes          int64          `json:"bytes"`
+	ElapsedS       float64        `json:"elapsed_s"`
+	MsgsPerS       float64        `json:"msgs_per_s"`
+	LatencyMS      latency        `json:"data_to_reply_ms"`
+	TimedOut       bool           `json:"timed_out"`
 	// Expect is what the thread set should become (-set thread).
 	Expect *threadExpect `json:"expect,omitempty"`
 }
@@ -245,10 +282,13 @@ type latency struct {
 
 func (r *result) summary() string {
 	s := fmt.Sprintf("mailbench: %d messages to %s over %d connections in %.2fs: %.1f msgs/s; replies 250=%d 4xx=%d 5xx=%d, other errors %d, not sent %d; "+
-		"DATA→reply p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; mix plain=%d html=%d attachment=%d reply=%d, %.1f MB, seed %d run %s.",
+		"DATA→reply p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %s, %.1f MB, %s.",
 		r.N, r.Addr, r.Concurrency, r.ElapsedS, r.MsgsPerS, r.OK, r.Temp, r.Perm, r.Errors, r.NotSent,
 		r.LatencyMS.P50, r.LatencyMS.P90, r.LatencyMS.P99, r.LatencyMS.Max,
-		r.Mix["plain"], r.Mix["html"], r.Mix["attachment"], r.Mix["reply"], float64(r.Bytes)/1e6, r.Seed, r.Run)
+		r.set(), float64(r.Bytes)/1e6, r.tag())
+	if r.CorpusNoFrom > 0 {
+		s += fmt.Sprintf(" %d of the corpus messages have no usable From address: MAIL FROM %s.", r.CorpusNoFrom, corpusFallbackFrom)
+	}
 	if e := r.Expect; e != nil {
 		s += fmt.Sprintf(" Thread set: %d requests, replies %v; expect %d tickets and %d comments (unknown_sender create), or %d tickets and %d quarantined (quarantine).",
 			e.Requests, e.Replies, e.TicketsCreate, e.Comments, e.TicketsQuarantine, e.Quarantined)
@@ -261,6 +301,23 @@ func (r *result) summary() string {
 		s += " Failures: " + string(b) + "."
 	}
 	return s
+}
+
+// set says what was sent: the corpus or the mix.
+func (r *result) set() string {
+	if r.Corpus != "" {
+		return fmt.Sprintf("corpus=%s (%d messages)", r.Corpus, r.CorpusMessages)
+	}
+	return fmt.Sprintf("mix plain=%d html=%d attachment=%d reply=%d", r.Mix["plain"], r.Mix["html"], r.Mix["attachment"], r.Mix["reply"])
+}
+
+// tag is what makes the run's messages what they are: the corpus's have
+// no seed.
+func (r *result) tag() string {
+	if r.Corpus != "" {
+		return "run " + r.Run
+	}
+	return fmt.Sprintf("seed %d run %s", r.Seed, r.Run)
 }
 
 // tally is the shared bookkeeping of the workers.
@@ -300,15 +357,23 @@ func run(o options) *result {
 	defer cancel()
 	// A fixed Date base: with the same -seed and -run the bytes are the same.
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("-0300", -3*3600))
-	g := newGenerator(o.seed, o.run, o.to, o.n, start)
-	if o.set == "thread" {
+	res := &result{Addr: o.addr, N: o.n, Concurrency: o.c, Seed: o.seed, Run: o.run}
+	var g *generator
+	switch {
+	case o.cp != nil:
+		res.Corpus, res.CorpusMessages, res.CorpusNoFrom = o.cp.path, len(o.cp.msgs), o.cp.fallbacks()
+	case o.set == "thread":
 		g = newThreadGenerator(o.seed, o.run, o.to, o.n, start)
+	default:
+		g = newGenerator(o.seed, o.run, o.to, o.n, start)
 	}
-	res := &result{Addr: o.addr, N: o.n, Concurrency: o.c, Seed: o.seed, Run: o.run, Mix: map[string]int{}}
-	for _, m := range g.metas {
-		res.Mix[kindNames[m.kind]]++
+	if g != nil {
+		res.Mix = map[string]int{}
+		for _, m := range g.metas {
+			res.Mix[kindNames[m.kind]]++
+		}
 	}
-	if g.thread != nil {
+	if g != nil && g.thread != nil {
 		e := g.expect()
 		res.Expect = &e
 	}
@@ -331,7 +396,8 @@ func run(o options) *result {
 				if i >= o.n {
 					return
 				}
-				if p := g.metas[i].parent; p >= 0 {
+				if g != nil && g.metas[i].parent >= 0 { // (a corpus has no order)
+					p := g.metas[i].parent
 					select { // a reply goes after its parent was answered
 					case <-done[p]:
 					case <-ctx.Done():
@@ -388,8 +454,14 @@ func (w *worker) drop() {
 
 // send delivers message i and records the outcome.
 func (w *worker) send(ctx context.Context, i int) {
-	raw := w.g.bytesOf(i)
-	d, err := w.transaction(ctx, i, raw)
+	var raw []byte
+	var from string
+	if w.o.cp != nil {
+		raw, from = w.o.cp.message(w.o.run, i)
+	} else {
+		raw, from = w.g.bytesOf(i), w.g.envelopeFrom(i)
+	}
+	d, err := w.transaction(ctx, from, raw)
 	if err != nil {
 		w.t.fail(err)
 		var se *smtp.SMTPError
@@ -407,7 +479,7 @@ func (w *worker) send(ctx context.Context, i int) {
 
 // transaction runs [RSET] MAIL RCPT DATA and returns the time from the
 // end of the data to the reply.
-func (w *worker) transaction(ctx context.Context, i int, raw []byte) (time.Duration, error) {
+func (w *worker) transaction(ctx context.Context, from string, raw []byte) (time.Duration, error) {
 	if w.c == nil {
 		c, err := smtp.Dial(w.o.addr)
 		if err != nil {
@@ -428,7 +500,6 @@ func (w *worker) transaction(ctx context.Context, i int, raw []byte) (time.Durat
 		}
 	}
 	w.used = true
-	from := w.g.envelopeFrom(i)
 	if err := c.Mail(from, nil); err != nil {
 		return 0, err
 	}
