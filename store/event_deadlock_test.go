@@ -25,29 +25,7 @@ func TestEventLogDeadlockUserRow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	svc := ticketing.NewService(s)
-	var client, tech *store.User
-	err := s.InTx(ctx, func(q *store.Q) error {
-		c := &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
-		if err := q.CreateCompany(ctx, c); err != nil {
-			return err
-		}
-		cid := c.ID
-		client = &store.User{Email: "maria@acme.example", Name: "Maria", Role: store.RoleClient, CompanyID: &cid}
-		tech = &store.User{Email: "ana@help.example", Name: "Ana", Role: store.RoleTech}
-		for _, u := range []*store.User{client, tech} {
-			if err := q.CreateUser(ctx, u); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, err := svc.Create(ctx, client, ticketing.CreateInput{Requester: client, Subject: "Impressora parada", Body: "Desde ontem.", Source: store.SourceWeb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, tech, tk := newTicketOfClient(t, ctx, s, svc)
 	_, before, err := s.R().EventBounds(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +93,35 @@ func TestEventLogDeadlockUserRow(t *testing.T) {
 	if !notified {
 		t.Errorf("the reply wrote no notification for the requester: %+v", es)
 	}
+}
+
+// newTicketOfClient makes a client, a technician and a ticket of the
+// client's.
+func newTicketOfClient(t *testing.T, ctx context.Context, s *store.Store, svc *ticketing.Service) (client, tech *store.User, tk *store.Ticket) {
+	t.Helper()
+	err := s.InTx(ctx, func(q *store.Q) error {
+		c := &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
+		if err := q.CreateCompany(ctx, c); err != nil {
+			return err
+		}
+		cid := c.ID
+		client = &store.User{Email: "maria@acme.example", Name: "Maria", Role: store.RoleClient, CompanyID: &cid}
+		tech = &store.User{Email: "ana@help.example", Name: "Ana", Role: store.RoleTech}
+		for _, u := range []*store.User{client, tech} {
+			if err := q.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err = svc.Create(ctx, client, ticketing.CreateInput{Requester: client, Subject: "Impressora parada", Body: "Desde ontem.", Source: store.SourceWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, tech, tk
 }
 
 // waitBlockedBy returns once a backend waits for a lock held by pid, as
@@ -260,29 +267,7 @@ func TestLockUserLetsReferencesIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	svc := ticketing.NewService(s)
-	var client, tech *store.User
-	err := s.InTx(ctx, func(q *store.Q) error {
-		c := &store.Company{Name: "Acme", Domains: []string{"acme.example"}}
-		if err := q.CreateCompany(ctx, c); err != nil {
-			return err
-		}
-		cid := c.ID
-		client = &store.User{Email: "maria@acme.example", Name: "Maria", Role: store.RoleClient, CompanyID: &cid}
-		tech = &store.User{Email: "ana@help.example", Name: "Ana", Role: store.RoleTech}
-		for _, u := range []*store.User{client, tech} {
-			if err := q.CreateUser(ctx, u); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, err := svc.Create(ctx, client, ticketing.CreateInput{Requester: client, Subject: "Impressora parada", Body: "Desde ontem.", Source: store.SourceWeb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, tech, tk := newTicketOfClient(t, ctx, s, svc)
 	holding := make(chan int64)
 	release := make(chan struct{})
 	bDone := make(chan error, 1)
