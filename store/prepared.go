@@ -103,6 +103,7 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 		}
 		h.text[hotMailDup] = `SELECT * FROM (` + mm("mm.content_hash = ?") + ` UNION ` + mm("mm.message_id = ?") + `) AS "mm" ORDER BY "mm"."id"`
 	}
+	h.addReads(db, p)
 	h.text[hotSavepoint] = "SAVEPOINT " + hotSavepointName
 	h.text[hotReleaseSP] = "RELEASE SAVEPOINT " + hotSavepointName
 	h.text[hotRollbackSP] = "ROLLBACK TO SAVEPOINT " + hotSavepointName
