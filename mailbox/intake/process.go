@@ -66,7 +66,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		if out, err = in.place(ctx, tx, m, rec); err != nil {
 			return err
 		}
-		return in.noteOnTicket(ctx, tx, m, rec, &out)
+		if err := in.noteOnTicket(ctx, tx, m, rec, &out); err != nil {
+			return err
+		}
+		// Inside Within, before the event log's append: on PostgreSQL that
+		// takes the log's lock, held to the commit, and every other
+		// message's transaction waits for it; this row is ours alone.
+		rec.Action, rec.Reason = out.Action, out.Reason
+		return q.UpdateMailMessage(ctx, rec)
 	})
 	var qe *errQuarantine
 	if errors.As(err, &qe) {
@@ -75,10 +82,6 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		return in.quarantineInTx(ctx, q, m, rec, qe.reason)
 	}
 	if err != nil {
-		return result{err: err}
-	}
-	rec.Action, rec.Reason = out.Action, out.Reason
-	if err := q.UpdateMailMessage(ctx, rec); err != nil {
 		return result{err: err}
 	}
 	return result{out: out, events: events}
