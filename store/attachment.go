@@ -63,11 +63,11 @@ func (q *Q) AddAttachment(ctx context.Context, a *Attachment, data []byte) error
 // see the ticket.
 func (q *Q) Attachments(ctx context.Context, ticketID int64, withInternal bool) ([]*Attachment, error) {
 	var as []*Attachment
-	sel := q.db.NewSelect().Model(&as).Where("at.ticket_id = ?", ticketID)
+	name := hotAttachments
 	if !withInternal {
-		sel = sel.Where("NOT EXISTS (SELECT 1 FROM ticket_comments c WHERE c.id = at.comment_id AND c.internal)")
+		name = hotAttachmentsPub
 	}
-	if err := sel.Order("at.id").Scan(ctx); err != nil {
+	if err := q.hotScan(ctx, &as, name, ticketID); err != nil {
 		return nil, fmt.Errorf("store: attachments: %w", err)
 	}
 	return as, nil

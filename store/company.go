@@ -230,7 +230,7 @@ func (q *Q) Companies(ctx context.Context) ([]*Company, error) {
 
 func (q *Q) loadDomains(ctx context.Context, c *Company) error {
 	var ds []companyDomain
-	if err := q.db.NewSelect().Model(&ds).Where("company_id = ?", c.ID).Order("domain").Scan(ctx); err != nil {
+	if err := q.hotScan(ctx, &ds, hotCompanyDomains, c.ID); err != nil {
 		return fmt.Errorf("store: company domains: %w", err)
 	}
 	c.Domains = []string{}

@@ -300,9 +300,7 @@ func (q *Q) AnyOutboundEvent(ctx context.Context, ids []string, event string) (b
 // first (for References on outbound mail).
 func (q *Q) MessageIDsOfTicket(ctx context.Context, ticketID int64) ([]string, error) {
 	var ids []string
-	err := q.db.NewSelect().Model((*messageIDRow)(nil)).ColumnExpr("CASE WHEN original_id = '' THEN message_id ELSE original_id END").
-		Where("ticket_id = ?", ticketID).Order("created_at").Scan(ctx, &ids)
-	if err != nil {
+	if err := q.hotScan(ctx, &ids, hotMessageIDsTicket, ticketID); err != nil {
 		return nil, fmt.Errorf("store: message-ids of ticket: %w", err)
 	}
 	return ids, nil

@@ -69,10 +69,12 @@ func (q *Q) OutboxTargetByID(ctx context.Context, id int64) (OutboxTarget, error
 // CountAutoMail counts automatic mails of autoKind queued to anyone since
 // t (the global acknowledgement rate).
 func (q *Q) CountAutoMail(ctx context.Context, since time.Time, autoKind string) (int, error) {
-	n, err := q.db.NewSelect().Model((*OutboxMail)(nil)).
-		Where("auto_kind = ? AND created_at >= ?", autoKind, since.UTC()).Count(ctx)
-	if err != nil {
+	var n []int64
+	if err := q.hotScan(ctx, &n, hotCountAutoMail, autoKind, since.UTC()); err != nil {
 		return 0, fmt.Errorf("store: count automatic mail: %w", err)
 	}
-	return int(n), nil
+	if len(n) != 1 {
+		return 0, fmt.Errorf("store: count automatic mail: %d rows", len(n))
+	}
+	return int(n[0]), nil
 }

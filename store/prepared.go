@@ -110,6 +110,7 @@ func newHotStmts(ctx context.Context, db *bun.DB, driver string, count *queryCou
 		}
 		h.text[hotMailDup] = `SELECT * FROM (` + mm("mm.content_hash = ?") + ` UNION ` + mm("mm.message_id = ?") + `) AS "mm" ORDER BY "mm"."id"`
 	}
+	h.addReads(db, p)
 	// SQLite gets the new id from sqlite3_last_insert_rowid: a RETURNING
 	// clause buffers its rows in an ephemeral table, and opening and
 	// closing that b-tree's page cache on every insert mapped and unmapped

@@ -54,9 +54,7 @@ func (q *Q) EmailTemplatesVersion(ctx context.Context) (string, error) {
 		MaxID   *int64     `bun:"max_id"`
 		Updated *time.Time `bun:"updated"`
 	}
-	err := q.db.NewSelect().Model((*EmailTemplate)(nil)).
-		ColumnExpr("COUNT(*) AS n, MAX(id) AS max_id, MAX(updated_at) AS updated").Scan(ctx, &v)
-	if err != nil {
+	if err := q.hotScan(ctx, &v, hotTemplatesVersion); err != nil {
 		return "", fmt.Errorf("store: email templates version: %w", err)
 	}
 	var id int64

@@ -319,7 +319,7 @@ func (s *Service) Within(ctx context.Context, q *store.Q, fn func(tx *Tx) error)
 	// every write that could wait for one (the lock order: ticket rows,
 	// then the rows they reference, then the log). A caller of Within
 	// writes nothing after it that can wait for another transaction (the
-	// mail intake updates only its own new mail row).
+	// mail intake records its mail row's outcome inside fn, before it).
 	if err := tx.recordLive(ctx, events); err != nil {
 		return nil, mapStoreErr(err)
 	}

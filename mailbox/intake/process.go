@@ -59,7 +59,10 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		}
 		return result{err: err}
 	} else if done {
-		return in.finish(ctx, q, rec, result{out: out})
+		if err := in.finish(ctx, q, rec, out); err != nil {
+			return result{err: err}
+		}
+		return result{out: out}
 	}
 	var out delivery.Outcome
 	ctx = delivery.WithSenderTrust(ctx, &m.trust)
@@ -68,7 +71,13 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 		if out, err = in.place(ctx, tx, m, rec); err != nil {
 			return err
 		}
-		return in.noteOnTicket(ctx, tx, m, rec, &out)
+		if err := in.noteOnTicket(ctx, tx, m, rec, &out); err != nil {
+			return err
+		}
+		// Inside Within, before the event log's append: on PostgreSQL that
+		// takes the log's lock, held to the commit, and every other
+		// message's transaction waits for it; this row is ours alone.
+		return in.finish(ctx, q, rec, out)
 	})
 	var qe *errQuarantine
 	if errors.As(err, &qe) {
@@ -79,17 +88,14 @@ func (in *Intake) process(ctx context.Context, q *store.Q, m *inbound) result {
 	if err != nil {
 		return result{err: err}
 	}
-	return in.finish(ctx, q, rec, result{out: out, events: events})
+	return result{out: out, events: events}
 }
 
 // finish writes the outcome of a placed message on its row, with the raw
 // copy.
-func (in *Intake) finish(ctx context.Context, q *store.Q, rec *store.MailMessage, res result) result {
-	rec.Action, rec.Reason = res.out.Action, res.out.Reason
-	if err := q.FinishMailMessage(ctx, rec); err != nil {
-		return result{err: err}
-	}
-	return res
+func (in *Intake) finish(ctx context.Context, q *store.Q, rec *store.MailMessage, out delivery.Outcome) error {
+	rec.Action, rec.Reason = out.Action, out.Reason
+	return q.FinishMailMessage(ctx, rec)
 }
 
 func (in *Intake) quarantineInTx(ctx context.Context, q *store.Q, m *inbound, rec *store.MailMessage, reason string) result {
