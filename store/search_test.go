@@ -98,6 +98,13 @@ func search(t testing.TB, s *store.Store, sc store.Scope, f store.SearchFilter) 
 	return hits
 }
 
+// foundByStaff is the numbers of the tickets a search for text finds
+// across companies, internal units included.
+func foundByStaff(t testing.TB, s *store.Store, text string) []int64 {
+	t.Helper()
+	return hitNumbers(search(t, s, store.AllCompanies(), store.SearchFilter{Text: text, WithInternal: true}))
+}
+
 func hitNumbers(hits []*store.SearchHit) []int64 {
 	out := make([]int64, len(hits))
 	for i, h := range hits {
@@ -227,10 +234,9 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newSearchFixture(t, s)
-		all := store.AllCompanies()
 		found := func(text string) []int64 {
 			t.Helper()
-			return hitNumbers(search(t, s, all, store.SearchFilter{Text: text, WithInternal: true}))
+			return foundByStaff(t, s, text)
 		}
 		exec := func(query string, args ...any) {
 			t.Helper()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,10 +19,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/jcservicedesk/servicedesk/mailbox/intake"
-	"github.com/jcservicedesk/servicedesk/mailbox/smtpd"
 	"github.com/jcservicedesk/servicedesk/store"
 	"github.com/jcservicedesk/servicedesk/store/storetest"
-	"github.com/jcservicedesk/servicedesk/ticketing"
 )
 
 const newID = "<mbc.t.0.0@mailbench.example>"
@@ -430,31 +427,8 @@ func TestCorpusCopiesAreNewMail(t *testing.T) {
 		}
 		k := len(cp.msgs)
 		const to = "support@helpdesk.example"
-		lg := slog.New(slog.NewTextHandler(io.Discard, nil))
-		in := intake.New(intake.Config{Addresses: []string{to}, UnknownSender: intake.UnknownCreate, DefaultCompany: "Default",
-			ReopenDays: 14, Secret: []byte("mailbench-corpus-test-secret"), LoopValues: []string{"helpdesk.example"},
-			MaxMessageBytes: 25 << 20, MaxAttachment: 10 << 20}, ticketing.NewService(st), lg)
-		runCtx, stop := context.WithCancel(ctx)
-		ran := make(chan error, 1)
-		go func() { ran <- in.Run(runCtx) }()
-		defer func() {
-			stop()
-			if err := <-ran; err != nil {
-				t.Errorf("intake: %v", err)
-			}
-		}()
-		srv := smtpd.New(smtpd.Config{Hostname: "mx.test", Addresses: []string{to}, MaxMessageBytes: 25 << 20}, in, lg)
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		defer func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-		}()
-		res := run(options{addr: l.Addr().String(), to: to, helo: "client.test", n: 2 * k, c: 4,
+		addr := startDaemon(t, st, to, intake.UnknownCreate)
+		res := run(options{addr: addr, to: to, helo: "client.test", n: 2 * k, c: 4,
 			run: "t", timeout: 5 * time.Minute, set: "mix", corpus: dir, cp: cp})
 		if res.OK != 2*k {
 			t.Fatalf("not every message was accepted: %s", res.summary())

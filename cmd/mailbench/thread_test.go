@@ -19,6 +19,38 @@ import (
 
 var threadN = flag.Int("thread.n", 200, "messages of the thread set in TestThreadSetThroughSMTP (half requests, half replies)")
 
+// startDaemon runs the intake's group committer and the SMTP receiver on
+// st, for mail to "to", until the test ends; it returns the address.
+func startDaemon(t *testing.T, st *store.Store, to, unknownSender string) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := intake.New(intake.Config{Addresses: []string{to}, UnknownSender: unknownSender, DefaultCompany: "Default",
+		ReopenDays: 14, Secret: []byte("mailbench-test-secret"), LoopValues: []string{"helpdesk.example"},
+		MaxMessageBytes: 25 << 20, MaxAttachment: 10 << 20}, ticketing.NewService(st), log)
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- in.Run(runCtx) }()
+	srv := smtpd.New(smtpd.Config{Hostname: "mx.test", Addresses: []string{to}, MaxMessageBytes: 25 << 20}, in, log)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	// Cleanups run last first: the receiver stops, then the committer.
+	t.Cleanup(func() {
+		stop()
+		if err := <-ran; err != nil {
+			t.Errorf("intake: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	return l.Addr().String()
+}
+
 // TestThreadSetThroughSMTP sends the thread set through the real SMTP
 // receiver into the intake, with mail.unknown_sender create and then
 // quarantine, and checks where every message went: each reply from a
@@ -51,33 +83,9 @@ func threadSet(t *testing.T, st *store.Store, policy string, n int) {
 		t.Fatal(err)
 	}
 	const to = "support@helpdesk.example"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := ticketing.NewService(st)
-	in := intake.New(intake.Config{Addresses: []string{to}, UnknownSender: policy, DefaultCompany: "Default",
-		ReopenDays: 14, Secret: []byte("mailbench-thread-test-secret"), LoopValues: []string{"helpdesk.example"},
-		MaxMessageBytes: 25 << 20, MaxAttachment: 10 << 20}, svc, log)
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- in.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-ran; err != nil {
-			t.Errorf("intake: %v", err)
-		}
-	}()
-	srv := smtpd.New(smtpd.Config{Hostname: "mx.test", Addresses: []string{to}, MaxMessageBytes: 25 << 20}, in, log)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer func() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
+	addr := startDaemon(t, st, to, policy)
 
-	res := run(options{addr: l.Addr().String(), to: to, helo: "client.test", n: n, c: 4, seed: 1, run: "t", timeout: 10 * time.Minute, set: "thread"})
+	res := run(options{addr: addr, to: to, helo: "client.test", n: n, c: 4, seed: 1, run: "t", timeout: 10 * time.Minute, set: "thread"})
 	if res.OK != n {
 		t.Fatalf("not every message was accepted: %s", res.summary())
 	}
