@@ -71,11 +71,7 @@ func NewCachingResolver(r Resolver, cfg CacheConfig) Resolver {
 func (c *cachingResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	v, err := c.lookup(ctx, "txt", name, func(ctx context.Context) (any, int, error) {
 		txt, err := c.r.LookupTXT(ctx, name)
-		n := 0
-		for _, t := range txt {
-			n += len(t)
-		}
-		return txt, n, err
+		return txt, totalLen(txt), err
 	})
 	s, _ := v.([]string)
 	return s, err
@@ -102,14 +98,18 @@ func (c *cachingResolver) LookupIPAddr(ctx context.Context, host string) ([]net.
 func (c *cachingResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 	v, err := c.lookup(ctx, "ptr", addr, func(ctx context.Context) (any, int, error) {
 		names, err := c.r.LookupAddr(ctx, addr)
-		n := 0
-		for _, s := range names {
-			n += len(s)
-		}
-		return names, n, err
+		return names, totalLen(names), err
 	})
 	s, _ := v.([]string)
 	return s, err
+}
+
+func totalLen(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	return n
 }
 
 // lookup returns the cached answer for name, or asks once, for every
